@@ -1,0 +1,184 @@
+"""A managed anvil process for tests, the devnet and benchmarks.
+
+Always started with ``--prune-history``: without it anvil keeps every historical state in
+``~/.foundry/anvil/tmp`` and leaks gigabytes per run. Binds 127.0.0.1 on a free port.
+
+anvil's default *instant* mining can strand transactions in the mempool when several are
+sent concurrently (foundry issue 10122); callers that send concurrently must send in nonce
+order or start anvil with ``block_time`` (interval mining).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sequencer_chain.errors import AnvilError
+from sequencer_chain.toolchain import tool_path
+
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnvilConfig:
+    """How to start anvil."""
+
+    block_time: float | None = None
+    """Seconds between blocks (interval mining); ``None`` mines a block per transaction."""
+    state_path: Path | None = None
+    """Load chain state from here at start and dump it there on stop (``--state``)."""
+    chain_id: int = 31337
+    """Chain id; anvil's development keys are accepted only with the default."""
+    gas_limit: int | None = None
+    """Block gas limit; ``None`` keeps anvil's default (30,000,000)."""
+    port: int | None = None
+    """Fixed port; ``None`` picks a free one."""
+    extra_args: tuple[str, ...] = ()
+    """Further anvil flags."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
+    """A plain JSON-RPC call (no web3), for liveness checks and anvil_* methods."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    request = urllib.request.Request(
+        url, data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        reply = json.loads(response.read())
+    if "error" in reply:
+        raise AnvilError(f"{method} failed: {reply['error']}")
+    return reply["result"]
+
+
+class ManagedAnvil:
+    """Start anvil, wait until it answers, and stop it cleanly.
+
+    Use as a context manager::
+
+        with ManagedAnvil(AnvilConfig(block_time=1)) as anvil:
+            print(anvil.rpc_url)
+    """
+
+    def __init__(self, config: AnvilConfig | None = None, log_path: Path | None = None) -> None:
+        self.config = config or AnvilConfig()
+        self._log_path = log_path
+        self._log_file: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def _command(self) -> list[str]:
+        cfg = self.config
+        cmd = [
+            str(tool_path("anvil")),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--chain-id", str(cfg.chain_id),
+            "--prune-history",
+        ]  # fmt: skip
+        if cfg.block_time is not None:
+            cmd += ["--block-time", f"{cfg.block_time:g}"]
+        if cfg.state_path is not None:
+            cmd += ["--state", str(cfg.state_path)]
+        if cfg.gas_limit is not None:
+            cmd += ["--gas-limit", str(cfg.gas_limit)]
+        cmd += list(cfg.extra_args)
+        return cmd
+
+    def start(self) -> ManagedAnvil:
+        if self.running:
+            raise AnvilError("already running")
+        self.port = self.config.port or free_port()
+        if self._log_path is None:
+            fd, name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
+            os.close(fd)
+            self._log_path = Path(name)
+        self._log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = self._log_path.open("ab")
+        if self.config.state_path is not None:
+            self.config.state_path.parent.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            self._command(),
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C in a terminal reaches us, not anvil directly
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise AnvilError(f"exited with code {self._process.returncode}", self.log_tail())
+            try:
+                chain_id = int(rpc_call(self.rpc_url, "eth_chainId", timeout=1.0), 16)
+            except (OSError, urllib.error.URLError, ValueError):
+                time.sleep(0.05)
+                continue
+            if chain_id != self.config.chain_id:
+                self.stop()
+                raise AnvilError(f"answered chain id {chain_id}, expected {self.config.chain_id}")
+            return self
+        self.stop()
+        raise AnvilError(f"did not answer within {START_TIMEOUT_S:.0f}s", self.log_tail())
+
+    def stop(self) -> None:
+        """SIGTERM and wait (anvil dumps ``--state`` on the way out); SIGKILL if it hangs."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self._log_path is None or not self._log_path.exists():
+            return ""
+        return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        return rpc_call(self.rpc_url, method, params)
+
+    def __enter__(self) -> ManagedAnvil:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

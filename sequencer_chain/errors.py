@@ -1,0 +1,223 @@
+"""Errors of the sequencer node and its chain boundary.
+
+web3, eth-account and solc errors are translated into these at the boundary (the
+``contract`` sub-package, :mod:`sequencer_chain.chain_keys`, :mod:`sequencer_chain.anvil`)
+and nowhere else, so callers never catch a library's exception type.
+
+::
+
+    SequencerChainError
+    ├── ToolchainError                      a pinned tool (anvil, forge, solc) is missing
+    │   └── ToolNotFoundError
+    ├── CompileError                        the Solidity compiler reported errors
+    ├── KeystoreError        (ValueError)   a chain key could not be loaded
+    │   ├── KeystoreFormatError             the file is not a valid encrypted keystore
+    │   ├── KeystorePasswordError           the password does not decrypt it
+    │   └── DevKeyNotAllowedError           a well-known anvil key used on a non-anvil chain
+    ├── ChainError                          talking to the chain failed
+    │   ├── ChainConnectionError            the RPC endpoint is unreachable or times out
+    │   ├── TransactionFailedError          a mined transaction reverted without decodable reason
+    │   ├── TransactionTimeoutError         not mined in time
+    │   └── InboxRevertError                the ordering contract reverted with a custom error
+    │       ├── NotOwnerError
+    │       ├── NotPendingOwnerError
+    │       ├── ZeroAddressError
+    │       ├── WriterAlreadyAllowedError
+    │       ├── WriterNotAllowedError
+    │       ├── NotWriterError
+    │       ├── BadWriterSeqError
+    │       ├── BatchTooLargeError
+    │       └── EmptyBatchError
+    ├── DeploymentRecordError (ValueError)  a deployment record file is missing or invalid
+    └── AnvilError                          a managed anvil failed to start or stopped unexpectedly
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+
+class SequencerChainError(Exception):
+    """Root of every error raised by the ``sequencer_chain`` package."""
+
+
+class ToolchainError(SequencerChainError):
+    """A pinned tool is missing or does not work."""
+
+
+class ToolNotFoundError(ToolchainError):
+    """A tool binary is not where the bootstrap puts it."""
+
+    def __init__(self, tool: str, path: Path) -> None:
+        self.tool = tool
+        self.path = path
+        super().__init__(
+            f"{tool} not found at {path}; run scripts/bootstrap to install the toolchain"
+        )
+
+
+class CompileError(SequencerChainError):
+    """solc reported one or more errors."""
+
+    def __init__(self, source: str, messages: list[str]) -> None:
+        self.source = source
+        self.messages = messages
+        super().__init__(f"compiling {source} failed:\n" + "\n".join(messages))
+
+
+class KeystoreError(SequencerChainError, ValueError):
+    """A chain key could not be loaded."""
+
+    def __init__(self, path: Path | None, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        where = f"keystore {path}" if path is not None else "keystore"
+        super().__init__(f"{where}: {detail}")
+
+
+class KeystoreFormatError(KeystoreError):
+    """The file is not a valid eth-account encrypted keystore (V3 JSON)."""
+
+
+class KeystorePasswordError(KeystoreError):
+    """The password does not decrypt the keystore (MAC mismatch)."""
+
+
+class DevKeyNotAllowedError(KeystoreError):
+    """A publicly known anvil development key was offered for a chain that is not anvil's."""
+
+    def __init__(self, chain_id: int, expected: int) -> None:
+        self.chain_id = chain_id
+        self.expected = expected
+        super().__init__(
+            None,
+            f"anvil's well-known development keys are allowed only on chain id {expected}, "
+            f"this chain is {chain_id}; use an encrypted keystore (--keystore)",
+        )
+
+
+class ChainError(SequencerChainError):
+    """Talking to the chain failed."""
+
+
+class ChainConnectionError(ChainError):
+    """The RPC endpoint did not answer."""
+
+    def __init__(self, rpc_url: str, detail: str) -> None:
+        self.rpc_url = rpc_url
+        self.detail = detail
+        super().__init__(f"cannot reach chain at {rpc_url}: {detail}")
+
+
+class TransactionFailedError(ChainError):
+    """A transaction reverted or failed without a decodable contract error."""
+
+    def __init__(self, tx_hash: str | None, detail: str) -> None:
+        self.tx_hash = tx_hash
+        self.detail = detail
+        where = f"transaction {tx_hash}" if tx_hash else "transaction"
+        super().__init__(f"{where} failed: {detail}")
+
+
+class TransactionTimeoutError(ChainError):
+    """A transaction was not mined within the allowed time."""
+
+    def __init__(self, tx_hash: str, timeout_s: float) -> None:
+        self.tx_hash = tx_hash
+        self.timeout_s = timeout_s
+        super().__init__(f"transaction {tx_hash} not mined within {timeout_s:.1f}s")
+
+
+class InboxRevertError(ChainError):
+    """The ordering contract reverted with one of its custom errors.
+
+    Subclasses are named after the Solidity error (``NotWriter`` → :class:`NotWriterError`)
+    and carry its arguments as fields.
+    """
+
+    solidity_name: ClassVar[str] = ""
+
+    def __init__(self, **args: object) -> None:
+        self.args_by_name = args
+        for name, value in args.items():
+            setattr(self, name, value)
+        rendered = ", ".join(f"{k}={v}" for k, v in args.items())
+        super().__init__(f"SequencerInbox reverted: {self.solidity_name}({rendered})")
+
+
+class NotOwnerError(InboxRevertError):
+    solidity_name = "NotOwner"
+    caller: str
+
+
+class NotPendingOwnerError(InboxRevertError):
+    solidity_name = "NotPendingOwner"
+    caller: str
+
+
+class ZeroAddressError(InboxRevertError):
+    solidity_name = "ZeroAddress"
+
+
+class WriterAlreadyAllowedError(InboxRevertError):
+    solidity_name = "WriterAlreadyAllowed"
+    writer: str
+
+
+class WriterNotAllowedError(InboxRevertError):
+    solidity_name = "WriterNotAllowed"
+    writer: str
+
+
+class NotWriterError(InboxRevertError):
+    solidity_name = "NotWriter"
+    caller: str
+
+
+class BadWriterSeqError(InboxRevertError):
+    solidity_name = "BadWriterSeq"
+    expected: int
+    got: int
+
+
+class BatchTooLargeError(InboxRevertError):
+    solidity_name = "BatchTooLarge"
+    size: int
+    max: int
+
+
+class EmptyBatchError(InboxRevertError):
+    solidity_name = "EmptyBatch"
+
+
+INBOX_REVERT_ERRORS: tuple[type[InboxRevertError], ...] = (
+    NotOwnerError,
+    NotPendingOwnerError,
+    ZeroAddressError,
+    WriterAlreadyAllowedError,
+    WriterNotAllowedError,
+    NotWriterError,
+    BadWriterSeqError,
+    BatchTooLargeError,
+    EmptyBatchError,
+)
+
+
+class DeploymentRecordError(SequencerChainError, ValueError):
+    """A deployment record file is missing or malformed."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"deployment record {path}: {detail}")
+
+
+class AnvilError(SequencerChainError):
+    """A managed anvil did not start, or died."""
+
+    def __init__(self, detail: str, log_tail: str = "") -> None:
+        self.detail = detail
+        self.log_tail = log_tail
+        suffix = f"\n--- anvil output ---\n{log_tail}" if log_tail else ""
+        super().__init__(f"anvil: {detail}{suffix}")
