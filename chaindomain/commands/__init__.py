@@ -1,0 +1,1 @@
+"""Command groups of the ``chaindomain`` CLI; each module has ``register(subparsers)``."""
