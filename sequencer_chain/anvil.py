@@ -56,6 +56,15 @@ def free_port() -> int:
         return port
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
     """A plain JSON-RPC call (no web3), for liveness checks and anvil_* methods."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
@@ -119,6 +128,9 @@ class ManagedAnvil:
         if self.running:
             raise AnvilError("already running")
         self.port = self.config.port or free_port()
+        if self.config.port is not None and not port_is_free(self.port):
+            # Otherwise the liveness check below would be answered by whoever holds the port.
+            raise AnvilError(f"port {self.port} on 127.0.0.1 is already in use")
         if self._log_path is None:
             fd, name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
             os.close(fd)

@@ -1,0 +1,65 @@
+"""The managed anvil: starts on a free port, stops cleanly, persists state with --state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
+from sequencer_chain.chain_keys import dev_account
+from sequencer_chain.contract import connect, deploy_inbox, domain_id_bytes
+from sequencer_chain.errors import AnvilError, ChainConnectionError
+
+
+def test_start_and_stop() -> None:
+    anvil = ManagedAnvil(AnvilConfig(block_time=0.5))
+    with anvil:
+        assert anvil.running
+        assert int(anvil.rpc("eth_chainId"), 16) == 31337
+        assert "--prune-history" in anvil._command()
+        first = int(anvil.rpc("eth_blockNumber"), 16)
+        time.sleep(1.2)
+        assert int(anvil.rpc("eth_blockNumber"), 16) > first  # interval mining
+    assert not anvil.running
+
+
+def test_state_persists_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+
+    async def deploy(url: str) -> str:
+        w3 = await connect(url)
+        record = await deploy_inbox(w3, dev_account(0, 31337), domain_id_bytes("persist"))
+        return record.address
+
+    with ManagedAnvil(AnvilConfig(state_path=state)) as anvil:
+        address = asyncio.run(deploy(anvil.rpc_url))
+    assert state.exists()
+    with ManagedAnvil(AnvilConfig(state_path=state)) as anvil:
+        code = anvil.rpc("eth_getCode", [address, "latest"])
+        assert len(code) > 2
+
+
+def test_a_port_in_use_is_refused_rather_than_talking_to_another_chain() -> None:
+    port = free_port()
+    with ManagedAnvil(AnvilConfig(port=port)):
+        second = ManagedAnvil(AnvilConfig(port=port))
+        with pytest.raises(AnvilError, match=f"port {port} .* already in use"):
+            second.start()
+        assert not second.running
+
+
+def test_an_anvil_that_cannot_start_is_reported_with_its_output() -> None:
+    broken = ManagedAnvil(AnvilConfig(extra_args=("--no-such-flag",)))
+    with pytest.raises(AnvilError, match="exited with code") as err:
+        broken.start()
+    assert "no-such-flag" in err.value.log_tail
+
+
+async def test_unreachable_chain_is_a_typed_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ChainConnectionError) as err:
+        await connect(url, timeout_s=2)
+    assert err.value.rpc_url == url
