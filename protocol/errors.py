@@ -1,22 +1,43 @@
 """Errors of the shared protocol layer.
 
-::
+Every error raised by ``protocol`` derives from :class:`ProtocolError`. The mixins with
+built-in exceptions (``ValueError``) let callers catch broadly or narrowly::
 
     ProtocolError
-    ├── DecodeError            (ValueError)  bytes from the network that are not a valid encoding
-    │   ├── TruncatedInputError                    input ended inside a value
-    │   ├── TrailingBytesError                     input continued after the value
-    │   └── NonCanonicalError                      a valid value, but not in its one canonical form
-    └── EncodeError            (ValueError)  a value that has no encoding (out of range, wrong type)
+    ├── MalformedError         (ValueError)  input that is not a valid protocol value
+    │   ├── DecodeError                          bytes that are not a valid encoding
+    │   │   ├── TruncatedInputError                  input ended inside a value
+    │   │   ├── TrailingBytesError                   input continued after the value
+    │   │   ├── NonCanonicalError                    a valid value, not in its one canonical form
+    │   │   └── BatchDecodeError                     an on-chain batch that cannot be decoded
+    │   └── InvalidValueError                    a value that breaks a protocol rule (bounds)
+    │       └── InvalidIdentifierError               text that is not a valid identifier
+    ├── EncodeError            (ValueError)  a value that has no encoding (out of range, wrong type)
+    │   └── RequestTooLargeError                 a request that can never fit in a batch
+    └── CryptoError                          signing, encryption and key storage
+        ├── InvalidKeyError    (ValueError)      key bytes that are not a valid key
+        ├── SignatureVerificationError           a signature that does not verify
+        ├── DecryptionError                      a ciphertext that cannot be opened
+        └── KeystoreError                        an encrypted key file that cannot be used
+            ├── WrongPasswordError                   authentication with the password failed
+            └── CorruptKeystoreError                 unreadable, malformed or inconsistent file
 
-Every error carries the offending values as fields, so callers can report them precisely.
+A sequencer maps :class:`MalformedError` to its "malformed" rejection, whichever decoder
+raised it. Every error carries the offending values as fields, so callers can report them
+precisely.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ProtocolError(Exception):
     """Root of every error raised by the ``protocol`` package."""
+
+
+class MalformedError(ProtocolError, ValueError):
+    """Input (bytes or text) that is not a valid protocol value."""
 
 
 class EncodeError(ProtocolError, ValueError):
@@ -29,7 +50,16 @@ class EncodeError(ProtocolError, ValueError):
         super().__init__(f"cannot encode {what}: expected {expected}, got {value!r}")
 
 
-class DecodeError(ProtocolError, ValueError):
+class RequestTooLargeError(EncodeError):
+    """A signed submission request whose encoding exceeds what one batch can carry."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__("signed submission request", size, f"at most {limit} bytes")
+
+
+class DecodeError(MalformedError):
     """Bytes that are not a valid canonical encoding of the expected value."""
 
     def __init__(self, what: str, detail: str, offset: int | None = None) -> None:
@@ -59,3 +89,88 @@ class TrailingBytesError(DecodeError):
 
 class NonCanonicalError(DecodeError):
     """A decodable value that is not in its unique canonical form (e.g. unsorted set)."""
+
+
+class BatchDecodeError(DecodeError):
+    """An on-chain batch that cannot be decoded; ``detail`` says which rule it broke.
+
+    The batch decoder raises nothing else, so a reader can skip a garbage batch written by
+    an allowed writer with one ``except`` clause and the same decision on every node.
+    """
+
+    def __init__(self, detail: str, offset: int | None = None) -> None:
+        super().__init__("on-chain batch", detail, offset)
+
+
+class InvalidValueError(MalformedError):
+    """A value that breaks a protocol rule: a size bound, an empty recipient set, ..."""
+
+    def __init__(self, what: str, value: object, rule: str) -> None:
+        self.what = what
+        self.value = value
+        self.rule = rule
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"invalid {what}: {rule} (got {shown})")
+
+
+class InvalidIdentifierError(InvalidValueError):
+    """Text that is not a valid identifier of the given kind; ``rule`` names the rule broken."""
+
+    def __init__(self, kind: str, text: object, rule: str) -> None:
+        self.kind = kind
+        self.text = text
+        super().__init__(kind, text, rule)
+
+
+class CryptoError(ProtocolError):
+    """Root of signing, encryption and key-storage errors."""
+
+
+class InvalidKeyError(CryptoError, ValueError):
+    """Bytes that are not a valid key of the expected type."""
+
+    def __init__(self, key_type: str, detail: str) -> None:
+        self.key_type = key_type
+        self.detail = detail
+        super().__init__(f"invalid {key_type} key: {detail}")
+
+
+class SignatureVerificationError(CryptoError):
+    """A signature that does not verify under the expected key."""
+
+    def __init__(self, signer: str, expected_signer: str, detail: str) -> None:
+        self.signer = signer
+        self.expected_signer = expected_signer
+        self.detail = detail
+        super().__init__(f"signature by {signer} (expected {expected_signer}): {detail}")
+
+
+class DecryptionError(CryptoError):
+    """A ciphertext that cannot be opened by this recipient."""
+
+    def __init__(self, recipient: str, detail: str) -> None:
+        self.recipient = recipient
+        self.detail = detail
+        super().__init__(f"cannot decrypt for {recipient}: {detail}")
+
+
+class KeystoreError(CryptoError):
+    """An encrypted key file that cannot be used; ``path`` names the file."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"keystore {path}: {detail}")
+
+
+class WrongPasswordError(KeystoreError):
+    """The password does not open the keystore (or its ciphertext was altered)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "wrong password, or the encrypted key was altered")
+
+
+class CorruptKeystoreError(KeystoreError):
+    """The file is unreadable, not a keystore, or inconsistent with its own fingerprint."""
