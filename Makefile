@@ -1,0 +1,33 @@
+# Entry points; each one bootstraps the toolchain first (idempotent, fast when done).
+.PHONY: test devnet bootstrap lint typecheck deep snapshot bench-chain
+
+test:            ## pytest + forge test + ruff (the CI command)
+	scripts/test
+
+devnet:          ## anvil + the ordering contract, until Ctrl-C
+	scripts/bootstrap
+	.venv/bin/chaindomain devnet up
+
+bootstrap:
+	scripts/bootstrap
+
+lint:
+	scripts/bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck:
+	scripts/bootstrap
+	.venv/bin/mypy protocol sequencer_chain participant chaindomain
+
+deep:            ## long fuzz and invariant runs of the ordering contract
+	scripts/bootstrap
+	FOUNDRY_PROFILE=deep node_modules/.bin/forge test
+
+snapshot:        ## re-record .gas-snapshot
+	scripts/bootstrap
+	node_modules/.bin/forge snapshot
+
+bench-chain:     ## gas per byte and throughput of full batches on anvil
+	scripts/bootstrap
+	.venv/bin/python scripts/bench_chain.py
