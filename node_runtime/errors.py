@@ -1,0 +1,32 @@
+"""Errors of the node runtime.
+
+::
+
+    NodeRuntimeError
+    ├── ConfigError      (ValueError)  a config file is missing, not TOML, or fails validation
+    └── SecretError      (ValueError)  a secret's file or environment variable is unusable
+"""
+
+from __future__ import annotations
+
+
+class NodeRuntimeError(Exception):
+    """Root of every error raised by ``node_runtime``."""
+
+
+class ConfigError(NodeRuntimeError, ValueError):
+    """A configuration file problem, naming the file, the key and what was expected."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class SecretError(NodeRuntimeError, ValueError):
+    """A secret could not be read from its file or environment variable."""
+
+    def __init__(self, source: str, detail: str) -> None:
+        self.source = source
+        self.detail = detail
+        super().__init__(f"secret from {source}: {detail}")
