@@ -1,0 +1,1 @@
+"""Participant node: business-logic engine, transaction protocol, stores and Ledger API."""

@@ -1,0 +1,314 @@
+"""Step and value-size budgets, and the run-time helpers that instrumented code calls.
+
+Package code is rewritten before it runs (``sandbox.instrument``) so that
+
+* every function entry, loop iteration and comprehension element calls ``tick``;
+* every binary operator goes through ``binop``, which enforces Daml's arithmetic (Int is
+  signed 64 bit, overflow is an error; Int / Int is refused) and refuses to build a
+  string or list longer than the value-size budget before building it;
+* ``in`` / ``not in`` go through ``contains``, which charges steps by container size;
+* the few builtins that loop in C (``range``, ``sorted``, ``sum``, ...) charge steps for
+  the elements they touch.
+
+The budget is per interpretation: the active :class:`Meter` lives in a context variable,
+so one loaded package serves any number of interpretations (also concurrently in
+different asyncio tasks). Nothing here uses wall-clock time: the budget is a count, so
+every participant stops a runaway package at exactly the same point.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextvars
+import decimal
+import operator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from participant.engine.errors import (
+    ArithmeticOverflowError,
+    BudgetExceededError,
+    TypeMismatchError,
+)
+from participant.engine.values import MAX_INT, MIN_INT
+
+DEFAULT_MAX_STEPS = 200_000
+DEFAULT_MAX_VALUE_SIZE = 100_000
+"""Longest string or list package code may build, and most nodes in one ledger value."""
+
+
+class Meter:
+    """Counts steps and bounds value sizes for one interpretation (or one module body)."""
+
+    __slots__ = ("context", "max_steps", "max_value_size", "steps")
+
+    def __init__(
+        self,
+        context: str,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        max_value_size: int = DEFAULT_MAX_VALUE_SIZE,
+    ) -> None:
+        self.context = context
+        self.max_steps = max_steps
+        self.max_value_size = max_value_size
+        self.steps = 0
+
+    def charge(self, steps: int = 1) -> None:
+        self.steps += steps
+        if self.steps > self.max_steps:
+            raise BudgetExceededError("steps", self.max_steps, self.context)
+
+    def check_size(self, size: int) -> None:
+        if size > self.max_value_size:
+            raise BudgetExceededError("value_size", self.max_value_size, self.context)
+
+
+_current: contextvars.ContextVar[Meter | None] = contextvars.ContextVar(
+    "participant_engine_meter", default=None
+)
+
+
+class metered:  # noqa: N801 - used as a context manager, reads like a function
+    """``with metered(meter):`` makes ``meter`` the active budget."""
+
+    __slots__ = ("_meter", "_token")
+
+    def __init__(self, meter: Meter) -> None:
+        self._meter = meter
+        self._token: contextvars.Token[Meter | None] | None = None
+
+    def __enter__(self) -> Meter:
+        self._token = _current.set(self._meter)
+        return self._meter
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+
+
+def current_meter() -> Meter:
+    meter = _current.get()
+    if meter is None:
+        raise BudgetExceededError("steps", 0, "package code called outside an interpretation")
+    return meter
+
+
+def tick() -> None:
+    """Charge one step (inserted at function entries and loop iterations)."""
+    current_meter().charge()
+
+
+def tick_iter(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Charge one step per element (wraps the iterables of comprehensions)."""
+    meter = current_meter()
+    for item in iterable:
+        meter.charge()
+        yield item
+
+
+def _check_int(result: int, operation: str) -> int:
+    if not MIN_INT <= result <= MAX_INT:
+        raise ArithmeticOverflowError(operation, f"result {result} outside signed 64 bit")
+    return result
+
+
+def _sized(value: object) -> int:
+    try:
+        return len(value)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
+
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+    "<<": operator.lshift,
+    ">>": operator.rshift,
+    "&": operator.and_,
+    "|": operator.or_,
+    "^": operator.xor,
+}
+
+
+def binop(symbol: str, left: Any, right: Any) -> Any:
+    """Evaluate ``left <symbol> right`` with Daml's arithmetic and the size budget."""
+    meter = current_meter()
+    meter.charge()
+    both_int = (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and not isinstance(left, bool)
+        and not isinstance(right, bool)
+    )
+    if both_int:
+        if symbol == "/":
+            raise TypeMismatchError("Int / Int", "// for Int division, or Decimal", "/")
+        if symbol == "**":
+            if right < 0:
+                raise ArithmeticOverflowError("**", "negative Int exponent")
+            if abs(left) > 1 and right > 64:
+                raise ArithmeticOverflowError("**", f"{left} ** {right} outside signed 64 bit")
+        if symbol == "<<" and right > 64:
+            raise ArithmeticOverflowError("<<", f"shift by {right}")
+        try:
+            return _check_int(_OPS[symbol](left, right), symbol)
+        except ZeroDivisionError:
+            raise ArithmeticOverflowError(symbol, "division by zero") from None
+    if isinstance(left, str) and symbol == "%":
+        raise TypeMismatchError("str % ...", "an f-string", "%-formatting")
+    if isinstance(left, float) or isinstance(right, float):
+        raise TypeMismatchError(symbol, "Int or Decimal", "float")
+    if symbol == "*":
+        count = right if isinstance(right, int) else left if isinstance(left, int) else None
+        seq = left if isinstance(right, int) else right
+        if count is not None and not isinstance(seq, decimal.Decimal | int):
+            meter.check_size(_sized(seq) * max(count, 0))
+    if symbol == "+" and not isinstance(left, int | decimal.Decimal):
+        meter.check_size(_sized(left) + _sized(right))
+    if symbol == "**" and isinstance(right, int) and abs(right) > 1000:
+        raise ArithmeticOverflowError("**", f"exponent {right} too large")
+    try:
+        result = _OPS[symbol](left, right)
+    except decimal.Overflow:
+        raise ArithmeticOverflowError(symbol, "Decimal outside Numeric(38, 10)") from None
+    except (decimal.DivisionByZero, ZeroDivisionError):
+        raise ArithmeticOverflowError(symbol, "division by zero") from None
+    meter.charge(_sized(result) // 64)
+    return result
+
+
+def negate(value: Any) -> Any:
+    """Unary minus with the Int overflow check."""
+    current_meter().charge()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _check_int(-value, "-")
+    return -value
+
+
+def contains(item: Any, container: Any, negated: bool) -> bool:
+    """``item in container`` charging steps by the container's size."""
+    current_meter().charge(1 + _sized(container) // 16)
+    found = item in container
+    return not found if negated else found
+
+
+def _charged(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        meter = current_meter()
+        for arg in args:
+            meter.charge(1 + _sized(arg))
+        result = fn(*args, **kwargs)
+        meter.check_size(_sized(result))
+        return result
+
+    run.__name__ = fn.__name__
+    return run
+
+
+class _ChargedType:
+    """A builtin type (``list``, ``dict``, ``tuple``) whose calls charge the budget, but
+    that still works in annotations (``list[Party]``) and ``isinstance``."""
+
+    __slots__ = ("_call", "_type")
+
+    def __init__(self, wrapped: type) -> None:
+        self._type = wrapped
+        self._call = _charged(wrapped)
+
+    def __call__(self, *args: Any) -> Any:
+        return self._call(*args)
+
+    def __getitem__(self, item: Any) -> Any:
+        return self._type[item]  # type: ignore[index]
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        return isinstance(instance, self._type)
+
+
+def _range(*args: int) -> range:
+    made = range(*args)
+    meter = current_meter()
+    meter.check_size(len(made))
+    meter.charge(1 + len(made) // 16)
+    return made
+
+
+def _int(value: Any = 0) -> int:
+    if isinstance(value, str) and len(value) > 30:
+        raise TypeMismatchError("int()", "at most 30 characters", f"{len(value)} characters")
+    if isinstance(value, float):
+        raise TypeMismatchError("int()", "Int, Decimal or Text", "float")
+    return _check_int(int(value), "int()")
+
+
+def _str(value: Any = "") -> str:
+    current_meter().charge()
+    return str(value)
+
+
+SAFE_BUILTIN_NAMES = [
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "enumerate",
+    "filter",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "range",
+    "reversed",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "True",
+    "False",
+    "None",
+]
+
+
+def safe_builtins() -> dict[str, Any]:
+    """The ``__builtins__`` package code runs with: pure functions only, all metered."""
+    table: dict[str, Any] = {
+        "__build_class__": builtins.__build_class__,
+        "abs": abs,
+        "bool": bool,
+        "isinstance": isinstance,
+        "len": len,
+        "int": _int,
+        "str": _str,
+        "range": _range,
+        "True": True,
+        "False": False,
+        "None": None,
+        "staticmethod": staticmethod,
+    }
+    for name in ("all", "any", "enumerate", "filter", "map", "max", "min", "reversed"):
+        table[name] = _charged(getattr(builtins, name))
+    for name in ("sorted", "sum", "zip"):
+        table[name] = _charged(getattr(builtins, name))
+    for wrapped in (list, dict, tuple):
+        table[wrapped.__name__] = _ChargedType(wrapped)
+    return table
+
+
+RUNTIME_NAMES = {
+    "__cd_tick__": tick,
+    "__cd_iter__": tick_iter,
+    "__cd_binop__": binop,
+    "__cd_neg__": negate,
+    "__cd_contains__": contains,
+}
+"""Helpers the instrumentation inserts; package source cannot name them (dunder names)."""

@@ -1,0 +1,367 @@
+"""Loading a package: canonical source, package id, validation, evaluation, definitions.
+
+``load_package`` is the only place package source turns into running code:
+
+1. the source is put in canonical form (:func:`canonical_source`) and hashed into the
+   package id, so the id names exactly the text every participant validated;
+2. ``sandbox.validate`` checks the syntax tree; nothing has run yet;
+3. the instrumented module body runs under a step budget with restricted builtins (a
+   module body that loops forever is stopped here, at upload);
+4. what the body defined is checked (module state must be immutable) and turned into
+   typed :class:`TemplateDef` / :class:`ChoiceDef` values the interpreter works with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import hashlib
+import inspect
+import sys
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from participant.engine import api
+from participant.engine.budget import (
+    DEFAULT_MAX_STEPS,
+    RUNTIME_NAMES,
+    Meter,
+    metered,
+    safe_builtins,
+)
+from participant.engine.errors import (
+    BudgetExceededError,
+    EngineError,
+    PackageValidationError,
+)
+from participant.engine.sandbox import API_MODULE, instrument, validate
+from participant.engine.types import PackageId, TemplateId, make_template_id
+from participant.engine.typesys import (
+    TList,
+    TPrim,
+    TRecord,
+    TVariant,
+    Type,
+    TypeDeclError,
+    dataclass_fields,
+    parse_type,
+)
+from participant.engine.values import DECIMAL_CONTEXT
+from protocol.canonical import encode
+
+PARTIES = TList(TPrim("Party"))
+TEMPLATE_ID_ATTR = "__cd_template_id__"
+"""Set on each template class at load, so ``ctx.create(Iou(...))`` finds its template id."""
+RESERVED_CHOICES = frozenset({"Archive"})
+
+
+def canonical_source(source: str | bytes) -> str:
+    """The one text a package id names: UTF-8, ``\\n`` line ends, no trailing blanks,
+    exactly one final newline."""
+    text = source.decode("utf-8") if isinstance(source, bytes) else source
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n") + "\n"
+
+
+def package_id_of(canonical: str) -> PackageId:
+    """sha256 (hex) of the tagged canonical source."""
+    data = encode(lambda w: w.tag("engine.PackageSource", 1).str(canonical))
+    return PackageId(hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceDef:
+    name: str
+    consuming: bool
+    controller: Callable[[Any, Any], Any]
+    observer: Callable[[Any, Any], Any] | None
+    body: Callable[..., Any] | None
+    """``None`` for the built-in ``Archive``."""
+    argument_type: TRecord
+    result_type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDef:
+    key_type: Type
+    key: Callable[[Any], Any]
+    maintainer: Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDef:
+    template_id: TemplateId
+    package_id: PackageId
+    name: str
+    cls: type
+    record_type: TRecord
+    signatory: Callable[[Any], Any]
+    observer: Callable[[Any], Any] | None
+    ensure: Callable[[Any], Any] | None
+    key: KeyDef | None
+    choices: Mapping[str, ChoiceDef]
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A loaded, validated package."""
+
+    package_id: PackageId
+    name: str
+    version: str
+    module: str
+    source: str
+    """The canonical source the id was computed from."""
+    templates: Mapping[str, TemplateDef]
+    """By template name."""
+
+    def template(self, name: str) -> TemplateDef | None:
+        return self.templates.get(name)
+
+    def template_ids(self) -> list[TemplateId]:
+        return [t.template_id for t in self.templates.values()]
+
+
+def _restricted_import(
+    name: str,
+    globals_: object = None,
+    locals_: object = None,
+    fromlist: tuple[str, ...] = (),
+    level: int = 0,
+) -> types.ModuleType:
+    if name != API_MODULE or level != 0:
+        raise ImportError(f"import of {name!r} is not allowed")
+    return sys.modules[API_MODULE]
+
+
+_API_OBJECTS = {id(getattr(api, name)) for name in api.__all__ if getattr(api, name) is not None}
+
+
+def _is_immutable(value: object, depth: int = 0) -> bool:
+    if depth > 20:
+        return False
+    if value is None or isinstance(value, bool | int | str | decimal.Decimal):
+        return True
+    if isinstance(value, api.Time | api.Date | api.PackageDecl):
+        return True
+    if isinstance(value, tuple):
+        return all(_is_immutable(v, depth + 1) for v in value)
+    return False
+
+
+def _check_function(file: str, line: int, fn: object, where: str) -> None:
+    if isinstance(fn, staticmethod):
+        fn = fn.__func__
+    defaults = getattr(fn, "__defaults__", None) or ()
+    kwdefaults = getattr(fn, "__kwdefaults__", None) or {}
+    if not all(_is_immutable(d) for d in [*defaults, *kwdefaults.values()]):
+        raise PackageValidationError(file, line, f"{where}: default arguments must be immutable")
+
+
+def load_package(
+    source: str | bytes, file: str = "<package>", max_steps: int = DEFAULT_MAX_STEPS
+) -> Package:
+    """Validate, evaluate (under the budget) and load a package; nothing is stored."""
+    canonical = canonical_source(source)
+    validated = validate(canonical, file)
+    decl = validated.decl
+    package_id = package_id_of(canonical)
+    code = instrument(validated, file)
+    builtins_table = safe_builtins()
+    builtins_table["__import__"] = _restricted_import
+    namespace: dict[str, Any] = {
+        "__builtins__": builtins_table,
+        "__name__": f"package_{decl.name}",
+        **RUNTIME_NAMES,
+    }
+    meter = Meter(f"module body of package {decl.name!r}", max_steps=max_steps)
+    try:
+        with metered(meter), decimal.localcontext(DECIMAL_CONTEXT):
+            exec(code, namespace)
+    except EngineError:
+        raise
+    except RecursionError:
+        raise BudgetExceededError("recursion", sys.getrecursionlimit(), meter.context) from None
+    except Exception as exc:  # the module body is package code: anything can come out
+        line = _error_line(exc, file)
+        raise PackageValidationError(
+            file, line, f"module body raised {type(exc).__name__}: {exc}"
+        ) from None
+    return _collect(file, package_id, decl, canonical, namespace, validated.class_lines)
+
+
+def _error_line(exc: BaseException, file: str) -> int:
+    line = 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == file:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _collect(
+    file: str,
+    package_id: PackageId,
+    decl: api.PackageDecl,
+    canonical: str,
+    namespace: dict[str, Any],
+    class_lines: dict[str, int],
+) -> Package:
+    user_types: dict[str, TRecord | TVariant] = {}
+    template_classes: list[type] = []
+    for name, value in namespace.items():
+        if name.startswith("__") or id(value) in _API_OBJECTS:
+            continue
+        line = class_lines.get(name, 1)
+        if isinstance(value, type):
+            type_name = make_template_id(package_id, decl.module, value.__name__)
+            if value.__name__ != name:
+                raise PackageValidationError(file, line, f"class {value.__name__} bound to {name}")
+            if getattr(value, api.TEMPLATE_MARK, False):
+                user_types[name] = TRecord(type_name, value)
+                template_classes.append(value)
+            elif getattr(value, api.RECORD_MARK, False):
+                user_types[name] = TRecord(type_name, value)
+            elif getattr(value, api.VARIANT_MARK, None) is not None:
+                user_types[name] = TVariant(type_name, value)
+            else:
+                raise PackageValidationError(file, line, f"class {name} is not a ledger type")
+            for attr, member in vars(value).items():
+                if attr.startswith("__"):
+                    continue
+                if isinstance(member, api.ChoiceDecl):
+                    _check_function(file, line, member.body, f"{name}.{attr}")
+                elif isinstance(member, types.FunctionType | staticmethod):
+                    _check_function(file, line, member, f"{name}.{attr}")
+                else:
+                    raise PackageValidationError(
+                        file, line, f"{name}.{attr}: class attributes must be methods"
+                    )
+        elif isinstance(value, types.FunctionType):
+            _check_function(file, 1, value, name)
+        elif not _is_immutable(value):
+            raise PackageValidationError(
+                file, 1, f"module-level {name!r} is mutable ({type(value).__name__}); "
+                "module state must be immutable"
+            )  # fmt: skip
+    try:
+        for name, ty in user_types.items():
+            where = f"{name}"
+            if isinstance(ty, TRecord):
+                for field, annotation in dataclass_fields(ty.cls):
+                    ty.fields[field] = parse_type(annotation, user_types, f"{name}.{field}")
+            else:
+                annotations = ty.cls.__dict__.get("__annotations__", {})
+                for tag in getattr(ty.cls, api.VARIANT_MARK):
+                    ty.constructors[tag] = parse_type(annotations[tag], user_types, where)
+        templates = {
+            cls.__name__: _template_def(package_id, cls, user_types) for cls in template_classes
+        }
+    except TypeDeclError as exc:
+        name = str(exc).split(".")[0].split(":")[0]
+        raise PackageValidationError(file, class_lines.get(name, 1), str(exc)) from None
+    return Package(package_id, decl.name, decl.version, decl.module, canonical, templates)
+
+
+def _method(cls: type, name: str) -> Callable[..., Any] | None:
+    member = cls.__dict__.get(name)
+    if member is None:
+        return None
+    if isinstance(member, staticmethod):
+        fn: Callable[..., Any] = member.__func__
+        return fn
+    if not isinstance(member, types.FunctionType):
+        raise TypeDeclError(f"{cls.__name__}.{name} must be a method")
+    return member
+
+
+def _template_def(
+    package_id: PackageId, cls: type, user_types: dict[str, TRecord | TVariant]
+) -> TemplateDef:
+    name = cls.__name__
+    record_type = user_types[name]
+    assert isinstance(record_type, TRecord)
+    signatory = _method(cls, "signatory")
+    if signatory is None:
+        raise TypeDeclError(f"{name}: a template needs a signatory(self) method")
+    key_def: KeyDef | None = None
+    key_fn = _method(cls, "key")
+    if key_fn is not None:
+        maintainer = cls.__dict__.get("maintainer")
+        if not isinstance(maintainer, staticmethod):
+            raise TypeDeclError(f"{name}: a key needs a @staticmethod maintainer(key)")
+        returns = key_fn.__annotations__.get("return")
+        if returns is None:
+            raise TypeDeclError(f"{name}.key needs a return annotation (the key type)")
+        key_type = parse_type(returns, user_types, f"{name}.key")
+        key_def = KeyDef(key_type, key_fn, maintainer.__func__)
+    choices: dict[str, ChoiceDef] = {}
+    for attr, member in vars(cls).items():
+        if isinstance(member, api.ChoiceDecl):
+            if attr in RESERVED_CHOICES:
+                raise TypeDeclError(f"{name}.{attr}: the choice name is reserved")
+            choices[attr] = _choice_def(name, record_type.type_name, member, user_types)
+    choices["Archive"] = ChoiceDef(
+        "Archive",
+        True,
+        lambda contract, _arg: signatory(contract),
+        None,
+        None,
+        TRecord(f"{record_type.type_name}.Archive", _argument_class(name, "Archive", [])),
+        TPrim("Unit"),
+    )
+    setattr(cls, TEMPLATE_ID_ATTR, record_type.type_name)
+    return TemplateDef(
+        TemplateId(record_type.type_name),
+        package_id,
+        name,
+        cls,
+        record_type,
+        signatory,
+        _method(cls, "observer"),
+        _method(cls, "ensure"),
+        key_def,
+        choices,
+    )
+
+
+def _argument_class(template: str, choice: str, names: list[str]) -> type:
+    """A frozen record class for a choice's argument (Daml's choice argument record)."""
+    return dataclasses.make_dataclass(
+        f"{template}_{choice}", [(n, object) for n in names], frozen=True
+    )
+
+
+def _choice_def(
+    template: str, type_name: str, decl: api.ChoiceDecl, user_types: dict[str, TRecord | TVariant]
+) -> ChoiceDef:
+    where = f"{template}.{decl.name}"
+    signature = inspect.signature(decl.body)
+    params = list(signature.parameters.values())
+    if len(params) < 2 or [p.name for p in params[:2]] != ["self", "ctx"]:
+        raise TypeDeclError(f"{where}: a choice takes (self, ctx, <arguments>)")
+    names = [p.name for p in params[2:]]
+    argument_type = TRecord(f"{type_name}.{decl.name}", _argument_class(template, decl.name, names))
+    for param in params[2:]:
+        if param.annotation is inspect.Parameter.empty:
+            raise TypeDeclError(f"{where}: argument {param.name} needs a type annotation")
+        if param.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            raise TypeDeclError(f"{where}: argument {param.name} must be a plain parameter")
+        argument_type.fields[param.name] = parse_type(
+            param.annotation, user_types, f"{where}.{param.name}"
+        )
+    if signature.return_annotation is inspect.Signature.empty:
+        raise TypeDeclError(f"{where}: a choice needs a return annotation (-> None for Unit)")
+    result_type = parse_type(signature.return_annotation, user_types, f"{where} result")
+    return ChoiceDef(
+        decl.name,
+        decl.consuming,
+        decl.controller,
+        decl.observer,
+        decl.body,
+        argument_type,
+        result_type,
+    )
