@@ -216,9 +216,9 @@ class _ChargedType:
 
     __slots__ = ("_call", "_type")
 
-    def __init__(self, wrapped: type) -> None:
+    def __init__(self, wrapped: type, call: Callable[..., Any] | None = None) -> None:
         self._type = wrapped
-        self._call = _charged(wrapped)
+        self._call = call if call is not None else _charged(wrapped)
 
     def __call__(self, *args: Any) -> Any:
         return self._call(*args)
@@ -228,6 +228,11 @@ class _ChargedType:
 
     def __instancecheck__(self, instance: Any) -> bool:
         return isinstance(instance, self._type)
+
+
+def unwrap_type(annotation: object) -> object:
+    """The builtin type behind a sandbox wrapper (``int`` in package code is one)."""
+    return annotation._type if isinstance(annotation, _ChargedType) else annotation
 
 
 def _range(*args: int) -> range:
@@ -287,8 +292,8 @@ def safe_builtins() -> dict[str, Any]:
         "bool": bool,
         "isinstance": isinstance,
         "len": len,
-        "int": _int,
-        "str": _str,
+        "int": _ChargedType(int, _int),
+        "str": _ChargedType(str, _str),
         "range": _range,
         "True": True,
         "False": False,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ForwardRef
 
 from participant.engine import api
-from participant.engine.budget import Meter
+from participant.engine.budget import Meter, unwrap_type
 from participant.engine.errors import ArithmeticOverflowError, TypeMismatchError
 from participant.engine.types import is_contract_id, is_party
 from participant.engine.values import (
@@ -120,6 +120,7 @@ _PRIM_BY_PYTHON: dict[object, str] = {
 
 def parse_type(annotation: object, user_types: dict[str, TRecord | TVariant], where: str) -> Type:
     """The ledger type of an annotation, resolving names among the package's own types."""
+    annotation = unwrap_type(annotation)
     if isinstance(annotation, str | ForwardRef):
         name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
         if name in user_types:
