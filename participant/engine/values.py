@@ -169,11 +169,14 @@ def normalize_decimal(value: decimal.Decimal) -> decimal.Decimal:
     """Round half-even to 10 decimals; raise ``ValueError`` outside Numeric(38, 10)."""
     if not value.is_finite():
         raise ValueError(f"not a finite decimal: {value}")
+    too_big = ValueError(f"decimal {value} has more than {DECIMAL_MAX_INT_DIGITS} integer digits")
+    if abs(value) >= DECIMAL_BOUND:
+        raise too_big
     rounded = value.quantize(
         DECIMAL_QUANTUM, rounding=decimal.ROUND_HALF_EVEN, context=DECIMAL_CONTEXT
     )
     if abs(rounded) >= DECIMAL_BOUND:
-        raise ValueError(f"decimal {value} has more than {DECIMAL_MAX_INT_DIGITS} integer digits")
+        raise too_big
     return rounded if rounded != 0 else decimal.Decimal("0E-10")
 
 
