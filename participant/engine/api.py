@@ -31,9 +31,19 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, NoReturn, Optional, Protocol, TypeVar, dataclass_transform
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    NoReturn,
+    Optional,
+    Protocol,
+    TypeVar,
+    dataclass_transform,
+)
 
 from participant.engine.errors import UserAbortError
 from participant.engine.values import DECIMAL_BOUND
@@ -66,7 +76,7 @@ class ContractId(str, Generic[T]):
     __slots__ = ()
 
 
-class Decimal(decimal.Decimal):
+class _Decimal(decimal.Decimal):
     """Daml's ``Numeric 10``: exact, 10 decimals, fewer than 28 integer digits.
 
     Build it from a string or an int: ``Decimal("12.50")``. Arithmetic runs under one fixed
@@ -76,7 +86,7 @@ class Decimal(decimal.Decimal):
 
     __slots__ = ()
 
-    def __new__(cls, value: str | int = 0) -> Decimal:
+    def __new__(cls, value: str | int = 0) -> _Decimal:
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise TypeError("Decimal takes a str or an int")
         made = super().__new__(cls, value)
@@ -85,6 +95,13 @@ class Decimal(decimal.Decimal):
         if made != 0 and made.adjusted() < -40:
             raise ValueError(f"Decimal {value!r} is too small")
         return made
+
+
+if TYPE_CHECKING:
+    Decimal = decimal.Decimal
+else:
+    Decimal = _Decimal
+    Decimal.__name__ = Decimal.__qualname__ = "Decimal"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -176,7 +193,7 @@ def variant(cls: type[T]) -> type[T]:
     ``Side.Buy(None)`` builds a value; ``v.tag`` is the constructor name and ``v.value``
     the payload.
     """
-    constructors = tuple(cls.__dict__.get("__annotations__", {}))
+    constructors = tuple(inspect.get_annotations(cls))
     setattr(cls, VARIANT_MARK, constructors)
 
     def init(self: Any, tag: str, value: Any) -> None:
@@ -192,7 +209,11 @@ def variant(cls: type[T]) -> type[T]:
         return build
 
     def equal(self: Any, other: object) -> bool:
-        return type(other) is type(self) and (self.tag, self.value) == (other.tag, other.value)  # type: ignore[attr-defined]
+        if type(other) is not type(self):
+            return False
+        mine: Any = self
+        theirs: Any = other
+        return bool((mine.tag, mine.value) == (theirs.tag, theirs.value))
 
     def show(self: Any) -> str:
         return f"{cls.__name__}.{self.tag}({self.value!r})"
@@ -200,11 +221,12 @@ def variant(cls: type[T]) -> type[T]:
     def frozen(self: Any, name: str, value: Any) -> NoReturn:
         raise AttributeError("variant values are immutable")
 
-    cls.__init__ = init  # type: ignore[misc]
-    cls.__eq__ = equal  # type: ignore[method-assign,assignment]
-    cls.__hash__ = lambda self: hash((self.tag, self.value))  # type: ignore[method-assign,assignment]
-    cls.__repr__ = show  # type: ignore[method-assign,assignment]
-    cls.__setattr__ = frozen  # type: ignore[method-assign,assignment]
+    target: Any = cls
+    target.__init__ = init
+    target.__eq__ = equal
+    target.__hash__ = lambda self: hash((self.tag, self.value))
+    target.__repr__ = show
+    target.__setattr__ = frozen
     for tag in constructors:
         setattr(cls, tag, staticmethod(make(tag)))
     return cls

@@ -25,9 +25,9 @@ from participant.engine.transaction import (
     iter_nodes,
     write_instance,
     write_node,
+    write_resolved_key,
 )
 from participant.engine.types import ContractId, NodeId, PartyId
-from participant.engine.values import write_value
 from protocol.canonical import Writer, encode
 
 
@@ -59,11 +59,7 @@ class View:
             w.set(self.authorizers, Writer.str)
             w.i64(self.ledger_time)
             w.sequence(self.input_contracts, write_instance)
-            w.sequence(
-                self.resolved_keys,
-                lambda w2, e: (w2.str(e[0].template_id), write_value(w2, e[0].key),
-                               w2.optional(e[1], Writer.str)),
-            )  # fmt: skip
+            w.sequence(self.resolved_keys, write_resolved_key)
 
         return encode(write)
 

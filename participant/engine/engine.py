@@ -113,7 +113,14 @@ class Engine:
                     if node.by_key is not None:
                         tdef = interp.template(node.template_id)
                         cid, key = interp.by_key(tdef, node.by_key.key)
-                    interp.exercise(scope, cid, node.choice, node.argument, node.template_id, key)
+                    interp.exercise(
+                        scope,
+                        cid,
+                        node.choice,
+                        node.argument,
+                        expected_template=node.template_id,
+                        by_key=key,
+                    )
                 case FetchNode():
                     tdef = interp.template(node.template_id)
                     cid, key = node.contract_id, None

@@ -11,7 +11,7 @@
     │   ├── AuthorizationError                      required authorizers ⊄ authorizers in scope
     │   ├── EnsureFailedError                       a template's precondition is false
     │   ├── ContractNotFoundError     (LookupError) no such contract (or not visible)
-    │   ├── ContractNotActiveError                  archived, or consumed earlier in this transaction
+    │   ├── ContractNotActiveError                  archived, or consumed earlier in this tx
     │   ├── DuplicateKeyError                       a contract key that is already taken
     │   ├── KeyNotFoundError          (LookupError) fetch/exercise by a key with no contract
     │   ├── TypeMismatchError         (TypeError)   a value that does not have its declared type

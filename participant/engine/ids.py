@@ -23,7 +23,7 @@ import hashlib
 
 from participant.engine.types import ContractId, NodeId, TemplateId
 from participant.engine.values import RecordValue, write_value
-from protocol.canonical import encode
+from protocol.canonical import Writer, encode
 
 SEED_SIZE = 32
 
@@ -46,10 +46,10 @@ def contract_id(
     seed: bytes, ledger_time: int, template_id: TemplateId, argument: RecordValue
 ) -> ContractId:
     """The id of the contract created by the node with seed ``seed``."""
-    data = encode(
-        lambda w: (
-            w.tag("engine.ContractId", 1).fixed(seed, SEED_SIZE).i64(ledger_time).str(template_id),
-            write_value(w, argument),
-        )
-    )
+
+    def write(w: Writer) -> None:
+        w.tag("engine.ContractId", 1).fixed(seed, SEED_SIZE).i64(ledger_time).str(template_id)
+        write_value(w, argument)
+
+    data = encode(write)
     return ContractId("00" + hashlib.sha256(data).hexdigest())

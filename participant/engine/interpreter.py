@@ -300,6 +300,7 @@ class Interpreter:
         cid: ContractId,
         choice_name: str,
         argument: Argument,
+        *,
         expected_template: TemplateId | None = None,
         by_key: KeyWithMaintainers | None = None,
     ) -> Value:
@@ -427,7 +428,9 @@ class Interpreter:
             case ExerciseByKeyCommand(template_id, key, choice, argument):
                 tdef = self.template(template_id)
                 cid, key_info = self.by_key(tdef, self.key_value(tdef, key))
-                self.exercise(scope, cid, choice, argument, template_id, key_info)
+                self.exercise(
+                    scope, cid, choice, argument, expected_template=template_id, by_key=key_info
+                )
             case _:
                 raise TypeMismatchError("command", "a Command", type(command).__name__)
 
@@ -499,7 +502,7 @@ class Update:
         argument = engine.record_argument(
             native_args, choice_def.argument_type, f"{choice} argument"
         )
-        result = engine.exercise(self._scope, cid, str(choice), argument, None, by_key)
+        result = engine.exercise(self._scope, cid, str(choice), argument, by_key=by_key)
         return to_native(result, choice_def.result_type, f"{choice} result")
 
     def exercise_by_key(self, template: type, key: Any, choice: str, **args: Any) -> Any:

@@ -189,7 +189,14 @@ def load_package(
         raise PackageValidationError(
             file, line, f"module body raised {type(exc).__name__}: {exc}"
         ) from None
-    return _collect(file, package_id, decl, canonical, namespace, validated.class_lines)
+    return _collect(
+        file,
+        package_id=package_id,
+        decl=decl,
+        canonical=canonical,
+        namespace=namespace,
+        class_lines=validated.class_lines,
+    )
 
 
 def _error_line(exc: BaseException, file: str) -> int:
@@ -204,6 +211,7 @@ def _error_line(exc: BaseException, file: str) -> int:
 
 def _collect(
     file: str,
+    *,
     package_id: PackageId,
     decl: api.PackageDecl,
     canonical: str,
@@ -254,7 +262,7 @@ def _collect(
                 for field, annotation in dataclass_fields(ty.cls):
                     ty.fields[field] = parse_type(annotation, user_types, f"{name}.{field}")
             else:
-                annotations = ty.cls.__dict__.get("__annotations__", {})
+                annotations = inspect.get_annotations(ty.cls)
                 for tag in getattr(ty.cls, api.VARIANT_MARK):
                     ty.constructors[tag] = parse_type(annotations[tag], user_types, where)
         templates = {

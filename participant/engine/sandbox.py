@@ -28,6 +28,7 @@ import ast
 import builtins
 import copy
 import re
+import types
 from dataclasses import dataclass
 
 from participant.engine.api import PackageDecl
@@ -287,12 +288,17 @@ def _package_decl(file: str, tree: ast.Module) -> PackageDecl:
             raise PackageValidationError(
                 file, statement.lineno, "PACKAGE must be package(<str literal>, ...) "
             )
-        args = [a.value for a in call.args if isinstance(a, ast.Constant)]
-        kwargs = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
+        args = [str(a.value) for a in call.args if isinstance(a, ast.Constant)]
+        kwargs = {
+            str(k.arg): str(k.value.value)
+            for k in call.keywords
+            if isinstance(k.value, ast.Constant)
+        }
         try:
             name = kwargs.pop("name", None) or args.pop(0)
             version = kwargs.pop("version", None) or args.pop(0)
             module = kwargs.pop("module", None) or (args.pop(0) if args else name.capitalize())
+            module = str(module)
         except IndexError:
             raise PackageValidationError(
                 file, statement.lineno, "package() needs a name and a version"
@@ -389,7 +395,7 @@ class _Instrumenter(ast.NodeTransformer):
         return node
 
 
-def instrument(validated: ValidatedSource, file: str) -> object:
+def instrument(validated: ValidatedSource, file: str) -> types.CodeType:
     """Compile the validated tree with budget and arithmetic instrumentation."""
     tree = _Instrumenter().visit(copy.deepcopy(validated.tree))
     ast.fix_missing_locations(tree)

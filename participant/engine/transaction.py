@@ -47,7 +47,11 @@ class GlobalKey:
     key: Value
 
     def to_bytes(self) -> bytes:
-        return encode(lambda w: (w.str(self.template_id), write_value(w, self.key)))
+        def write(w: Writer) -> None:
+            w.str(self.template_id)
+            write_value(w, self.key)
+
+        return encode(write)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +239,9 @@ def read_node(r: Reader) -> Node:
     elif kind == _LOOKUP:
         nid, tid = NodeId(r.str()), TemplateId(r.str())
         key = _read_key(r)
-        result = r.optional(Reader.str)
+        found = r.optional(Reader.str)
         node = LookupByKeyNode(
-            nid, tid, key, None if result is None else ContractId(result), _read_parties(r),
+            nid, tid, key, None if found is None else ContractId(found), _read_parties(r),
             frozenset(),
         )  # fmt: skip
     else:
@@ -262,6 +266,18 @@ def iter_nodes(nodes: tuple[Node, ...]) -> Iterator[Node]:
         yield node
         if isinstance(node, ExerciseNode):
             yield from iter_nodes(node.children)
+
+
+def write_resolved_key(w: Writer, entry: tuple[GlobalKey, ContractId | None]) -> None:
+    w.str(entry[0].template_id)
+    write_value(w, entry[0].key)
+    w.optional(entry[1], Writer.str)
+
+
+def read_resolved_key(r: Reader) -> tuple[GlobalKey, ContractId | None]:
+    key = GlobalKey(TemplateId(r.str()), read_value(r))
+    found = r.optional(Reader.str)
+    return key, None if found is None else ContractId(found)
 
 
 def _write_seed(w: Writer, entry: tuple[NodeId, bytes]) -> None:
@@ -295,11 +311,7 @@ class Transaction:
             w.sequence(self.roots, write_node)
             w.sequence(self.node_seeds, _write_seed)
             w.sequence(self.input_contracts, write_instance)
-            w.sequence(
-                self.resolved_keys,
-                lambda w2, e: (w2.str(e[0].template_id), write_value(w2, e[0].key),
-                               w2.optional(e[1], Writer.str)),
-            )  # fmt: skip
+            w.sequence(self.resolved_keys, write_resolved_key)
 
         return encode(write)
 
@@ -358,14 +370,7 @@ def transaction_from_bytes(data: bytes) -> Transaction:
         roots = tuple(r.sequence(read_node))
         seeds = tuple(r.sequence(lambda r2: (NodeId(r2.str()), r2.bytes())))
         inputs = tuple(r.sequence(read_instance))
-        keys = tuple(
-            r.sequence(
-                lambda r2: (
-                    GlobalKey(TemplateId(r2.str()), read_value(r2)),
-                    (lambda c: None if c is None else ContractId(c))(r2.optional(Reader.str)),
-                )
-            )
-        )
+        keys = tuple(r.sequence(read_resolved_key))
         return Transaction(submitters, ledger_time, seed, roots, seeds, inputs, keys)
 
     return decode(data, read, "transaction")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -171,7 +172,6 @@ def show_type(ty: Type) -> str:
             return "(" + ", ".join(show_type(i) for i in items) + ")"
         case TRecord() | TVariant():
             return ty.type_name
-    return repr(ty)
 
 
 def _got(native: object) -> str:
@@ -336,7 +336,7 @@ def to_native(value: Value, ty: Type, where: str) -> Any:
 
 def dataclass_fields(cls: type) -> list[tuple[str, object]]:
     """Declared fields of a ``@template`` / ``@record`` class with their annotations."""
-    annotations: dict[str, object] = cls.__dict__.get("__annotations__", {})
+    annotations: dict[str, object] = inspect.get_annotations(cls)
     return [(f.name, annotations[f.name]) for f in dataclasses.fields(cls)]
 
 

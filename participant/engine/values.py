@@ -216,7 +216,12 @@ def write_value(w: Writer, value: Value) -> None:
         case ListValue(items):
             w.u8(_LIST).sequence(items, write_value)
         case OptionalValue(inner):
-            w.u8(_OPTIONAL).optional(inner, write_value)
+            w.u8(_OPTIONAL)
+            if inner is None:
+                w.u8(0)
+            else:
+                w.u8(1)
+                write_value(w, inner)
         case MapValue(entries):
             keys = [value_bytes(k) for k, _ in entries]
             if any(a >= b for a, b in itertools.pairwise(keys)):
@@ -351,4 +356,3 @@ def show_value(value: Value) -> str:
             return "{" + ", ".join(f"{n}={show_value(v)}" for n, v in fields) + "}"
         case VariantValue(_, constructor, inner):
             return f"{constructor}({show_value(inner)})"
-    return repr(value)

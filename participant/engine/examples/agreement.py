@@ -53,7 +53,7 @@ class AgreementProposal:
             abort("the signer is not a party to the agreement")
         if signer in self.signed:
             abort("already signed")
-        return ctx.create(AgreementProposal(self.parties, self.signed + [signer], self.terms))
+        return ctx.create(AgreementProposal(self.parties, [*self.signed, signer], self.terms))
 
     @choice(controller=lambda self, arg: [arg.finalizer])
     def Finalize(self, ctx: Update, finalizer: Party) -> ContractId[Agreement]:

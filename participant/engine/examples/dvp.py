@@ -87,7 +87,9 @@ class TradeProposal:
         asset: Asset = ctx.fetch(self.asset)
         if asset.owner != self.seller or asset.bank != self.bank:
             abort("the seller does not own the asset at this bank")
-        new_asset: ContractId[Asset] = ctx.exercise(self.asset, "TransferAsset", new_owner=self.buyer)
+        new_asset: ContractId[Asset] = ctx.exercise(
+            self.asset, "TransferAsset", new_owner=self.buyer
+        )
         new_cash: ContractId[Cash] = ctx.exercise(payment, "TransferCash", new_owner=self.seller)
         return (new_asset, new_cash)
 

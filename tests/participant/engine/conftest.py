@@ -17,7 +17,7 @@ from participant.engine import (
 )
 from participant.engine.examples import EXAMPLES, example_source
 
-SEMANTICS_SOURCE = '''
+SEMANTICS_SOURCE = """
 from participant.engine.api import ContractId, Party, Text, Update, choice, package, template
 
 PACKAGE = package("semantics", "1.0.0", module="Sem")
@@ -88,8 +88,12 @@ class Runner:
         return seen.label
 
     @choice(controller=lambda self, arg: [self.user], consuming=False)
-    def Nest(self, ctx: Update, token: ContractId[Token], new_owner: Party, watcher: Party) -> ContractId[Token]:
-        given: ContractId[Token] = ctx.exercise(token, "Give", new_owner=new_owner, watcher=watcher)
+    def Nest(
+        self, ctx: Update, token: ContractId[Token], new_owner: Party, watcher: Party
+    ) -> ContractId[Token]:
+        given: ContractId[Token] = ctx.exercise(
+            token, "Give", new_owner=new_owner, watcher=watcher
+        )
         return given
 
     @choice(controller=lambda self, arg: [self.user], consuming=False)
@@ -104,7 +108,7 @@ class Runner:
     @choice(controller=lambda self, arg: [self.user], consuming=False)
     def Square(self, ctx: Update, x: int) -> int:
         return x * x
-'''
+"""
 
 SEED = bytes(range(32))
 TIME = 1_700_000_000_000_000

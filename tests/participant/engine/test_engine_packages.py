@@ -16,16 +16,20 @@ from participant.engine import (
 )
 from participant.engine.examples import example_source
 
-HEADER = 'from participant.engine.api import Party, Update, choice, package, template\n\nPACKAGE = package("bad", "0.1")\n'
+HEADER = (
+    "from participant.engine.api import Party, Update, choice, package, template\n"
+    "\n"
+    'PACKAGE = package("bad", "0.1")\n'
+)
 
-TEMPLATE = '''
+TEMPLATE = """
 @template
 class T:
     p: Party
 
     def signatory(self) -> list[Party]:
         return [self.p]
-'''
+"""
 
 
 def _refused(source: str) -> PackageValidationError:
@@ -48,12 +52,16 @@ def test_from_os_import_is_refused() -> None:
 
 
 def test_reading_the_clock_is_refused() -> None:
-    source = HEADER + TEMPLATE + '''
+    source = (
+        HEADER
+        + TEMPLATE
+        + """
     @choice(controller=lambda self, arg: [self.p])
     def Now(self, ctx: Update) -> int:
         import time
         return int(time.time())
-'''
+"""
+    )
     error = _refused(source)
     assert error.line == 14
     assert "import of 'time' is not allowed" in error.reason

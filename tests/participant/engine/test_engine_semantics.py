@@ -22,7 +22,6 @@ from participant.engine import (
     PackageNotVettedError,
     TypeMismatchError,
 )
-
 from participant.engine.ids import contract_id, seed_of_node
 from participant.engine.types import NodeId
 from participant.engine.values import PartyValue, RecordValue, TextValue
@@ -32,7 +31,11 @@ from .conftest import TIME, Harness
 
 def _token(h: Harness, owner: str = "Alice", label: str = "t1") -> str:
     tx = h.submit(
-        [CreateCommand(h.tid("semantics", "Token"), {"issuer": "Bank", "owner": owner, "label": label})],
+        [
+            CreateCommand(
+                h.tid("semantics", "Token"), {"issuer": "Bank", "owner": owner, "label": label}
+            )
+        ],
         ["Bank"],
     )
     return tx.created_contracts[0]
@@ -107,7 +110,11 @@ def test_key_uniqueness_within_a_transaction(harness: Harness) -> None:
     tid = harness.tid("semantics", "Token")
     first = RecordValue(
         tid,
-        (("issuer", PartyValue("Bank")), ("owner", PartyValue("Alice")), ("label", TextValue("dup"))),
+        (
+            ("issuer", PartyValue("Bank")),
+            ("owner", PartyValue("Alice")),
+            ("label", TextValue("dup")),
+        ),
     )
     seed = seed_of_node(harness.counter.to_bytes(32, "big"), NodeId("0.0"))
     assert info.value.key == "('Bank', 'dup')"
@@ -283,7 +290,9 @@ def test_step_budget_stops_a_looping_choice(harness: Harness) -> None:
 def test_int_overflow_is_an_error(harness: Harness) -> None:
     runner = _runner(harness)
     tid = harness.tid("semantics", "Runner")
-    ok = harness.interpret([ExerciseCommand(tid, runner, "Square", {"x": 3_000_000_000})], ["Alice"])
+    ok = harness.interpret(
+        [ExerciseCommand(tid, runner, "Square", {"x": 3_000_000_000})], ["Alice"]
+    )
     assert ok.roots[0].result.value == 9_000_000_000_000_000_000  # type: ignore[union-attr]
     with pytest.raises(ArithmeticOverflowError) as info:
         harness.interpret([ExerciseCommand(tid, runner, "Square", {"x": 4_000_000_000})], ["Alice"])
