@@ -29,7 +29,16 @@ and nowhere else, so callers never catch a library's exception type.
     │       ├── BatchTooLargeError
     │       └── EmptyBatchError
     ├── DeploymentRecordError (ValueError)  a deployment record file is missing or invalid
-    └── AnvilError                          a managed anvil failed to start or stopped unexpectedly
+    ├── AnvilError                          a managed anvil failed to start or stopped unexpectedly
+    └── WriterError                         the batch writer refused a request or cannot go on
+        ├── WriterOverloadedError           too many accepted-but-unwritten requests; retry later
+        ├── WriterStoppedError              the writer is not running (see ``cause`` if it failed)
+        ├── RequestTooLargeError (ValueError)  a request cannot fit in any batch
+        ├── DuplicateRequestError (ValueError) a request with this message key is still pending
+        ├── FeeCapTooLowError               the chain needs more per gas than the configured cap
+        └── OutboxError                     the outbox database is unusable
+            └── OutboxMismatchError         it belongs to another chain, contract or account,
+                                            or disagrees with the chain beyond repair
 """
 
 from __future__ import annotations
@@ -221,3 +230,75 @@ class AnvilError(SequencerChainError):
         self.log_tail = log_tail
         suffix = f"\n--- anvil output ---\n{log_tail}" if log_tail else ""
         super().__init__(f"anvil: {detail}{suffix}")
+
+
+class WriterError(SequencerChainError):
+    """The batch writer refused a request, or cannot go on."""
+
+
+class WriterOverloadedError(WriterError):
+    """Accepting the request would exceed the writer's bound on unwritten requests."""
+
+    def __init__(self, pending_requests: int, pending_bytes: int, limit: str) -> None:
+        self.pending_requests = pending_requests
+        self.pending_bytes = pending_bytes
+        self.limit = limit
+        super().__init__(
+            f"writer overloaded: {pending_requests} requests ({pending_bytes} bytes) "
+            f"await writing, limit {limit}; retry later"
+        )
+
+
+class WriterStoppedError(WriterError):
+    """The writer is not running: not started, stopping, stopped, or failed."""
+
+    def __init__(self, state: str, cause: BaseException | None = None) -> None:
+        self.state = state
+        self.cause = cause
+        suffix = f": {cause}" if cause is not None else ""
+        super().__init__(f"writer is {state}{suffix}")
+
+
+class RequestTooLargeError(WriterError, ValueError):
+    """A request is larger than any batch could carry."""
+
+    def __init__(self, size: int, max_batch_size: int) -> None:
+        self.size = size
+        self.max_batch_size = max_batch_size
+        super().__init__(
+            f"request of {size} bytes does not fit a batch of at most {max_batch_size} bytes"
+        )
+
+
+class DuplicateRequestError(WriterError, ValueError):
+    """A request with the same message key is accepted and not yet written."""
+
+    def __init__(self, message_key: bytes) -> None:
+        self.message_key = message_key
+        super().__init__(f"a request with message key 0x{message_key.hex()} is already pending")
+
+
+class FeeCapTooLowError(WriterError):
+    """The chain's current fees exceed ``max_fee_per_gas_cap``: batches wait until they fall."""
+
+    def __init__(self, cap_wei: int, needed_wei: int, base_fee_wei: int) -> None:
+        self.cap_wei = cap_wei
+        self.needed_wei = needed_wei
+        self.base_fee_wei = base_fee_wei
+        super().__init__(
+            f"fee cap {cap_wei} wei/gas is below the {needed_wei} wei/gas the chain needs "
+            f"(base fee {base_fee_wei}); batches wait until fees fall or the cap is raised"
+        )
+
+
+class OutboxError(WriterError):
+    """The outbox database cannot be used."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"outbox {path}: {detail}")
+
+
+class OutboxMismatchError(OutboxError):
+    """The outbox was made for another chain, contract or account, or contradicts the chain."""
