@@ -1,0 +1,492 @@
+"""The transaction manager: the one task that owns the writer account's nonce.
+
+It takes packed batches from a queue, gives each the next ``writerSeq`` and the next nonce,
+stores batch and signed transaction, broadcasts, and then follows every open batch to
+confirmation: replacing a transaction not mined within ``resubmit_after_blocks`` blocks
+(same nonce, same calldata, fees +≥10%), re-broadcasting one the node refused, confirming
+mined ones at depth. Nothing else signs or sends for the account, so transactions leave in
+nonce order (concurrent sends can strand transactions on anvil's instant mining, foundry
+issue 10122) and the in-memory view of nonces is exact.
+
+``writerSeq`` n+1 may be sent before n is mined: the nonce order makes n execute first.
+
+:meth:`TxManager.resync` rebuilds everything from the outbox and the chain. It runs at start
+(restart recovery) and whenever the chain disagrees with the in-memory view (a reverted
+``BadWriterSeq``, a nonce used by a transaction not in the outbox, a reorg of a mined batch).
+It decides for each open batch whether its ``writerSeq`` holds it (done), holds another
+batch (its requests go back to the pool, once that is confirmed), or is still free (it is
+sent again at the next free nonce, outbidding whatever the outbox says went out there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+
+from sequencer_chain.contract.inbox import encode_submit
+from sequencer_chain.errors import (
+    BadWriterSeqError,
+    FeeCapTooLowError,
+    OutboxMismatchError,
+    TransactionFailedError,
+)
+from sequencer_chain.writer.fees import Fees, bump, quote, submit_gas_limit
+from sequencer_chain.writer.outbox import Outbox, PendingRequest, SentTx, StoredBatch
+from sequencer_chain.writer.rpc import ChainRpc, Head, Receipt, SendOutcome
+from sequencer_chain.writer.types import BatchState, Nonce, RequestId, WriterConfig, WriterSeq
+
+log = logging.getLogger(__name__)
+
+REORG_SEARCH_MARGIN = 64
+"""Blocks before a batch's ``created_block`` that recovery also searches for its event."""
+
+
+def now_us() -> int:
+    return time.time_ns() // 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class NewBatch:
+    """A packed batch from the batcher, not yet given a writerSeq."""
+
+    batch: bytes
+    requests: tuple[PendingRequest, ...]
+
+    @property
+    def request_ids(self) -> tuple[RequestId, ...]:
+        return tuple(r.id for r in self.requests)
+
+
+@dataclass(slots=True)
+class Counters:
+    """Mutable counters; the writer publishes snapshots as WriterMetrics."""
+
+    requests_accepted: int = 0
+    requests_written: int = 0
+    payload_bytes_written: int = 0
+    batches_written: int = 0
+    bytes_written: int = 0
+    gas_spent: int = 0
+    fees_spent_wei: int = 0
+    transactions_sent: int = 0
+    resubmissions: int = 0
+    fee_cap_hits: int = 0
+
+
+@dataclass(slots=True)
+class _Slot:
+    """An open batch as the manager follows it (task-local, never shared)."""
+
+    writer_seq: WriterSeq
+    batch: bytes
+    batch_hash: bytes
+    request_count: int
+    payload_bytes: int
+    calldata: bytes
+    gas: int
+    nonce: Nonce | None = None
+    txs: list[SentTx] = field(default_factory=list)
+    """Transactions at ``nonce`` (this batch's, or an older assignment's), oldest first."""
+    last_send_block: int = -1
+    last_outcome: SendOutcome | None = None
+    mined: Receipt | None = None
+    conflict: bool = False
+    """Its writerSeq holds another batch, not yet confirmed: wait, then requeue."""
+
+
+class TxManager:
+    """Signs, sends, replaces and confirms the writer's ``submit`` transactions."""
+
+    def __init__(
+        self,
+        rpc: ChainRpc,
+        account: LocalAccount,
+        *,
+        chain_id: int,
+        outbox: Outbox,
+        config: WriterConfig,
+        counters: Counters,
+        on_requeued: Callable[[list[PendingRequest]], Awaitable[None]],
+    ) -> None:
+        self._rpc = rpc
+        self._account = account
+        self._chain_id = chain_id
+        self._outbox = outbox
+        self._config = config
+        self._counters = counters
+        self._on_requeued = on_requeued
+        self.intake: asyncio.Queue[NewBatch] = asyncio.Queue()
+        self._slots: dict[WriterSeq, _Slot] = {}
+        self._next_seq = WriterSeq(0)
+        self._next_nonce = Nonce(0)
+        self._head = Head(-1, 0)
+        self._resync_needed = True
+        self.ready = asyncio.Event()
+        """Set after the first resync: writerSeq and nonce are known."""
+        self._space = asyncio.Event()
+        self.last_fee_error: FeeCapTooLowError | None = None
+        """Set while the chain needs more than the fee cap; cleared when a send gets through."""
+
+    # ------------------------------------------------------------------ for the batcher
+
+    @property
+    def open_count(self) -> int:
+        """Batches handed over and not yet confirmed or requeued."""
+        return len(self._slots) + self.intake.qsize()
+
+    async def wait_for_space(self) -> None:
+        while self.open_count >= self._config.max_in_flight:
+            self._space.clear()
+            await self._space.wait()
+
+    # ------------------------------------------------------------------ the task
+
+    async def run(self) -> None:
+        """Owns the nonce until cancelled; raises only on errors that need an operator."""
+        while True:
+            if self._resync_needed:
+                await self.resync()
+                self.ready.set()
+            try:
+                item = await asyncio.wait_for(self.intake.get(), self._config.poll_interval_s)
+            except TimeoutError:
+                item = None
+            if item is not None:
+                await self._start(item)
+                while not self.intake.empty() and not self._resync_needed:
+                    await self._start(self.intake.get_nowait())
+            await self._tick()
+
+    async def _start(self, item: NewBatch) -> None:
+        seq = self._next_seq
+        head = await self._rpc.block_number()
+        stored = await self._outbox.create_batch(
+            seq,
+            item.batch,
+            keccak(item.batch),
+            item.request_ids,
+            payload_bytes=sum(len(r.payload) for r in item.requests),
+            created_block=head,
+            now_us=now_us(),
+        )
+        self._next_seq = WriterSeq(seq + 1)
+        slot = self._slot_for(stored)
+        slot.nonce = self._next_nonce
+        self._next_nonce = Nonce(self._next_nonce + 1)
+        self._slots[seq] = slot
+        await self._send(slot, replacing=False)
+
+    def _slot_for(self, stored: StoredBatch) -> _Slot:
+        if stored.batch is None:
+            raise OutboxMismatchError(
+                self._outbox.path, f"open batch {stored.writer_seq} has no bytes"
+            )
+        calldata = encode_submit(stored.writer_seq, stored.batch)
+        return _Slot(
+            writer_seq=stored.writer_seq,
+            batch=stored.batch,
+            batch_hash=stored.batch_hash,
+            request_count=stored.request_count,
+            payload_bytes=stored.payload_bytes,
+            calldata=calldata,
+            gas=submit_gas_limit(calldata, len(stored.batch)),
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send(self, slot: _Slot, *, replacing: bool) -> None:
+        """Send the slot's batch at its nonce: fresh, as a replacement, or the same bytes again."""
+        if slot.nonce is None:
+            raise OutboxMismatchError(self._outbox.path, f"batch {slot.writer_seq} has no nonce")
+        head = await self._rpc.head()
+        fresh = quote(head.base_fee, await self._rpc.suggested_tip(), self._config.fees)
+        if fresh.cap_too_low:
+            self._report_fee_cap(fresh.fees.max_fee_per_gas, fresh.needed_wei, head.base_fee)
+        fees: Fees | None = fresh.fees
+        if slot.txs:
+            fees = bump(self._highest(slot.txs), fresh.fees, self._config.fees)
+        if fees is None:
+            # The cap leaves no room for a valid replacement: offer the same bytes again.
+            self._report_fee_cap(
+                self._config.fees.max_fee_per_gas_cap, fresh.needed_wei, head.base_fee
+            )
+            own = self._own(slot)
+            if own:
+                await self._broadcast(slot, own[-1], head)
+            else:
+                slot.last_send_block = head.number
+            return
+        previous = slot.txs[-1] if slot.txs else None
+        tx = self._sign(slot, fees)
+        await self._outbox.record_tx(tx)
+        slot.txs.append(tx)
+        if replacing:
+            self._counters.resubmissions += 1
+            log.info(
+                "replacing batch %d at nonce %d: maxFee %d tip %d (was %s)",
+                slot.writer_seq,
+                slot.nonce,
+                fees.max_fee_per_gas,
+                fees.max_priority_fee_per_gas,
+                previous.fees if previous else None,
+            )
+        await self._broadcast(slot, tx, head)
+
+    @staticmethod
+    def _own(slot: _Slot) -> list[SentTx]:
+        """The slot's transactions that carry its own batch (not an older assignment's)."""
+        return [
+            t
+            for t in slot.txs
+            if t.writer_seq == slot.writer_seq and t.batch_hash == slot.batch_hash
+        ]
+
+    @staticmethod
+    def _highest(txs: list[SentTx]) -> Fees:
+        return Fees(
+            max(t.fees.max_fee_per_gas for t in txs),
+            max(t.fees.max_priority_fee_per_gas for t in txs),
+        )
+
+    def _sign(self, slot: _Slot, fees: Fees) -> SentTx:
+        assert slot.nonce is not None  # checked by the caller
+        tx: dict[str, Any] = {
+            "type": 2,
+            "chainId": self._chain_id,
+            "nonce": slot.nonce,
+            "to": self._rpc.inbox.address,
+            "value": 0,
+            "data": slot.calldata,
+            "gas": slot.gas,
+            "maxFeePerGas": fees.max_fee_per_gas,
+            "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
+        }
+        signed = self._account.sign_transaction(tx)
+        return SentTx(
+            tx_hash=bytes(signed.hash),
+            writer_seq=slot.writer_seq,
+            batch_hash=slot.batch_hash,
+            nonce=slot.nonce,
+            fees=fees,
+            gas=slot.gas,
+            raw=bytes(signed.raw_transaction),
+            signed_at_us=now_us(),
+        )
+
+    async def _broadcast(self, slot: _Slot, tx: SentTx, head: Head) -> None:
+        result = await self._rpc.send_raw(tx.raw)
+        slot.last_send_block = head.number
+        slot.last_outcome = result.outcome
+        if result.outcome is SendOutcome.ACCEPTED:
+            self._counters.transactions_sent += 1
+        if result.outcome in (SendOutcome.ACCEPTED, SendOutcome.ALREADY_KNOWN):
+            if tx.fees.max_fee_per_gas >= head.base_fee:
+                self.last_fee_error = None
+            return
+        if result.outcome is SendOutcome.FEE_BELOW_BASE_FEE:
+            self._report_fee_cap(tx.fees.max_fee_per_gas, head.base_fee + 1, head.base_fee)
+        elif result.outcome is not SendOutcome.NONCE_TOO_LOW:
+            log.warning(
+                "node refused batch %d at nonce %d (%s): %s; retrying next block",
+                slot.writer_seq,
+                tx.nonce,
+                result.outcome.value,
+                result.detail,
+            )
+
+    def _report_fee_cap(self, offered: int, needed: int, base_fee: int) -> None:
+        error = FeeCapTooLowError(self._config.fees.max_fee_per_gas_cap, needed, base_fee)
+        if self.last_fee_error is None:
+            log.warning("%s", error, extra={"offered_wei": offered})
+        self.last_fee_error = error
+        self._counters.fee_cap_hits += 1
+
+    # ------------------------------------------------------------------ following
+
+    async def _tick(self) -> None:
+        head = await self._rpc.head()
+        if head.number == self._head.number and not any(
+            s.last_send_block < 0 for s in self._slots.values()
+        ):
+            return
+        self._head = head
+        if not self._slots:
+            return
+        latest_nonce = await self._rpc.nonce(self._account.address)
+        for slot in sorted(self._slots.values(), key=lambda s: s.writer_seq):
+            if self._resync_needed:
+                return
+            if slot.conflict:
+                self._resync_needed = True
+            elif slot.mined is not None:
+                await self._follow_mined(slot, head)
+            elif slot.nonce is not None and slot.nonce < latest_nonce:
+                await self._nonce_used(slot)
+            elif slot.last_outcome not in (SendOutcome.ACCEPTED, SendOutcome.ALREADY_KNOWN):
+                await self._send(slot, replacing=bool(slot.txs))
+            elif head.number - slot.last_send_block >= self._config.resubmit_after_blocks:
+                await self._send(slot, replacing=True)
+
+    async def _nonce_used(self, slot: _Slot) -> None:
+        for tx in reversed(self._own(slot)):
+            receipt = await self._rpc.receipt(tx.tx_hash)
+            if receipt is None:
+                continue
+            if receipt.status == 1:
+                slot.mined = receipt
+                await self._outbox.set_mined(
+                    slot.writer_seq, receipt.block_number, receipt.block_hash, tx.tx_hash
+                )
+                self._counters.gas_spent += receipt.gas_used
+                self._counters.fees_spent_wei += receipt.gas_used * receipt.effective_gas_price
+                await self._follow_mined(slot, self._head)
+                return
+            self._counters.gas_spent += receipt.gas_used
+            self._counters.fees_spent_wei += receipt.gas_used * receipt.effective_gas_price
+            reason = await self._rpc.revert_reason(
+                self._account.address, slot.calldata, receipt.block_number
+            )
+            if isinstance(reason, BadWriterSeqError):
+                log.warning("batch %d reverted with %s; resyncing", slot.writer_seq, reason)
+                self._resync_needed = True
+                return
+            raise TransactionFailedError("0x" + tx.tx_hash.hex(), f"submit reverted: {reason}")
+        log.warning(
+            "nonce %d of batch %d was used by a transaction not in the outbox; resyncing",
+            slot.nonce,
+            slot.writer_seq,
+        )
+        self._resync_needed = True
+
+    async def _follow_mined(self, slot: _Slot, head: Head) -> None:
+        mined = slot.mined
+        assert mined is not None  # only called for mined slots
+        if head.number - mined.block_number < self._config.confirmations:
+            return
+        if self._config.confirmations > 0:
+            again = await self._rpc.receipt(mined.tx_hash)
+            if again is None or again.block_hash != mined.block_hash:
+                log.warning(
+                    "batch %d left block %d in a reorg", slot.writer_seq, mined.block_number
+                )
+                slot.mined = None
+                await self._outbox.set_unmined(slot.writer_seq)
+                self._resync_needed = True
+                return
+        await self._outbox.confirm(slot.writer_seq)
+        del self._slots[slot.writer_seq]
+        self._counters.batches_written += 1
+        self._counters.bytes_written += len(slot.batch)
+        self._counters.requests_written += slot.request_count
+        self._counters.payload_bytes_written += slot.payload_bytes
+        self._space.set()
+
+    # ------------------------------------------------------------------ recovery
+
+    async def resync(self) -> None:
+        """Rebuild writerSeq, nonce and every open batch's fate from the outbox and the chain."""
+        requeued: list[PendingRequest] = []
+        while not self.intake.empty():  # packed but given no writerSeq: back to the pool
+            requeued.extend(self.intake.get_nowait().requests)
+        account = self._account.address
+        head = await self._rpc.head()
+        self._head = head
+        latest_nonce = Nonce(await self._rpc.nonce(account))
+        chain_next = await self._rpc.next_writer_seq(account)
+        confirmed_block = max(head.number - self._config.confirmations, 0)
+        chain_next_confirmed = (
+            chain_next
+            if self._config.confirmations == 0
+            else await self._rpc.next_writer_seq(account, confirmed_block)
+        )
+        self._slots.clear()
+        unlanded: list[StoredBatch] = []
+        for stored in await self._outbox.open_batches():
+            if stored.writer_seq >= chain_next:
+                unlanded.append(stored)
+                continue
+            event = await self._rpc.find_batch(
+                account,
+                stored.writer_seq,
+                stored.created_block - REORG_SEARCH_MARGIN,
+                head.number,
+                self._config.log_search_window,
+            )
+            if event is None:
+                raise OutboxMismatchError(
+                    self._outbox.path,
+                    f"writerSeq {stored.writer_seq} is used on chain but no BatchAppended "
+                    f"for it was found from block {stored.created_block - REORG_SEARCH_MARGIN}",
+                )
+            slot = self._slot_for(stored)
+            if event.batch_hash == stored.batch_hash:
+                slot.mined = Receipt(event.tx_hash, 1, event.block_number, event.block_hash, 0, 0)
+                if stored.state is not BatchState.MINED:
+                    await self._outbox.set_mined(
+                        stored.writer_seq, event.block_number, event.block_hash, event.tx_hash
+                    )
+                self._slots[stored.writer_seq] = slot
+                log.info(
+                    "recovery: batch %d is on chain in block %d",
+                    stored.writer_seq,
+                    event.block_number,
+                )
+            elif stored.writer_seq < chain_next_confirmed:
+                back = await self._outbox.requeue(stored.writer_seq)
+                log.error(
+                    "writerSeq %d holds batch %s, not ours (%s): is another process using "
+                    "this account? its %d requests go out again",
+                    stored.writer_seq,
+                    event.batch_hash.hex(),
+                    stored.batch_hash.hex(),
+                    len(back),
+                )
+                requeued.extend(back)
+            else:
+                slot.conflict = True
+                self._slots[stored.writer_seq] = slot
+        expected = WriterSeq(chain_next)
+        nonce = latest_nonce
+        for stored in unlanded:
+            if stored.writer_seq != expected:
+                raise OutboxMismatchError(
+                    self._outbox.path,
+                    f"open batches jump from writerSeq {expected} to {stored.writer_seq}; "
+                    "the chain expects them consecutive",
+                )
+            slot = self._slot_for(stored)
+            slot.nonce = nonce
+            slot.txs = await self._outbox.txs_at_nonce(nonce)
+            self._slots[stored.writer_seq] = slot
+            expected = WriterSeq(expected + 1)
+            nonce = Nonce(nonce + 1)
+        self._next_seq = expected
+        self._next_nonce = nonce
+        await self._outbox.prune_txs_below(latest_nonce)
+        self._resync_needed = False
+        log.info(
+            "resynced: chain nextWriterSeq %d, nonce %d, %d open batches, %d requests requeued",
+            chain_next,
+            latest_nonce,
+            len(self._slots),
+            len(requeued),
+        )
+        for slot in sorted(self._slots.values(), key=lambda s: s.writer_seq):
+            if slot.nonce is None:
+                continue
+            own = self._own(slot)
+            if own:
+                # The same signed bytes again: the node can only accept them or know them.
+                await self._broadcast(slot, own[-1], head)
+            else:
+                await self._send(slot, replacing=bool(slot.txs))
+        if requeued:
+            await self._on_requeued(requeued)
+        self._space.set()
