@@ -14,13 +14,16 @@ built-in exceptions (``ValueError``) let callers catch broadly or narrowly::
     │       └── InvalidIdentifierError               text that is not a valid identifier
     ├── EncodeError            (ValueError)  a value that has no encoding (out of range, wrong type)
     │   └── RequestTooLargeError                 a request that can never fit in a batch
-    └── CryptoError                          signing, encryption and key storage
-        ├── InvalidKeyError    (ValueError)      key bytes that are not a valid key
-        ├── SignatureVerificationError           a signature that does not verify
-        ├── DecryptionError                      a ciphertext that cannot be opened
-        └── KeystoreError                        an encrypted key file that cannot be used
-            ├── WrongPasswordError                   authentication with the password failed
-            └── CorruptKeystoreError                 unreadable, malformed or inconsistent file
+    ├── CryptoError                          signing, encryption and key storage
+    │   ├── InvalidKeyError    (ValueError)      key bytes that are not a valid key
+    │   ├── SignatureVerificationError           a signature that does not verify
+    │   ├── DecryptionError                      a ciphertext that cannot be opened
+    │   └── KeystoreError                        an encrypted key file that cannot be used
+    │       ├── WrongPasswordError                   authentication with the password failed
+    │       └── CorruptKeystoreError                 unreadable, malformed or inconsistent file
+    └── TopologyError                        topology transactions and stores; its own tree is
+                                             drawn in ``protocol.topology.errors`` (its
+                                             MalformedTopologyError is also a DecodeError)
 
 A sequencer maps :class:`MalformedError` to its "malformed" rejection, whichever decoder
 raised it. Every error carries the offending values as fields, so callers can report them
