@@ -36,7 +36,7 @@ from protocol.errors import (
     InvalidValueError,
     MalformedError,
 )
-from protocol.identifiers import Fingerprint
+from protocol.identifiers import Fingerprint, Namespace
 from protocol.topology.errors import MalformedTopologyError
 from protocol.topology.mappings import (
     DomainParameters,
@@ -240,3 +240,23 @@ def decode_signed_topology_transaction(data: bytes) -> SignedTopologyTransaction
     except (MalformedError, InvalidKeyError, EncodeError) as exc:
         raise _wrap(exc, what) from None
     return value
+
+
+def root_certificate(key: SigningPrivateKey) -> SignedTopologyTransaction:
+    """The self-signed NamespaceDelegation that creates the namespace of ``key``."""
+    mapping = NamespaceDelegation(
+        Namespace(key.fingerprint), key.public_key, is_root_delegation=True
+    )
+    return sign_transaction(TopologyTransaction(Operation.ADD, Serial(1), mapping), [key])
+
+
+def add_mapping(
+    mapping: TopologyMapping,
+    keys: Iterable[SigningPrivateKey],
+    serial: int = 1,
+    is_proposal: bool = False,
+) -> SignedTopologyTransaction:
+    """``ADD`` of ``mapping`` at ``serial``, signed by ``keys``."""
+    return sign_transaction(
+        TopologyTransaction(Operation.ADD, Serial(serial), mapping), keys, is_proposal
+    )
