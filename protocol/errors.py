@@ -21,9 +21,13 @@ built-in exceptions (``ValueError``) let callers catch broadly or narrowly::
     │   └── KeystoreError                        an encrypted key file that cannot be used
     │       ├── WrongPasswordError                   authentication with the password failed
     │       └── CorruptKeystoreError                 unreadable, malformed or inconsistent file
-    └── TopologyError                        topology transactions and stores; its own tree is
-                                             drawn in ``protocol.topology.errors`` (its
-                                             MalformedTopologyError is also a DecodeError)
+    ├── TopologyError                        topology transactions and stores; its own tree is
+    │                                        drawn in ``protocol.topology.errors`` (its
+    │                                        MalformedTopologyError is also a DecodeError)
+    └── TransactionError                     confirmation-protocol trees and messages; its own
+                                             tree is drawn in ``protocol.transaction.errors``
+                                             (its MalformedTransactionMessageError is also a
+                                             DecodeError)
 
 A sequencer maps :class:`MalformedError` to its "malformed" rejection, whichever decoder
 raised it. Every error carries the offending values as fields, so callers can report them
