@@ -30,6 +30,12 @@ and nowhere else, so callers never catch a library's exception type.
     │       └── EmptyBatchError
     ├── DeploymentRecordError (ValueError)  a deployment record file is missing or invalid
     ├── AnvilError                          a managed anvil failed to start or stopped unexpectedly
+    ├── MembersFileError     (ValueError)  the static members file is missing or invalid
+    ├── EventStoreError                     the event store database is unusable
+    │   └── EventStoreMismatchError         it was made for another chain, contract or domain
+    ├── DerivationError                     the chain cannot be derived into events
+    │   ├── HashChainMismatchError          a batch does not extend the stored hash chain
+    │   └── ReorgTooDeepError               no common ancestor within the stored blocks
     └── WriterError                         the batch writer refused a request or cannot go on
         ├── WriterOverloadedError           too many accepted-but-unwritten requests; retry later
         ├── WriterStoppedError              the writer is not running (see ``cause`` if it failed)
@@ -302,3 +308,71 @@ class OutboxError(WriterError):
 
 class OutboxMismatchError(OutboxError):
     """The outbox was made for another chain, contract or account, or contradicts the chain."""
+
+
+class MembersFileError(SequencerChainError, ValueError):
+    """The static members file cannot be read or breaks its format (docs/sequencer.md)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"members file {path}: {detail}")
+
+
+class EventStoreError(SequencerChainError):
+    """The sequencer's event store cannot be used."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"event store {path}: {detail}")
+
+
+class EventStoreMismatchError(EventStoreError):
+    """The event store was derived from another chain, contract or domain."""
+
+
+class DerivationError(SequencerChainError):
+    """The chain cannot be turned into sequenced events; the reader stops."""
+
+
+class HashChainMismatchError(DerivationError):
+    """A ``BatchAppended`` event does not extend the stored hash chain.
+
+    Either the contract is not the one this store was derived from, or the node read a
+    history it must not trust; deriving past it could deliver a wrong history.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_seq: int,
+        block_number: int,
+        expected_seq: int,
+        expected_acc: bytes,
+        got_acc: bytes,
+        detail: str,
+    ) -> None:
+        self.batch_seq = batch_seq
+        self.block_number = block_number
+        self.expected_seq = expected_seq
+        self.expected_acc = expected_acc
+        self.got_acc = got_acc
+        self.detail = detail
+        super().__init__(
+            f"hash chain broken at batch {batch_seq} (block {block_number}): {detail}; "
+            f"expected batch {expected_seq} on acc 0x{expected_acc.hex()}, "
+            f"event carries acc 0x{got_acc.hex()}"
+        )
+
+
+class ReorgTooDeepError(DerivationError):
+    """A reorg reaches below every block the store remembers: no common ancestor."""
+
+    def __init__(self, cursor_block: int, oldest_known_block: int) -> None:
+        self.cursor_block = cursor_block
+        self.oldest_known_block = oldest_known_block
+        super().__init__(
+            f"reorg at or below block {oldest_known_block}, the oldest block kept "
+            f"(cursor {cursor_block}); re-derive from an empty store"
+        )
