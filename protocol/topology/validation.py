@@ -35,6 +35,7 @@ from protocol.identifiers import DomainId, Fingerprint
 from protocol.topology.errors import (
     DuplicateTransactionError,
     InvalidSignatureError,
+    MalformedTopologyError,
     MappingExistsError,
     MappingNotFoundError,
     SerialMismatchError,
@@ -44,7 +45,7 @@ from protocol.topology.errors import (
 )
 from protocol.topology.mappings import RequiredAuthorization, mapping_domain
 from protocol.topology.state import TopologyState
-from protocol.topology.transactions import Operation, SignedTopologyTransaction
+from protocol.topology.transactions import MAX_SIGNATURES, Operation, SignedTopologyTransaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,10 @@ def validate(
     merged_signatures = frozenset(new) | (
         pending.signatures if pending is not None else frozenset()
     )
+    if len(merged_signatures) > MAX_SIGNATURES:
+        raise MalformedTopologyError(
+            "topology proposal", f"merging would exceed {MAX_SIGNATURES} signatures"
+        )
     merged = SignedTopologyTransaction(tx, merged_signatures, is_proposal=True)
     missing = missing_authorizations(state, merged)
     if not missing:
