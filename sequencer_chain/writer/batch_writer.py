@@ -228,7 +228,7 @@ class BatchWriter:
             log.error("batch writer failed: %s", cause, exc_info=cause)
             self._failure = cause
             self._state = WriterState.FAILED
-            self._fail_waiting(WriterStoppedError(self._state.value, cause))
+            await self._close()  # everything accepted is in the outbox for the next start
 
     def _fail_waiting(self, error: WriterStoppedError) -> None:
         while not self._ingest.empty():
@@ -330,8 +330,10 @@ class BatchWriter:
             deadline = self._pending[0][0] + self.config.linger_s
             while self._pending_raw < self.max_batch_size and loop.time() < deadline:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), deadline - loop.time())
+                    async with asyncio.timeout(deadline - loop.time()):
+                        await self._wake.wait()
             await manager.wait_for_space()
             if not self._pending:
                 continue

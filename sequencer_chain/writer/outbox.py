@@ -20,10 +20,13 @@ one transaction by the caller (:mod:`.batch_writer`), which amortises the sync.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -125,12 +128,31 @@ class StoredBatch:
         return len(self.batch) if self.batch is not None else 0
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialised(
+    method: Callable[Concatenate[Outbox, P], Awaitable[R]],
+) -> Callable[Concatenate[Outbox, P], Awaitable[R]]:
+    """One statement sequence at a time: the tasks share one connection, and an interleaved
+    ``BEGIN`` from another task would fail (or worse, join the transaction)."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Outbox, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._lock:
+            return await method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Outbox:
-    """The database; every method is one committed transaction."""
+    """The database; every public method is one committed transaction, run one at a time."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path, identity: OutboxIdentity) -> Outbox:
@@ -178,6 +200,7 @@ class Outbox:
 
     # ------------------------------------------------------------------ requests
 
+    @_serialised
     async def add_requests(
         self, items: Sequence[tuple[bytes, bytes]], now_us: int
     ) -> list[RequestId | DuplicateRequestError]:
@@ -201,6 +224,7 @@ class Outbox:
             raise
         return out
 
+    @_serialised
     async def unbatched(self) -> list[PendingRequest]:
         async with self._db.execute(
             "SELECT id, message_key, payload FROM requests WHERE writer_seq IS NULL ORDER BY id"
@@ -209,6 +233,7 @@ class Outbox:
                 PendingRequest(RequestId(i), bytes(k), bytes(p)) for i, k, p in await cur.fetchall()
             ]
 
+    @_serialised
     async def totals(self) -> tuple[int, int]:
         """(count, bytes) of requests not yet in a confirmed batch."""
         async with self._db.execute(
@@ -217,6 +242,7 @@ class Outbox:
             row = await cur.fetchone()
         return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
+    @_serialised
     async def request_ids(self, writer_seq: WriterSeq) -> list[RequestId]:
         async with self._db.execute(
             "SELECT id FROM requests WHERE writer_seq = ? ORDER BY id", (writer_seq,)
@@ -225,6 +251,7 @@ class Outbox:
 
     # ------------------------------------------------------------------ batches
 
+    @_serialised
     async def create_batch(
         self,
         writer_seq: WriterSeq,
@@ -277,6 +304,7 @@ class Outbox:
             BatchState.PERSISTED, created_block, None, (),
         )  # fmt: skip
 
+    @_serialised
     async def record_tx(self, tx: SentTx) -> None:
         """Store a signed transaction (before broadcasting it) and mark its batch SENT."""
         await self._db.execute("BEGIN IMMEDIATE")
@@ -305,6 +333,7 @@ class Outbox:
             await self._db.execute("ROLLBACK")
             raise
 
+    @_serialised
     async def set_mined(
         self, writer_seq: WriterSeq, block: int, block_hash: bytes, tx_hash: bytes
     ) -> None:
@@ -314,6 +343,7 @@ class Outbox:
             (BatchState.MINED.value, block, block_hash, tx_hash, writer_seq),
         )
 
+    @_serialised
     async def set_unmined(self, writer_seq: WriterSeq) -> None:
         """A reorg removed the including block: back to SENT."""
         await self._db.execute(
@@ -322,6 +352,7 @@ class Outbox:
             (BatchState.SENT.value, writer_seq),
         )
 
+    @_serialised
     async def confirm(self, writer_seq: WriterSeq) -> int:
         """Confirmed on chain: delete its requests and transactions, keep a small record."""
         await self._db.execute("BEGIN IMMEDIATE")
@@ -339,6 +370,7 @@ class Outbox:
             raise
         return removed
 
+    @_serialised
     async def requeue(self, writer_seq: WriterSeq) -> list[PendingRequest]:
         """Return a batch's requests to the unbatched pool and forget the batch.
 
@@ -364,6 +396,7 @@ class Outbox:
             raise
         return moved
 
+    @_serialised
     async def open_batches(self) -> list[StoredBatch]:
         """Batches not yet confirmed, by writerSeq, each with its transactions."""
         async with self._db.execute(
@@ -390,14 +423,17 @@ class Outbox:
             )
         return out
 
+    @_serialised
     async def last_writer_seq(self) -> WriterSeq | None:
         async with self._db.execute("SELECT MAX(writer_seq) FROM batches") as cur:
             row = await cur.fetchone()
         return WriterSeq(int(row[0])) if row is not None and row[0] is not None else None
 
+    @_serialised
     async def txs_at_nonce(self, nonce: Nonce) -> list[SentTx]:
         return await self._txs("nonce = ?", (nonce,))
 
+    @_serialised
     async def prune_txs_below(self, nonce: Nonce) -> None:
         """Forget transactions whose nonce the chain has used (they can no longer matter)."""
         await self._db.execute(

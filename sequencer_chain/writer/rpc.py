@@ -122,7 +122,8 @@ class ChainRpc:
         delay = BACKOFF_START_S
         for attempt in range(retries + 1):
             try:
-                return await asyncio.wait_for(factory(), self.timeout_s)
+                async with asyncio.timeout(self.timeout_s):
+                    return await factory()
             except _TRANSIENT as exc:
                 if attempt == retries:
                     detail = f"{what}: {str(exc) or type(exc).__name__}"

@@ -154,10 +154,12 @@ class TxManager:
             if self._resync_needed:
                 await self.resync()
                 self.ready.set()
-            try:
-                item = await asyncio.wait_for(self.intake.get(), self._config.poll_interval_s)
+            item = None
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                async with asyncio.timeout(self._config.poll_interval_s):
+                    item = await self.intake.get()
             except TimeoutError:
-                item = None
+                pass
             if item is not None:
                 await self._start(item)
                 while not self.intake.empty() and not self._resync_needed:
