@@ -130,24 +130,19 @@ class JwksClient:
         """The key named ``kid``, fetching or refetching the JWKS as the rules above allow."""
         now = self._clock()
         if self._keys is None:
-            if not self._may_fetch(now):
-                raise JwksUnavailableError(
-                    self.settings.url, f"last fetch failed: {self._last_error}; not retried yet"
-                )
-            await self._refresh(self._generation, required=True)
+            await self._initial_fetch()
         elif now - self._fetched_at >= self.settings.cache_ttl_s and self._may_fetch(now):
             await self._refresh(self._generation, required=False)
         keys = self._usable_keys(now)
         if kid in keys:
             return keys[kid]
         if self._may_fetch(now):
-            generation = self._generation
-            await self._refresh(generation, required=False)
+            await self._refresh(self._generation, required=False)
             keys = self._usable_keys(self._clock())
             if kid in keys:
                 return keys[kid]
-            if self._last_error is not None and self._last_attempt is not None:
-                # The refetch that should have found the key failed: we cannot tell.
+            if self._last_error is not None:
+                # The refetch that might have found the key failed: we cannot tell.
                 raise JwksUnavailableError(self.settings.url, self._last_error)
         raise InvalidTokenError(
             InvalidTokenReason.UNKNOWN_KEY_ID,
@@ -155,6 +150,20 @@ class JwksClient:
             expected=sorted(keys),
             got=kid,
         )
+
+    async def _initial_fetch(self) -> None:
+        """First fetch: concurrent callers wait for one request and share its outcome."""
+        generation = self._generation
+        async with self._lock:
+            if self._keys is not None:
+                return
+            if self._generation != generation or not self._may_fetch(self._clock()):
+                raise JwksUnavailableError(
+                    self.settings.url,
+                    f"last fetch failed ({self._last_error}); retried at most every "
+                    f"{self.settings.min_refetch_interval_s:g}s",
+                )
+            await self._fetch_locked(required=True)
 
     def _usable_keys(self, now: float) -> dict[str, jwt.PyJWK]:
         if self._keys is None:
@@ -175,24 +184,26 @@ class JwksClient:
         async with self._lock:
             if self._generation != observed_generation:
                 return  # another task fetched while we waited: use its result
-            self._last_attempt = self._clock()
-            self.fetch_count += 1
-            try:
-                keys = await self._fetch()
-            except JwksUnavailableError as exc:
-                self._last_error = exc.detail
-                self._generation += 1
-                log.warning(
-                    "JWKS fetch failed", extra={"url": self.settings.url, "error": exc.detail}
-                )
-                if required or self._keys is None:
-                    raise
-                return
-            self._keys = keys
-            self._fetched_at = self._clock()
-            self._last_error = None
+            await self._fetch_locked(required=required)
+
+    async def _fetch_locked(self, *, required: bool) -> None:
+        """One fetch, with the lock held; updates the cache or records the failure."""
+        self._last_attempt = self._clock()
+        self.fetch_count += 1
+        try:
+            keys = await self._fetch()
+        except JwksUnavailableError as exc:
+            self._last_error = exc.detail
             self._generation += 1
-            log.info("JWKS fetched", extra={"url": self.settings.url, "kids": sorted(keys)})
+            log.warning("JWKS fetch failed", extra={"url": self.settings.url, "error": exc.detail})
+            if required or self._keys is None:
+                raise
+            return
+        self._keys = keys
+        self._fetched_at = self._clock()
+        self._last_error = None
+        self._generation += 1
+        log.info("JWKS fetched", extra={"url": self.settings.url, "kids": sorted(keys)})
 
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
         url = self.settings.url
