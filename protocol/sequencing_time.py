@@ -75,8 +75,9 @@ def assign_timestamps(
     ``previous`` is the time of the last request sequenced before this batch (``None`` for
     the first batch of the domain); ``block_time`` the block's timestamp (use
     :func:`protocol.timestamp.from_seconds`); ``proposed`` the writer's proposed time from
-    the batch header. A batch with no valid requests still advances nothing: pass the
-    count of requests that receive events (including DeliverErrors).
+    the batch header; ``n_requests`` the number of requests in the decoded batch. Every
+    request consumes a time, whether it becomes a Deliver or a DeliverError, so a
+    request's time never depends on validation; an undecodable batch assigns none.
     """
     if not isinstance(n_requests, int) or n_requests < 0:
         raise InvalidValueError("n_requests", n_requests, "a non-negative int")
