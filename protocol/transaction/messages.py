@@ -1,0 +1,309 @@
+"""The messages of a confirmation request (step 1): what the submitting participant puts in
+the envelopes of its one submission request.
+
+====================  ===========================  ==========================================
+message               to                           carries
+====================  ===========================  ==========================================
+EncryptedViewMessage  participants of the view's   one light view tree, encrypted; root hash
+                      (and ancestors') informees   and view hash in clear (salted: they hide
+                                                   nothing guessable)
+InformeeMessage       the mediator                 the informee tree (no contents), signed
+RootHashMessage       every informee participant   root hash and request type, signed
+                      and the mediator
+====================  ===========================  ==========================================
+
+Everything an envelope carries is readable by anyone on the chain, so the only ledger data
+(actions, contracts, ledger time) is inside ``EncryptedViewMessage`` ciphertexts.
+
+**Encryption of a view.** The encoded :class:`TransactionViewTree` is encrypted once under
+a fresh random session key with AES-256-GCM, and the session key is wrapped to each
+recipient's X25519 key from topology (``protocol.crypto.encryption``, version 1). Both
+layers authenticate the associated data::
+
+    ad = enc(tag "EncryptedViewAD" v1, domain id, root hash, view hash)
+
+so a ciphertext moved to another request, another view or another domain fails to open
+(:class:`~protocol.transaction.errors.ViewDecryptionError`). After opening, the recipient
+checks that the decrypted tree's root hash and view hash are those of the message; the
+root hash must then equal the request's :class:`RootHashMessage`.
+
+**Signatures.** A signature covers the message's tagged canonical content (the tag keeps
+a signature for one message type from passing as another's), which names the domain.
+Verifiers take the signer's key from the topology at the request time: the submitting
+participant's for ``InformeeMessage`` and ``RootHashMessage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from protocol.canonical import Reader, Writer, encode
+from protocol.crypto.encryption import (
+    EncryptedMessage,
+    EncryptionPrivateKey,
+    EncryptionPublicKey,
+    decrypt,
+    encrypt,
+)
+from protocol.crypto.signing import Signature, SigningPrivateKey, SigningPublicKey
+from protocol.errors import DecryptionError, SignatureVerificationError
+from protocol.identifiers import (
+    DomainId,
+    MemberId,
+    MemberKind,
+    member_kind,
+    parse_domain_id,
+    read_domain_id,
+    read_member_id,
+    write_domain_id,
+    write_member_id,
+)
+from protocol.transaction.errors import (
+    InvalidTreeError,
+    MessageSignatureError,
+    RootHashMismatchError,
+    ViewDecryptionError,
+    ViewMismatchError,
+)
+from protocol.transaction.informee_tree import InformeeTree
+from protocol.transaction.types import (
+    RequestType,
+    RootHash,
+    ViewHash,
+    decode_strict,
+    read_enum,
+    read_root_hash,
+    read_view_hash,
+)
+from protocol.transaction.view_tree import TransactionViewTree
+from protocol.transaction.views import MAX_TREE_SIZE
+
+MAX_MESSAGE_SIZE = MAX_TREE_SIZE + 64 * 1024
+"""Upper bound of any encoded request message (a tree plus signatures and wrapped keys)."""
+
+
+def _verify(message: str, key: SigningPublicKey, content: bytes, signature: Signature) -> None:
+    try:
+        key.verify(content, signature)
+    except SignatureVerificationError as exc:
+        raise MessageSignatureError(message, exc.signer, exc.expected_signer, exc.detail) from None
+
+
+def view_associated_data(domain: DomainId, root_hash: RootHash, view_hash: ViewHash) -> bytes:
+    """The associated data bound to an encrypted view (module docstring)."""
+
+    def write(w: Writer) -> None:
+        w.tag("EncryptedViewAD", 1)
+        write_domain_id(w, domain)
+        root_hash.write(w)
+        view_hash.write(w)
+
+    return encode(write)
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedViewMessage:
+    """One light view tree, encrypted to the participants that must see it."""
+
+    domain: DomainId
+    root_hash: RootHash
+    view_hash: ViewHash
+    encrypted: EncryptedMessage
+    """The view tree's bytes under a session key wrapped to each recipient."""
+
+    TAG = ("EncryptedViewMessage", 1)
+
+    def __post_init__(self) -> None:
+        parse_domain_id(self.domain)
+
+    @classmethod
+    def encrypt(
+        cls, view_tree: TransactionViewTree, recipients: Sequence[EncryptionPublicKey]
+    ) -> EncryptedViewMessage:
+        """Encrypt ``view_tree`` to ``recipients`` (their X25519 keys from topology)."""
+        domain = view_tree.common_metadata.domain
+        root_hash, view_hash = view_tree.root_hash(), view_tree.view_hash
+        ad = view_associated_data(domain, root_hash, view_hash)
+        return cls(domain, root_hash, view_hash, encrypt(recipients, view_tree.to_bytes(), ad))
+
+    def decrypt(self, key: EncryptionPrivateKey) -> TransactionViewTree:
+        """Open and check the view.
+
+        Raises :class:`ViewDecryptionError` if ``key`` is not a recipient or anything bound
+        by the associated data changed; :class:`MalformedTransactionMessageError` if the
+        plaintext is not a view tree; :class:`ViewMismatchError` or
+        :class:`RootHashMismatchError` if the tree is not the one this message names.
+        """
+        ad = view_associated_data(self.domain, self.root_hash, self.view_hash)
+        try:
+            plaintext = decrypt(key, self.encrypted, ad)
+        except DecryptionError as exc:
+            raise ViewDecryptionError(
+                exc.recipient, self.view_hash.to_multihash(), exc.detail
+            ) from None
+        tree = TransactionViewTree.from_bytes(plaintext)
+        if tree.view_hash != self.view_hash:
+            raise ViewMismatchError(
+                "view hash", self.view_hash.to_multihash(), tree.view_hash.to_multihash()
+            )
+        tree.verify_root_hash(self.root_hash)
+        if tree.common_metadata.domain != self.domain:
+            raise ViewMismatchError("domain", self.domain, tree.common_metadata.domain)
+        return tree
+
+    def write(self, w: Writer) -> None:
+        w.tag(*self.TAG)
+        write_domain_id(w, self.domain)
+        self.root_hash.write(w)
+        self.view_hash.write(w)
+        self.encrypted.write(w)
+
+    @classmethod
+    def read(cls, r: Reader) -> EncryptedViewMessage:
+        r.expect_tag(*cls.TAG)
+        domain = read_domain_id(r)
+        root_hash, view_hash = read_root_hash(r), read_view_hash(r)
+        return cls(domain, root_hash, view_hash, EncryptedMessage.read(r))
+
+    def to_bytes(self) -> bytes:
+        return encode(self.write)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> EncryptedViewMessage:
+        """Decode; raises only :class:`MalformedTransactionMessageError`."""
+        return decode_strict(data, cls.read, "encrypted view message", MAX_MESSAGE_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class InformeeMessage:
+    """The informee tree for the mediator, signed by the submitting participant it names."""
+
+    informee_tree: InformeeTree
+    signature: Signature
+
+    TAG = ("InformeeMessage", 1)
+
+    @staticmethod
+    def content(tree: InformeeTree) -> bytes:
+        """The signed bytes: the tagged informee tree."""
+        return tree.to_bytes()
+
+    @classmethod
+    def sign(cls, tree: InformeeTree, key: SigningPrivateKey) -> InformeeMessage:
+        return cls(tree, key.sign(cls.content(tree)))
+
+    def verify(self, key: SigningPublicKey) -> None:
+        """Raise :class:`MessageSignatureError` unless ``key`` (the submitting participant's,
+        from topology at the request time) signed this message."""
+        _verify("InformeeMessage", key, self.content(self.informee_tree), self.signature)
+
+    @property
+    def root_hash(self) -> RootHash:
+        return self.informee_tree.root_hash()
+
+    @property
+    def submitting_participant(self) -> MemberId:
+        return self.informee_tree.submitting_participant
+
+    def write(self, w: Writer) -> None:
+        w.tag(*self.TAG)
+        self.informee_tree.write(w)
+        self.signature.write(w)
+
+    @classmethod
+    def read(cls, r: Reader) -> InformeeMessage:
+        r.expect_tag(*cls.TAG)
+        return cls(InformeeTree.read(r), Signature.read(r))
+
+    def to_bytes(self) -> bytes:
+        return encode(self.write)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> InformeeMessage:
+        """Decode; raises only :class:`MalformedTransactionMessageError`."""
+        return decode_strict(data, cls.read, "informee message", MAX_MESSAGE_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class RootHashMessage:
+    """Announces a request's root hash to every informee participant and the mediator, so
+    that each can check that the views it got and the informee tree the mediator got are of
+    the same transaction."""
+
+    domain: DomainId
+    root_hash: RootHash
+    request_type: RequestType
+    submitting_participant: MemberId
+    signature: Signature
+
+    TAG = ("RootHashMessage", 1)
+
+    def __post_init__(self) -> None:
+        parse_domain_id(self.domain)
+        if not isinstance(self.request_type, RequestType):
+            raise InvalidTreeError("request type", self.request_type, "a RequestType")
+        if member_kind(self.submitting_participant) is not MemberKind.PARTICIPANT:
+            raise InvalidTreeError("submitter", self.submitting_participant, "a participant")
+
+    @staticmethod
+    def content(
+        domain: DomainId, root_hash: RootHash, request_type: RequestType, submitter: MemberId
+    ) -> bytes:
+        def write(w: Writer) -> None:
+            w.tag("RootHashMessage.content", 1)
+            write_domain_id(w, domain)
+            root_hash.write(w)
+            w.u8(request_type)
+            write_member_id(w, submitter)
+
+        return encode(write)
+
+    @classmethod
+    def sign(
+        cls,
+        domain: DomainId,
+        root_hash: RootHash,
+        submitting_participant: MemberId,
+        key: SigningPrivateKey,
+        request_type: RequestType = RequestType.TRANSACTION,
+    ) -> RootHashMessage:
+        content = cls.content(domain, root_hash, request_type, submitting_participant)
+        return cls(domain, root_hash, request_type, submitting_participant, key.sign(content))
+
+    def verify(self, key: SigningPublicKey) -> None:
+        """Raise :class:`MessageSignatureError` unless the submitting participant's ``key``
+        signed this message."""
+        content = self.content(
+            self.domain, self.root_hash, self.request_type, self.submitting_participant
+        )
+        _verify("RootHashMessage", key, content, self.signature)
+
+    def check_root_hash(self, actual: RootHash, what: str) -> None:
+        """Raise :class:`RootHashMismatchError` unless ``actual`` (of a decrypted view or
+        the informee tree, named by ``what``) is this message's root hash."""
+        if actual != self.root_hash:
+            raise RootHashMismatchError(self.root_hash.to_multihash(), actual.to_multihash(), what)
+
+    def write(self, w: Writer) -> None:
+        w.tag(*self.TAG)
+        write_domain_id(w, self.domain)
+        self.root_hash.write(w)
+        w.u8(self.request_type)
+        write_member_id(w, self.submitting_participant)
+        self.signature.write(w)
+
+    @classmethod
+    def read(cls, r: Reader) -> RootHashMessage:
+        r.expect_tag(*cls.TAG)
+        domain, root_hash = read_domain_id(r), read_root_hash(r)
+        request_type = read_enum(r, RequestType, "request type")
+        return cls(domain, root_hash, request_type, read_member_id(r), Signature.read(r))
+
+    def to_bytes(self) -> bytes:
+        return encode(self.write)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RootHashMessage:
+        """Decode; raises only :class:`MalformedTransactionMessageError`."""
+        return decode_strict(data, cls.read, "root hash message", MAX_MESSAGE_SIZE)
