@@ -178,7 +178,9 @@ async def _run_and_kill(anvil: ManagedAnvil, deployed: DeployedInbox, outbox: Pa
         await proc.wait()
 
 
-@pytest.mark.parametrize("chain_after_kill", ["some mined, one lost", "none mined"])
+@pytest.mark.parametrize(
+    "chain_after_kill", ["some mined, one lost", "none mined", "pool forgot them all"]
+)
 async def test_a_writer_killed_between_send_and_mining_resumes_without_loss_or_duplicate(
     anvil: ManagedAnvil, w3: Any, deployed: DeployedInbox, tmp_path: Path, chain_after_kill: str
 ) -> None:
@@ -195,6 +197,9 @@ async def test_a_writer_killed_between_send_and_mining_resumes_without_loss_or_d
         anvil.rpc("anvil_dropTransaction", [in_pool[-1]["hash"]])
         anvil.rpc("evm_mine")
         assert 0 < len(await landed(deployed.inbox, account.address)) < len(in_pool)
+    if chain_after_kill == "pool forgot them all":
+        for tx in in_pool:
+            anvil.rpc("anvil_dropTransaction", [tx["hash"]])
     anvil.rpc("evm_setAutomine", [True])
 
     config = WriterConfig(linger_s=0.02, poll_interval_s=0.02, max_batch_size=3000)
@@ -204,6 +209,10 @@ async def test_a_writer_killed_between_send_and_mining_resumes_without_loss_or_d
         anvil.rpc("evm_mine")  # the old txs are still in the pool: mine them
     await writer.stop(drain=True, timeout_s=20)
     assert writer.metrics().pending_requests == 0
+    # The stored signed bytes went out again as they were: no replacement was needed.
+    assert writer.metrics().resubmissions == 0
+    events = await landed(deployed.inbox, account.address)
+    assert {"0x" + e.tx_hash.hex() for e in events} >= {tx["hash"] for tx in in_pool}
     events = await landed(deployed.inbox, account.address)
     assert requests_of(events) == {request(i): 1 for i in range(n)}
     assert [e.writer_seq for e in events] == list(range(len(events)))
