@@ -35,7 +35,7 @@ from auth.verifier import TokenVerifier
 
 log = logging.getLogger(__name__)
 
-REQUEST_AUTH_KEY = "chaindomain.auth"
+REQUEST_AUTH_KEY: web.RequestKey[RequestAuth] = web.RequestKey("chaindomain.auth", RequestAuth)
 """``request[REQUEST_AUTH_KEY]`` is the :class:`~auth.context.RequestAuth` of the request."""
 
 DEFAULT_PUBLIC_PATHS: frozenset[str] = frozenset({"/livez", "/readyz", "/metrics"})

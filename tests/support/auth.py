@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from auth import CanActAs, CanReadAs, IdentityProviderAdmin, ParticipantAdmin, UserId, UserRight
 from auth.dev_idp import ClientConfig, IdpConfig
 from node_runtime import Secret
 
@@ -120,3 +121,23 @@ def unsigned_token(payload: dict[str, Any], alg: str = "none", kid: str | None =
     if kid is not None:
         header["kid"] = kid
     return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}."
+
+
+class Users:
+    """An in-memory user management (a ``UserRightsLookup``)."""
+
+    def __init__(self, users: dict[str, frozenset[UserRight]]) -> None:
+        self.users = users
+
+    async def user_rights(self, user_id: UserId) -> frozenset[UserRight] | None:
+        return self.users.get(user_id)
+
+
+USERS = Users(
+    {
+        "alice": frozenset({CanActAs(ALICE), CanReadAs(BOB)}),
+        "bob": frozenset({CanActAs(BOB)}),
+        "admin": frozenset({ParticipantAdmin()}),
+        "idp-admin": frozenset({IdentityProviderAdmin()}),
+    }
+)
