@@ -20,6 +20,7 @@ from sequencer_chain.writer.packer import (
     PackedBatch,
     unpack_length_prefixed,
 )
+from sequencer_chain.writer.protocol_packer import ProtocolBatchPacker
 from sequencer_chain.writer.types import (
     BatchState,
     RequestId,
@@ -39,6 +40,7 @@ __all__ = [
     "Outbox",
     "OutboxIdentity",
     "PackedBatch",
+    "ProtocolBatchPacker",
     "RequestId",
     "WriterConfig",
     "WriterMetrics",
