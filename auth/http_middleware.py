@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from auth.context import RequestAuth, authenticate, request_auth
 from auth.errors import (
@@ -82,7 +83,7 @@ def auth_middleware(
     *,
     rights_lookup: UserRightsLookup | None = None,
     public_paths: Iterable[str] = DEFAULT_PUBLIC_PATHS,
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """An aiohttp middleware (``web.Application(middlewares=[auth_middleware(...)])``)."""
     public = frozenset(public_paths)
 

@@ -148,7 +148,7 @@ def test_seconds_until_expiry() -> None:
 
 def test_effective_rights_derive_parties() -> None:
     rights = EffectiveRights("x", None, frozenset({CanReadAs(BOB), CanActAs(ALICE)}), None)
-    assert (rights.act_as, rights.read_as) == ({ALICE}, {ALICE, BOB})
+    assert (rights.act_as, rights.read_as) == (frozenset({ALICE}), frozenset({ALICE, BOB}))
 
 
 @pytest.mark.parametrize(
