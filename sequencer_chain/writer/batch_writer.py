@@ -132,6 +132,20 @@ class BatchWriter:
         """
         if self._state is not WriterState.NEW:
             raise WriterStoppedError(self._state.value, self._failure)
+        try:
+            await self._open()
+        except BaseException as exc:
+            self._state, self._failure = WriterState.FAILED, exc
+            if self._main is not None and not self._main.done():
+                self._main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._main
+            await self._close()
+            raise
+        if self.state is not WriterState.RUNNING:  # recovery failed: _supervise closed all
+            raise WriterStoppedError(self._state.value, self._failure)
+
+    async def _open(self) -> None:
         if self._w3 is None:
             assert self._rpc_url is not None  # checked in __init__
             self._w3 = await connect(self._rpc_url, self.config.rpc_timeout_s)
@@ -169,8 +183,6 @@ class BatchWriter:
         await asyncio.wait({ready, self._main}, return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
             ready.cancel()
-            await self._close()
-            raise WriterStoppedError(self._state.value, self._failure)
 
     async def stop(self, *, drain: bool = False, timeout_s: float = 30.0) -> None:
         """Stop the tasks and close the outbox.
@@ -185,6 +197,14 @@ class BatchWriter:
                 if self.metrics().pending_requests == 0 and self._ingest.empty():
                     break
                 await asyncio.sleep(DRAIN_POLL_S)
+            else:
+                left = self.metrics()
+                log.warning(
+                    "stopping with %d requests (%d bytes) not yet confirmed; the next start "
+                    "writes them",
+                    left.pending_requests,
+                    left.pending_bytes,
+                )
         if self._state in (WriterState.RUNNING, WriterState.NEW):
             self._state = WriterState.STOPPING
         if self._main is not None and not self._main.done():

@@ -35,6 +35,8 @@ from sequencer_chain.writer.fees import Fees
 from sequencer_chain.writer.types import BatchState, Nonce, RequestId, WriterSeq
 
 SCHEMA_VERSION = 1
+CONFIRMED_HISTORY = 1_024
+"""Confirmed batches whose small record (seq, hash, block) is kept, for operators."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -363,6 +365,10 @@ class Outbox:
             await self._db.execute(
                 "UPDATE batches SET state = ?, batch = NULL WHERE writer_seq = ?",
                 (BatchState.CONFIRMED.value, writer_seq),
+            )
+            await self._db.execute(  # keep a short confirmed history, not all of it
+                "DELETE FROM batches WHERE state = ? AND writer_seq < ?",
+                (BatchState.CONFIRMED.value, writer_seq - CONFIRMED_HISTORY),
             )
             await self._db.execute("COMMIT")
         except BaseException:

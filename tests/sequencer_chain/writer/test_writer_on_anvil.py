@@ -322,3 +322,18 @@ async def test_overload_stop_duplicates_and_oversize_are_typed_errors(
     await again.stop(drain=True)
     events = await landed(deployed.inbox, account.address)
     assert requests_of(events) == {b"r%d" % i: 1 for i in range(5)}
+
+
+async def test_an_account_that_is_not_a_writer_is_refused_at_start(
+    w3: Any, deployed: DeployedInbox, tmp_path: Path
+) -> None:
+    from sequencer_chain.chain_keys import dev_account
+    from sequencer_chain.errors import NotWriterError
+
+    stranger = dev_account(5, 31337)
+    writer = make_writer(w3, deployed.inbox, stranger, tmp_path / "outbox.db")
+    with pytest.raises(NotWriterError):
+        await writer.start()
+    assert writer.state is WriterState.FAILED
+    with pytest.raises(WriterStoppedError, match="failed"):
+        await writer.enqueue(b"x", b"x")
