@@ -192,6 +192,7 @@ async def test_a_writer_killed_between_send_and_mining_resumes_without_loss_or_d
     anvil.rpc("evm_setAutomine", [False])
     await _run_and_kill(anvil, deployed, outbox, n)
     in_pool = pool_txs(anvil, account.address)
+    assert 3 <= len(in_pool) <= 4  # pipelined, bounded by max_in_flight
     assert await landed(deployed.inbox, account.address) == []
     if chain_after_kill == "some mined, one lost":
         anvil.rpc("anvil_dropTransaction", [in_pool[-1]["hash"]])
