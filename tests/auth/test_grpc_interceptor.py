@@ -161,8 +161,9 @@ async def _drain(channel: grpc.aio.Channel, method: str, token: str) -> tuple[in
 async def test_stream_closed_when_token_expires(channel: grpc.aio.Channel, idp: DevIdp) -> None:
     token = idp.issue("short-lived")  # exp in 2 s
     expires_at = time.time() + 2
-    results = await asyncio.gather(
-        _drain(channel, "Updates", token), _drain(channel, "Completions", token)
+    results = await asyncio.wait_for(  # a stream that outlives its token fails here
+        asyncio.gather(_drain(channel, "Updates", token), _drain(channel, "Completions", token)),
+        timeout=6,
     )
     for received, error, _elapsed in results:
         assert error.code() is grpc.StatusCode.UNAUTHENTICATED
