@@ -376,7 +376,7 @@ class BatchWriter:
             for _ in taken:
                 _, request = self._pending.popleft()
                 self._pending_raw -= len(request.payload)
-            manager.intake.put_nowait(NewBatch(packed.batch, tuple(taken)))
+            manager.hand_over(NewBatch(packed.batch, tuple(taken)))
 
     # ------------------------------------------------------------------ metrics
 

@@ -122,7 +122,9 @@ class TxManager:
         self._config = config
         self._counters = counters
         self._on_requeued = on_requeued
-        self.intake: asyncio.Queue[NewBatch] = asyncio.Queue()
+        self._intake: asyncio.Queue[NewBatch] = asyncio.Queue()
+        self._handed_over = 0
+        """Batches given to :meth:`hand_over` that have no slot yet (queued or being started)."""
         self._slots: dict[WriterSeq, _Slot] = {}
         self._next_seq = WriterSeq(0)
         self._next_nonce = Nonce(0)
@@ -139,7 +141,12 @@ class TxManager:
     @property
     def open_count(self) -> int:
         """Batches handed over and not yet confirmed or requeued."""
-        return len(self._slots) + self.intake.qsize()
+        return len(self._slots) + self._handed_over
+
+    def hand_over(self, item: NewBatch) -> None:
+        """Queue a packed batch; the manager gives it a writerSeq and sends it."""
+        self._handed_over += 1
+        self._intake.put_nowait(item)
 
     async def wait_for_space(self) -> None:
         while self.open_count >= self._config.max_in_flight:
@@ -157,13 +164,13 @@ class TxManager:
             item = None
             try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
                 async with asyncio.timeout(self._config.poll_interval_s):
-                    item = await self.intake.get()
+                    item = await self._intake.get()
             except TimeoutError:
                 pass
             if item is not None:
                 await self._start(item)
-                while not self.intake.empty() and not self._resync_needed:
-                    await self._start(self.intake.get_nowait())
+                while not self._intake.empty() and not self._resync_needed:
+                    await self._start(self._intake.get_nowait())
             await self._tick()
 
     async def _start(self, item: NewBatch) -> None:
@@ -183,6 +190,7 @@ class TxManager:
         slot.nonce = self._next_nonce
         self._next_nonce = Nonce(self._next_nonce + 1)
         self._slots[seq] = slot
+        self._handed_over -= 1
         await self._send(slot, replacing=False)
 
     def _slot_for(self, stored: StoredBatch) -> _Slot:
@@ -395,8 +403,9 @@ class TxManager:
     async def resync(self) -> None:
         """Rebuild writerSeq, nonce and every open batch's fate from the outbox and the chain."""
         requeued: list[PendingRequest] = []
-        while not self.intake.empty():  # packed but given no writerSeq: back to the pool
-            requeued.extend(self.intake.get_nowait().requests)
+        while not self._intake.empty():  # packed but given no writerSeq: back to the pool
+            requeued.extend(self._intake.get_nowait().requests)
+            self._handed_over -= 1
         account = self._account.address
         head = await self._rpc.head()
         self._head = head
