@@ -31,6 +31,7 @@ from typing import Protocol
 from protocol.crypto.encryption import EncryptionPublicKey
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import MemberId, PartyId, parse_member_id
+from protocol.sequencer_messages import MAX_PAYLOAD_SIZE
 from protocol.topology.mappings import HostingParticipant, ParticipantPermission
 from protocol.transaction.errors import (
     InvalidTreeError,
@@ -54,8 +55,8 @@ class TopologyLookup(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RequestEnvelope:
-    """One envelope of a confirmation request: the sequencer's ``Envelope.of(payload,
-    recipients)`` (kept separate so this package does not depend on the batch format)."""
+    """One envelope of a confirmation request; ``Envelope.of(payload, recipients)`` makes
+    the sequencer's envelope of it. Payloads are bounded by the sequencer's limit."""
 
     payload: bytes
     recipients: frozenset[MemberId]
@@ -67,6 +68,10 @@ class RequestEnvelope:
             raise InvalidTreeError("envelope recipients", self.recipients, "a non-empty set")
         for member in self.recipients:
             parse_member_id(member)
+        if len(self.payload) > MAX_PAYLOAD_SIZE:
+            raise InvalidTreeError(
+                "envelope payload", len(self.payload), f"at most {MAX_PAYLOAD_SIZE} bytes"
+            )
 
 
 def informee_participants(
@@ -129,7 +134,8 @@ def build_confirmation_request(
     """The envelopes of the confirmation request for ``tree`` (module docstring).
 
     ``signing_key`` is the submitting participant's. Raises :class:`UnhostedInformeeError`
-    or :class:`MissingEncryptionKeyError` if the topology cannot serve the request.
+    or :class:`MissingEncryptionKeyError` if the topology cannot serve the request, and
+    :class:`InvalidTreeError` if a message exceeds the sequencer's ``MAX_PAYLOAD_SIZE``.
     """
     recipients = view_recipients(tree, topology)
     keys: dict[MemberId, EncryptionPublicKey] = {}

@@ -176,3 +176,13 @@ def test_request_fails_typed_when_topology_cannot_serve_it() -> None:
     with pytest.raises(UnhostedInformeeError) as info:
         build_confirmation_request(FULL, unhosted, signing_key(P1))
     assert info.value.party == DAVE
+
+
+def test_a_view_larger_than_an_envelope_is_refused_typed() -> None:
+    from protocol.sequencer_messages import MAX_PAYLOAD_SIZE
+    from protocol.transaction import InvalidTreeError
+
+    big = sample_tree(amount=b"x" * (MAX_PAYLOAD_SIZE + 1))
+    with pytest.raises(InvalidTreeError) as info:
+        build_confirmation_request(big, TOPOLOGY, signing_key(P1))
+    assert info.value.what == "envelope payload"
