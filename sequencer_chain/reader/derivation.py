@@ -1,0 +1,254 @@
+"""Derivation: one ``BatchAppended`` event in, the sequenced events it yields out.
+
+This is the part every sequencer node must compute identically. It is a pure function of
+the chain (the event, its block's timestamp), the state left by the events before it
+(:class:`DerivationState`), the domain id and the members lookup; it reads no clock and
+does no I/O. The rules, in order (``docs/sequencer.md`` §2 is the specification):
+
+1. **Hash chain.** The event's ``batchSeq`` must be the next expected one, its
+   ``batchHash`` must be ``keccak256(batch)`` and its ``acc`` must be
+   ``keccak256(acc ‖ batchHash)`` over the stored acc. Anything else raises
+   :class:`HashChainMismatchError`: the node must stop, not guess.
+2. **Decoding.** A batch that :func:`protocol.batch_format.decode_batch` rejects is
+   skipped (logged with its batch seq); it advances the hash chain and nothing else.
+3. **Sequencing time.** ``t_0`` is the time :func:`protocol.sequencing_time.assign_timestamps`
+   gives a batch's first request; members are looked up as of ``t_0``. A request whose
+   sender is unknown then is dropped without an event (there is no stream to tell);
+   every other request gets the next time, ``t_0``, ``t_0 + 1µs``, ...
+4. **Validation**, first failure wins, each giving a ``DeliverError`` to the sender only:
+   wrong domain, sender not active, bad signature, a recipient not an active member,
+   sequenced after ``max_sequencing_time``, ``(sender, message_id)`` already delivered with
+   a max sequencing time not yet passed.
+5. **Delivery.** A valid request gives the sender a receipt (``Deliver`` with its
+   ``message_id`` and the envelopes addressed to it) and every other recipient a
+   ``Deliver`` with only its envelopes and no ``message_id``. Each event takes its
+   member's next counter. Members receive events in the order of rule 3.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from eth_utils.crypto import keccak
+
+from protocol.batch_format import decode_batch
+from protocol.errors import BatchDecodeError, ProtocolError
+from protocol.identifiers import DomainId, MemberId
+from protocol.sequencer_messages import (
+    Deliver,
+    DeliverError,
+    DeliverErrorCode,
+    DeliverErrorReason,
+    SequencerCounter,
+    SignedSubmissionRequest,
+)
+from protocol.sequencing_time import TimeBounds, assign_timestamps
+from protocol.timestamp import MICROS_PER_SECOND, Timestamp
+from sequencer_chain.contract.inbox import BatchAppended, next_acc
+from sequencer_chain.errors import HashChainMismatchError
+from sequencer_chain.members import MemberLookup
+from sequencer_chain.store.event_store import DedupEntry, StoredEvent
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_TEXT = 512
+DEFAULT_BOUNDS = TimeBounds()
+
+
+@dataclass(slots=True)
+class DerivationState:
+    """The running state of derivation; owned by the reader task alone.
+
+    It mirrors what the store holds after the last committed block, so that a step can be
+    derived without reading the database; the reader reloads it after a rollback.
+    """
+
+    next_batch_seq: int
+    acc: bytes
+    last_timestamp: Timestamp | None
+    counters: dict[MemberId, int] = field(default_factory=dict)
+    dedup: dict[tuple[MemberId, str], Timestamp] = field(default_factory=dict)
+
+    def take_counter(self, member: MemberId) -> SequencerCounter:
+        counter = self.counters.get(member, 0)
+        self.counters[member] = counter + 1
+        return SequencerCounter(counter)
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedBatch:
+    """What one batch yielded."""
+
+    batch_seq: int
+    events: tuple[StoredEvent, ...]
+    dedup: tuple[DedupEntry, ...]
+    skipped: str | None = None
+    """Why the whole batch was skipped (it did not decode), if it was."""
+    dropped: int = 0
+    """Requests dropped without an event (unknown sender)."""
+
+
+def check_hash_chain(state: DerivationState, event: BatchAppended) -> bytes:
+    """Rule 1; returns the new accumulator."""
+    if event.batch_seq != state.next_batch_seq:
+        raise HashChainMismatchError(
+            batch_seq=event.batch_seq,
+            block_number=event.block_number,
+            expected_seq=state.next_batch_seq,
+            expected_acc=state.acc,
+            got_acc=event.acc,
+            detail=f"batch seq {event.batch_seq}, expected {state.next_batch_seq}",
+        )
+    if keccak(event.batch) != event.batch_hash:
+        raise HashChainMismatchError(
+            batch_seq=event.batch_seq,
+            block_number=event.block_number,
+            expected_seq=state.next_batch_seq,
+            expected_acc=state.acc,
+            got_acc=event.acc,
+            detail="batchHash is not keccak256 of the batch bytes",
+        )
+    acc = next_acc(state.acc, event.batch)
+    if acc != event.acc:
+        raise HashChainMismatchError(
+            batch_seq=event.batch_seq,
+            block_number=event.block_number,
+            expected_seq=state.next_batch_seq,
+            expected_acc=acc,
+            got_acc=event.acc,
+            detail="accumulator differs",
+        )
+    return acc
+
+
+def _reject_reason(
+    signed: SignedSubmissionRequest,
+    at: Timestamp,
+    domain_id: DomainId,
+    members: MemberLookup,
+    state: DerivationState,
+) -> DeliverErrorReason | None:
+    request = signed.request
+    if request.domain_id != domain_id:
+        return DeliverErrorReason(
+            DeliverErrorCode.WRONG_DOMAIN, f"request is for domain {request.domain_id}"[:512]
+        )
+    sender = members.member(request.sender, at)
+    if sender is None or not sender.active:
+        return DeliverErrorReason(DeliverErrorCode.UNKNOWN_SENDER, "sender is not active")
+    key = sender.key(signed.signature.signer)
+    if key is None:
+        return DeliverErrorReason(
+            DeliverErrorCode.INVALID_SIGNATURE, "signed by a key the sender does not have"
+        )
+    try:
+        signed.verify(key)
+    except ProtocolError:
+        return DeliverErrorReason(DeliverErrorCode.INVALID_SIGNATURE, "signature does not verify")
+    unknown = sorted(
+        m
+        for m in request.batch.all_recipients
+        if (info := members.member(m, at)) is None or not info.active
+    )
+    if unknown:
+        text = "unknown recipients: " + ", ".join(unknown)
+        return DeliverErrorReason(DeliverErrorCode.UNKNOWN_RECIPIENTS, text[:MAX_ERROR_TEXT])
+    if at > request.max_sequencing_time:
+        return DeliverErrorReason(
+            DeliverErrorCode.MAX_SEQUENCING_TIME_EXCEEDED,
+            f"sequenced at {at}, after max sequencing time {request.max_sequencing_time}",
+        )
+    seen = state.dedup.get((request.sender, request.message_id))
+    if seen is not None and seen >= at:
+        return DeliverErrorReason(
+            DeliverErrorCode.DUPLICATE_MESSAGE_ID,
+            f"message id already delivered, deduplicated until {seen}",
+        )
+    return None
+
+
+def derive_batch(
+    state: DerivationState,
+    event: BatchAppended,
+    block_timestamp_s: int,
+    *,
+    domain_id: DomainId,
+    members: MemberLookup,
+    bounds: TimeBounds = DEFAULT_BOUNDS,
+) -> DerivedBatch:
+    """Apply rules 1-5 to one event, advancing ``state`` in place."""
+    state.acc = check_hash_chain(state, event)
+    state.next_batch_seq += 1
+    try:
+        batch = decode_batch(event.batch)
+    except BatchDecodeError as exc:
+        log.warning(
+            "skipping undecodable batch %d (block %d, writer %s): %s",
+            event.batch_seq,
+            event.block_number,
+            event.writer,
+            exc,
+        )
+        return DerivedBatch(event.batch_seq, (), (), skipped=str(exc))
+    block_time = Timestamp(block_timestamp_s * MICROS_PER_SECOND)
+    (t0,) = assign_timestamps(state.last_timestamp, block_time, batch.proposed_timestamp, 1, bounds)
+    kept = [r for r in batch.requests if members.member(r.request.sender, t0) is not None]
+    dropped = len(batch.requests) - len(kept)
+    if dropped:
+        log.warning("batch %d: dropped %d requests of unknown senders", event.batch_seq, dropped)
+    times = assign_timestamps(
+        state.last_timestamp, block_time, batch.proposed_timestamp, len(kept), bounds
+    )
+    events: list[StoredEvent] = []
+    dedup: list[DedupEntry] = []
+
+    def emit(member: MemberId, sequenced: Deliver | DeliverError) -> None:
+        events.append(
+            StoredEvent(
+                member,
+                sequenced.counter,
+                sequenced.timestamp,
+                event.block_number,
+                event.batch_seq,
+                sequenced.to_bytes(),
+            )
+        )
+
+    for signed, ts in zip(kept, times, strict=True):
+        request = signed.request
+        reason = _reject_reason(signed, ts, domain_id, members, state)
+        if reason is not None:
+            error = DeliverError(state.take_counter(request.sender), ts, request.message_id, reason)
+            emit(request.sender, error)
+            continue
+        recipients = request.batch.all_recipients | {request.sender}
+        for member in sorted(recipients):
+            is_sender = member == request.sender
+            deliver = Deliver(
+                counter=state.take_counter(member),
+                timestamp=ts,
+                sender=request.sender,
+                message_id=request.message_id if is_sender else None,
+                batch=request.batch.for_member(member),
+            )
+            emit(member, deliver)
+        key = (request.sender, str(request.message_id))
+        state.dedup[key] = request.max_sequencing_time
+        dedup.append(
+            DedupEntry(
+                request.sender,
+                request.message_id,
+                request.max_sequencing_time,
+                event.block_number,
+            )
+        )
+    if times:
+        state.last_timestamp = times[-1]
+    return DerivedBatch(event.batch_seq, tuple(events), tuple(dedup), dropped=dropped)
+
+
+def purge_dedup(state: DerivationState, before: Timestamp) -> None:
+    """Forget in-memory dedup entries that expired before ``before``."""
+    for key in [k for k, t in state.dedup.items() if t < before]:
+        del state.dedup[key]

@@ -1,0 +1,359 @@
+"""The chain follower: reads the ordering contract's events behind the head and stores what
+derivation makes of them. It is the only task that writes derived data to the store.
+
+One step (:meth:`ChainReader.step`):
+
+1. Check the stored cursor block against the chain. If its hash changed, the chain
+   reorganised below the cursor: find the newest stored block the chain still has (the
+   common ancestor), roll the store back to it in one transaction, reload the state.
+2. Choose ``to = min(head - confirmations, cursor + max_blocks_per_step)``.
+3. Read the header of ``to``, the ``BatchAppended`` logs of ``(cursor, to]`` and the
+   header of every block with a log, then the header of ``to`` and of the cursor again.
+   If any log is ``removed``, names a block hash other than its header's, or either
+   header changed meanwhile, the chain moved under the read: nothing is stored and the
+   step is retried. Otherwise the logs form one consistent history on top of the cursor.
+4. Derive every event in (block, log index) order and commit the events, the counters,
+   the dedup entries and the new cursor rows in one transaction.
+
+RPC failures are retried (every call here is a read); a broken hash chain or a reorg
+deeper than the stored blocks stops the reader with an error, loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+from web3 import AsyncWeb3
+from web3.exceptions import Web3Exception
+
+from protocol.identifiers import DomainId, MemberId
+from protocol.sequencing_time import TimeBounds
+from protocol.timestamp import MICROS_PER_SECOND, Timestamp
+from sequencer_chain.contract.inbox import ZERO_HASH, BatchAppended, InboxContract
+from sequencer_chain.errors import ChainConnectionError, DerivationError, ReorgTooDeepError
+from sequencer_chain.members import MemberLookup
+from sequencer_chain.reader.derivation import (
+    DEFAULT_BOUNDS,
+    DerivationState,
+    derive_batch,
+    purge_dedup,
+)
+from sequencer_chain.store.event_store import (
+    Cursor,
+    DedupEntry,
+    EventStore,
+    StepWrite,
+    StoredEvent,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderConfig:
+    """How the reader follows the chain. Every node of a domain must agree on ``bounds``
+    and ``start_block``; the rest is local."""
+
+    start_block: int
+    """The contract's deployment block; the first block whose logs are read."""
+    confirmations: int = 2
+    """Blocks that must be on top of a block before it is read (0: read the head)."""
+    poll_interval_s: float = 0.5
+    """Pause between looks at the head once caught up."""
+    max_blocks_per_step: int = 1_000
+    """Widest ``eth_getLogs`` range in one step."""
+    rpc_timeout_s: float = 10.0
+    """Timeout of every RPC call."""
+    retry_max_s: float = 5.0
+    """Longest backoff between retries after an RPC failure."""
+    keep_blocks: int = 512
+    """Block rows (and acknowledged events) are kept this many blocks below the cursor:
+    the deepest reorg the node can roll back."""
+    dedup_retention_us: int = 600 * MICROS_PER_SECOND
+    """Dedup entries are kept this long after their max sequencing time, so a rollback
+    (which moves time back) never needs one that was purged."""
+    prune_every_steps: int = 100
+    bounds: TimeBounds = DEFAULT_BOUNDS
+
+    def __post_init__(self) -> None:
+        if self.start_block < 1:
+            raise ValueError(f"start_block must be >= 1, got {self.start_block}")
+        if self.confirmations < 0:
+            raise ValueError(f"confirmations must be >= 0, got {self.confirmations}")
+        if self.max_blocks_per_step < 1:
+            raise ValueError(f"max_blocks_per_step must be >= 1, got {self.max_blocks_per_step}")
+
+
+class _ChainMovedError(Exception):
+    """The chain changed while a step read it; retry the step."""
+
+
+class ChainReader:
+    """Follows the chain and derives the event stream into an :class:`EventStore`."""
+
+    def __init__(
+        self,
+        *,
+        w3: AsyncWeb3[Any],
+        inbox: InboxContract,
+        store: EventStore,
+        members: MemberLookup,
+        domain_id: DomainId,
+        config: ReaderConfig,
+    ) -> None:
+        self.w3 = w3
+        self.inbox = inbox
+        self.store = store
+        self.members = members
+        self.domain_id = domain_id
+        self.config = config
+        self.state: DerivationState | None = None
+        self.cursor: Cursor | None = None
+        self.caught_up = asyncio.Event()
+        """Set once a step found nothing left to read below ``head - confirmations``."""
+        self.rollbacks = 0
+        self.skipped_batches: list[int] = []
+        self._steps = 0
+
+    # ------------------------------------------------------------------ rpc helpers
+
+    async def _rpc(self, call: Awaitable[T]) -> T:
+        try:
+            return await asyncio.wait_for(call, self.config.rpc_timeout_s)
+        except (TimeoutError, OSError, aiohttp.ClientError, Web3Exception) as exc:
+            raise ChainConnectionError(
+                str(self.w3.provider), str(exc) or type(exc).__name__
+            ) from exc
+
+    async def _header(self, number: int) -> dict[str, Any] | None:
+        try:
+            block = await self._rpc(self.w3.eth.get_block(number))
+        except ChainConnectionError as exc:
+            if "not found" in str(exc).lower():
+                return None
+            raise
+        return dict(block)
+
+    async def _head(self) -> int:
+        return int(await self._rpc(self.w3.eth.block_number))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def load(self) -> None:
+        """Read the cursor and state from the store, initialising an empty store."""
+        cursor = await self.store.cursor()
+        if cursor is None:
+            before = self.config.start_block - 1
+            header = await self._header(before)
+            if header is None:
+                raise DerivationError(f"start block {before} is not on the chain")
+            cursor = Cursor(before, bytes(header["hash"]), 0, ZERO_HASH, None)
+            await self.store.initialize(cursor)
+        self.cursor = cursor
+        self.state = DerivationState(
+            next_batch_seq=cursor.next_batch_seq,
+            acc=cursor.acc,
+            last_timestamp=cursor.last_timestamp,
+            counters=await self.store.load_counters(),
+            dedup=await self.store.load_dedup(),
+        )
+
+    async def run(self) -> None:
+        """Step forever; retry RPC failures with backoff, stop on derivation errors."""
+        if self.state is None:
+            await self._retrying(self.load)
+        delay = self.config.poll_interval_s
+        while True:
+            try:
+                progressed = await self.step()
+                delay = self.config.poll_interval_s
+            except ChainConnectionError as exc:
+                log.warning("chain read failed, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.retry_max_s)
+                continue
+            except _ChainMovedError as exc:
+                log.info("chain moved during a read, retrying: %s", exc)
+                continue
+            if not progressed:
+                await asyncio.sleep(self.config.poll_interval_s)
+
+    async def _retrying(self, fn: Any) -> None:
+        delay = self.config.poll_interval_s
+        while True:
+            try:
+                await fn()
+                return
+            except ChainConnectionError as exc:
+                log.warning("chain read failed, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.retry_max_s)
+
+    # ------------------------------------------------------------------ one step
+
+    async def step(self) -> bool:
+        """Read and derive one range of blocks; returns whether the cursor moved."""
+        if self.state is None or self.cursor is None:
+            await self.load()
+        cursor = self.cursor
+        assert cursor is not None  # set by load()
+        head = await self._head()
+        if not await self._cursor_on_chain(cursor, head):
+            await self._roll_back(cursor, head)
+            return True
+        target = head - self.config.confirmations
+        if target <= cursor.block_number:
+            self.caught_up.set()
+            return False
+        to = min(target, cursor.block_number + self.config.max_blocks_per_step)
+        batches, headers = await self._read_range(cursor, to)
+        await self._derive_and_commit(cursor, to, batches, headers)
+        if to == target:
+            self.caught_up.set()
+        self._steps += 1
+        if self._steps % self.config.prune_every_steps == 0:
+            deleted = await self.store.prune(to - self.config.keep_blocks)
+            if deleted:
+                log.info("pruned %d acknowledged events", deleted)
+        return True
+
+    async def _cursor_on_chain(self, cursor: Cursor, head: int) -> bool:
+        if cursor.block_number > head:
+            return False
+        header = await self._header(cursor.block_number)
+        return header is not None and bytes(header["hash"]) == cursor.block_hash
+
+    async def _read_range(
+        self, cursor: Cursor, to: int
+    ) -> tuple[list[BatchAppended], dict[int, dict[str, Any]]]:
+        first = await self._header(to)
+        if first is None:
+            raise _ChainMovedError(f"block {to} vanished")
+        try:
+            batches = await self._rpc(self.inbox.batches(cursor.block_number + 1, to))
+        except ValueError as exc:  # a log that does not decode as BatchAppended
+            raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
+        headers: dict[int, dict[str, Any]] = {to: first}
+        for number in sorted({b.block_number for b in batches}):
+            if number not in headers:
+                header = await self._header(number)
+                if header is None:
+                    raise _ChainMovedError(f"block {number} vanished")
+                headers[number] = header
+        for batch in batches:
+            if batch.removed:
+                raise _ChainMovedError(f"log of batch {batch.batch_seq} was removed")
+            if bytes(headers[batch.block_number]["hash"]) != batch.block_hash:
+                raise _ChainMovedError(f"batch {batch.batch_seq}'s block changed during the read")
+        again = await self._header(to)
+        if again is None or bytes(again["hash"]) != bytes(first["hash"]):
+            raise _ChainMovedError(f"block {to} changed during the read")
+        if not await self._cursor_on_chain(cursor, to):
+            raise _ChainMovedError(f"cursor block {cursor.block_number} changed during the read")
+        return batches, headers
+
+    async def _derive_and_commit(
+        self,
+        cursor: Cursor,
+        to: int,
+        batches: list[BatchAppended],
+        headers: dict[int, dict[str, Any]],
+    ) -> None:
+        state = self.state
+        assert state is not None  # set by load()
+        events: list[StoredEvent] = []
+        dedup: list[DedupEntry] = []
+        rows: list[Cursor] = []
+        touched: set[MemberId] = set()
+        try:
+            for i, batch in enumerate(batches):
+                derived = derive_batch(
+                    state,
+                    batch,
+                    int(headers[batch.block_number]["timestamp"]),
+                    domain_id=self.domain_id,
+                    members=self.members,
+                    bounds=self.config.bounds,
+                )
+                if derived.skipped is not None:
+                    self.skipped_batches.append(batch.batch_seq)
+                events.extend(derived.events)
+                dedup.extend(derived.dedup)
+                touched.update(e.member for e in derived.events)
+                last_in_block = i + 1 == len(batches) or batches[i + 1].block_number != (
+                    batch.block_number
+                )
+                if last_in_block and batch.block_number != to:
+                    rows.append(self._row(batch.block_number, headers[batch.block_number]))
+            rows.append(self._row(to, headers[to]))
+        except BaseException:
+            await self.load()  # derivation state may be half-advanced
+            raise
+        purge_before = None
+        if state.last_timestamp is not None:
+            purge_before = Timestamp(max(0, state.last_timestamp - self.config.dedup_retention_us))
+            purge_dedup(state, purge_before)
+        step = StepWrite(
+            blocks=tuple(rows),
+            events=tuple(events),
+            counters={m: state.counters[m] for m in touched},
+            dedup=tuple(dedup),
+            dedup_purge_before=purge_before,
+        )
+        try:
+            await self.store.commit_step(step)
+        except BaseException:
+            await self.load()
+            raise
+        self.cursor = rows[-1]
+        if events:
+            log.debug(
+                "blocks %d..%d: %d batches, %d events",
+                cursor.block_number + 1,
+                to,
+                len(batches),
+                len(events),
+            )
+
+    def _row(self, number: int, header: dict[str, Any]) -> Cursor:
+        state = self.state
+        assert state is not None
+        return Cursor(
+            number, bytes(header["hash"]), state.next_batch_seq, state.acc, state.last_timestamp
+        )
+
+    # ------------------------------------------------------------------ reorgs
+
+    async def _roll_back(self, cursor: Cursor, head: int) -> None:
+        """Find the newest stored block still on the chain and roll the store back to it."""
+        below = min(cursor.block_number, head)
+        while True:
+            known = await self.store.known_blocks(below, limit=64)
+            if not known:
+                oldest = await self.store.known_blocks(cursor.block_number, limit=1_000_000)
+                raise ReorgTooDeepError(
+                    cursor.block_number, oldest[-1][0] if oldest else cursor.block_number
+                )
+            for number, block_hash in known:
+                header = await self._header(number)
+                if header is not None and bytes(header["hash"]) == block_hash:
+                    rollback = await self.store.rollback(number)
+                    self.rollbacks += 1
+                    log.warning(
+                        "chain reorganised below block %d: rolled back to block %d, "
+                        "removing events from counters %s",
+                        cursor.block_number,
+                        number,
+                        rollback.first_removed,
+                    )
+                    self.caught_up.clear()
+                    await self.load()
+                    return
+            below = known[-1][0] - 1
