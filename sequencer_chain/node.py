@@ -1,0 +1,185 @@
+"""A sequencer node: chain reader, batch writer and gRPC API in one process.
+
+:class:`SequencerNode` wires the parts from a :class:`~sequencer_chain.config.SequencerNodeConfig`
+and supervises them: the reader runs in a ``TaskGroup`` task; the writer runs its own tasks;
+the API serves from the store. If the reader or the writer fails, the node stops (the
+process exits non-zero); nothing is lost, since the store is re-derivable and the writer's
+outbox keeps every accepted request.
+
+Health turns SERVING once the reader has caught up with ``head - confirmations``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import AsyncWeb3
+
+from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
+from sequencer_chain.api import ApiServer, Authenticator, SequencerService
+from sequencer_chain.chain_keys import dev_account, load_keystore
+from sequencer_chain.config import SequencerNodeConfig
+from sequencer_chain.contract import DeploymentRecord, InboxContract, connect, domain_id_bytes
+from sequencer_chain.members import StaticMembers
+from sequencer_chain.reader import ChainReader, ReaderConfig
+from sequencer_chain.store import EventStore, StoreIdentity
+from sequencer_chain.writer import BatchWriter, WriterConfig
+from sequencer_chain.writer.protocol_packer import ProtocolBatchPacker
+
+log = logging.getLogger(__name__)
+
+EVENTS_DB = "events.sqlite"
+OUTBOX_DB = "outbox.sqlite"
+
+
+class SequencerNode:
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails."""
+
+    def __init__(self, config: SequencerNodeConfig) -> None:
+        self.config = config
+        self.domain_id: DomainId = parse_domain_id(config.domain.domain_id)
+        self.sequencer_id: MemberId = parse_member_id(config.node.sequencer_id)
+        self.w3: AsyncWeb3[Any] | None = None
+        self.store: EventStore | None = None
+        self.reader: ChainReader | None = None
+        self.writer: BatchWriter | None = None
+        self.api: ApiServer | None = None
+        self._main: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        return self.api.port if self.api is not None else 0
+
+    @property
+    def target(self) -> str:
+        return f"{self.config.api.host}:{self.port}"
+
+    def _account(self, chain_id: int) -> LocalAccount:
+        account = self.config.chain.account
+        if account.dev_key_index is not None:
+            return dev_account(account.dev_key_index, chain_id)
+        assert account.keystore is not None and account.password is not None  # validated
+        password = account.password.resolve(self.config.base_dir)
+        return load_keystore(self.config.path(account.keystore), password)
+
+    async def start(self) -> None:
+        cfg = self.config
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info(
+            "sequencer %s serving on %s (contract %s, confirmations %d)",
+            self.sequencer_id,
+            self.target,
+            self.reader.inbox.address if self.reader else "?",
+            cfg.chain.confirmations,
+        )
+
+    async def _start(self) -> None:
+        cfg = self.config
+        record = DeploymentRecord.load(cfg.path(cfg.chain.deployment))
+        if record.domain_id != "0x" + domain_id_bytes(self.domain_id).hex():
+            log.warning(
+                "contract domain id %s is not keccak256(%r); check the deployment record",
+                record.domain_id,
+                self.domain_id,
+            )
+        members = StaticMembers.load(cfg.path(cfg.domain.members_file))
+        self.w3 = await connect(cfg.chain.rpc_url, cfg.chain.rpc_timeout_s)
+        chain_id = int(await self.w3.eth.chain_id)
+        inbox = InboxContract(self.w3, record.address)
+        data_dir = cfg.path(cfg.node.data_dir)
+        self.store = await EventStore.open(
+            data_dir / EVENTS_DB, StoreIdentity(chain_id, inbox.address, self.domain_id)
+        )
+        self.reader = ChainReader(
+            w3=self.w3,
+            inbox=inbox,
+            store=self.store,
+            members=members,
+            domain_id=self.domain_id,
+            config=ReaderConfig(
+                start_block=record.deploy_block,
+                confirmations=cfg.chain.confirmations,
+                poll_interval_s=cfg.chain.poll_interval_s,
+                rpc_timeout_s=cfg.chain.rpc_timeout_s,
+                max_blocks_per_step=cfg.chain.max_blocks_per_step,
+            ),
+        )
+        await self.reader.load()
+        self.writer = BatchWriter(
+            inbox_address=record.address,
+            account=self._account(chain_id),
+            outbox_path=data_dir / OUTBOX_DB,
+            packer=ProtocolBatchPacker(),
+            rpc_url=cfg.chain.rpc_url,
+            config=WriterConfig(linger_s=cfg.chain.linger_s, rpc_timeout_s=cfg.chain.rpc_timeout_s),
+        )
+        await self.writer.start()
+        secret = (
+            cfg.api.token_secret.resolve(cfg.base_dir).encode() if cfg.api.token_secret else None
+        )
+        auth = Authenticator(
+            domain_id=self.domain_id,
+            sequencer=self.sequencer_id,
+            members=members,
+            secret=secret,
+            token_ttl_us=cfg.api.token_ttl_s * 1_000_000,
+        )
+        service = SequencerService(
+            domain_id=self.domain_id,
+            store=self.store,
+            sink=self.writer,
+            members=members,
+            auth=auth,
+        )
+        self.api = ApiServer(service, cfg.api.host, cfg.api.port)
+        await self.api.start()
+        self._main = asyncio.create_task(self._supervise(), name="sequencer-node")
+
+    async def _supervise(self) -> None:
+        assert self.reader is not None and self.api is not None
+        reader, api = self.reader, self.api
+
+        async def mark_ready() -> None:
+            await reader.caught_up.wait()
+            await api.set_serving(True)
+
+        async def watch_writer() -> None:
+            # The writer exposes its failure as state, not as an awaitable.
+            while self.writer is not None and self.writer.failure is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.5)
+            if self.writer is not None and self.writer.failure is not None:
+                raise self.writer.failure
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(reader.run(), name="chain-reader")
+            group.create_task(mark_ready(), name="readiness")
+            group.create_task(watch_writer(), name="writer-watch")
+
+    async def wait(self) -> None:
+        """Return when the node fails (raising the cause) or is stopped."""
+        if self._main is not None:
+            await self._main
+
+    async def stop(self) -> None:
+        if self._main is not None and not self._main.done():
+            self._main.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._main
+        if self.api is not None:
+            await self.api.stop()
+        if self.writer is not None:
+            await self.writer.stop()
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+        if self.w3 is not None:
+            await self.w3.provider.disconnect()
+            self.w3 = None
