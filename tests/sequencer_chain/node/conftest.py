@@ -23,7 +23,7 @@ def anvil() -> Iterator[ManagedAnvil]:
         yield node
 
 
-def write_node_config(
+def write_node_config(  # noqa: PLR0917
     tmp_path: Path,
     anvil: ManagedAnvil,
     deployed: DeployedInbox,

@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from protocol.sequencer_messages import Deliver, SequencedEvent, SignedSubmissionRequest
 from protocol.timestamp import now
 from protocol.v1 import sequencer_pb2 as pb
-from sequencer_chain.api import SERVICE_NAME, SendRefusedError, SequencerClient
+from sequencer_chain.api import SERVICE_NAME, SendRefusedError, SequencerClient, encode_signature
 from sequencer_chain.node import SequencerNode
 from tests.sequencer_chain.node.conftest import NodeFactory
 from tests.sequencer_chain.sequencer_support import (
@@ -164,7 +164,6 @@ async def test_authentication_and_own_stream_only(make_node: NodeFactory) -> Non
     challenge = await alice.stub.GetChallenge(
         pb.GetChallengeRequest(member=ALICE.member), timeout=5
     )
-    from sequencer_chain.api import encode_signature
 
     signed = pb.AuthenticateRequest(
         challenge=challenge.challenge,
