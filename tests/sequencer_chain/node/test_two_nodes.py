@@ -92,7 +92,7 @@ async def test_node_runs_as_its_own_process(
 ) -> None:
     config = write_node_config(tmp_path, anvil, deployed, "seqp", 1)
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220 (long-lived child; its output is read in a thread)
         [
             sys.executable,
             "-m",
