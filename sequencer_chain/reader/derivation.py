@@ -11,12 +11,12 @@ does no I/O. The rules, in order (``docs/sequencer.md`` §2 is the specification
    :class:`HashChainMismatchError`: the node must stop, not guess.
 2. **Decoding.** A batch that :func:`protocol.batch_format.decode_batch` rejects is
    skipped (logged with its batch seq); it advances the hash chain and nothing else.
-3. **Sequencing time.** ``t_0`` is the time :func:`protocol.sequencing_time.assign_timestamps`
-   gives a batch's first request; members are looked up as of ``t_0``. A request whose
-   sender is unknown then is dropped without an event (there is no stream to tell);
-   every other request gets the next time, ``t_0``, ``t_0 + 1µs``, ...
-4. **Validation**, first failure wins, each giving a ``DeliverError`` to the sender only:
-   wrong domain, sender not active, bad signature, a recipient not an active member,
+3. **Sequencing time.** Every request of a decoded batch gets the next time from
+   :func:`protocol.sequencing_time.assign_timestamps`, valid or not, so a request's time
+   never depends on validation (``docs/batch-format.md`` §5).
+4. **Validation** against the members as of the request's own time, first failure wins,
+   each giving a ``DeliverError`` to the sender only: wrong domain, sender unknown or not
+   active, bad signature, a recipient not an active member,
    sequenced after ``max_sequencing_time``, ``(sender, message_id)`` already delivered with
    a max sequencing time not yet passed.
 5. **Delivery.** A valid request gives the sender a receipt (``Deliver`` with its
@@ -85,8 +85,6 @@ class DerivedBatch:
     dedup: tuple[DedupEntry, ...]
     skipped: str | None = None
     """Why the whole batch was skipped (it did not decode), if it was."""
-    dropped: int = 0
-    """Requests dropped without an event (unknown sender)."""
 
 
 def check_hash_chain(state: DerivationState, event: BatchAppended) -> bytes:
@@ -192,13 +190,8 @@ def derive_batch(
         )
         return DerivedBatch(event.batch_seq, (), (), skipped=str(exc))
     block_time = Timestamp(block_timestamp_s * MICROS_PER_SECOND)
-    (t0,) = assign_timestamps(state.last_timestamp, block_time, batch.proposed_timestamp, 1, bounds)
-    kept = [r for r in batch.requests if members.member(r.request.sender, t0) is not None]
-    dropped = len(batch.requests) - len(kept)
-    if dropped:
-        log.warning("batch %d: dropped %d requests of unknown senders", event.batch_seq, dropped)
     times = assign_timestamps(
-        state.last_timestamp, block_time, batch.proposed_timestamp, len(kept), bounds
+        state.last_timestamp, block_time, batch.proposed_timestamp, len(batch.requests), bounds
     )
     events: list[StoredEvent] = []
     dedup: list[DedupEntry] = []
@@ -215,7 +208,7 @@ def derive_batch(
             )
         )
 
-    for signed, ts in zip(kept, times, strict=True):
+    for signed, ts in zip(batch.requests, times, strict=True):
         request = signed.request
         reason = _reject_reason(signed, ts, domain_id, members, state)
         if reason is not None:
@@ -245,7 +238,7 @@ def derive_batch(
         )
     if times:
         state.last_timestamp = times[-1]
-    return DerivedBatch(event.batch_seq, tuple(events), tuple(dedup), dropped=dropped)
+    return DerivedBatch(event.batch_seq, tuple(events), tuple(dedup))
 
 
 def purge_dedup(state: DerivationState, before: Timestamp) -> None:
