@@ -1,5 +1,5 @@
 # Entry points; each one bootstraps the toolchain first (idempotent, fast when done).
-.PHONY: test devnet bootstrap lint typecheck deep snapshot bench-chain
+.PHONY: test devnet bootstrap lint typecheck deep snapshot bench-chain bench-sequencer
 
 test:            ## pytest + forge test + ruff (the CI command)
 	scripts/test
@@ -31,3 +31,7 @@ snapshot:        ## re-record .gas-snapshot
 bench-chain:     ## gas per byte and throughput of full batches on anvil
 	scripts/bootstrap
 	.venv/bin/python scripts/bench_chain.py
+
+bench-sequencer: ## envelopes/s, latency and gas per byte through one and two sequencer nodes
+	scripts/bootstrap
+	.venv/bin/python scripts/bench_sequencer.py

@@ -112,6 +112,7 @@ class RunResult:
     gas_per_byte: float
     refused: int
     cpu: str
+    batches: str
 
 
 def make_member(index: int) -> Member:
@@ -257,6 +258,31 @@ async def subscribe(client: SequencerClient, tracker: Tracker) -> None:
                 tracker.arrived[TAG.unpack_from(envelope.payload)] = t
 
 
+STAGES = (
+    ("SendAsync: decode, verify, dedup, enqueue", "api/service.py", ("SendAsync",)),
+    ("Subscribe: store reads, stream out", "api/service.py", ("Subscribe",)),
+    ("reader: fetch logs, derive, commit", "reader/follower.py", ("step",)),
+    ("writer: ingest, pack", "writer/batch_writer.py", ("_ingest_loop", "_batch_loop")),
+    ("writer: tx manager (sign, send, follow)", "writer/tx_manager.py", ("run",)),
+)
+
+
+def print_stages(stats: pstats.Stats) -> None:
+    """Main-thread time of the node by stage (cumulative time of each stage's entry points)."""
+    raw = stats.stats  # type: ignore[attr-defined]
+    total = stats.total_tt  # type: ignore[attr-defined]
+    idle = sum(v[3] for k, v in raw.items() if k[2] == "<method 'poll' of 'select.epoll' objects>")
+    print(f"--- node seq1 main thread: {total:.1f}s profiled, {idle:.1f}s idle in epoll")
+    busy = total - idle
+    accounted = 0.0
+    for name, path, functions in STAGES:
+        t = sum(v[3] for k, v in raw.items() if k[0].endswith(path) and k[2] in functions)
+        accounted += t
+        print(f"  {name:<44} {t:6.1f}s {t / busy:6.1%} of busy")
+    rest = busy - accounted
+    print(f"  {'other: gRPC/asyncio machinery':<44} {rest:6.1f}s {rest / busy:6.1%} of busy")
+
+
 def burst_rate(arrivals: list[float], start: float, end: float, gap: float) -> float:
     """Deliveries per second over whole bursts (one per block) starting in [start, end]."""
     bursts: list[list[float]] = []
@@ -278,18 +304,27 @@ async def wait_drained(tracker: Tracker, phase: int, timeout_s: float) -> None:
         await asyncio.sleep(0.2)
 
 
-async def gas_per_payload_byte(rpc_url: str, inbox_address: str, from_block: int) -> float:
+async def chain_figures(rpc_url: str, inbox_address: str, from_block: int) -> tuple[float, str]:
+    """Gas per payload byte over every batch, and how the batches filled the blocks."""
     w3 = await connect(rpc_url)
     inbox = InboxContract(w3, inbox_address)
     head = await w3.eth.block_number
     gas = payload = 0
-    for event in await inbox.batches(from_block, head):
+    events = await inbox.batches(from_block, head)
+    per_block: dict[int, int] = {}
+    for event in events:
         receipt = await w3.eth.get_transaction_receipt(event.tx_hash)
         gas += int(receipt["gasUsed"])
+        per_block[event.block_number] = per_block.get(event.block_number, 0) + 1
         for signed in decode_batch(event.batch).requests:
             payload += sum(len(e.payload) for e in signed.request.batch.envelopes)
     await w3.provider.disconnect()
-    return gas / payload if payload else float("nan")
+    mean_size = statistics.mean(len(e.batch) for e in events) if events else 0
+    shape = (
+        f"{len(events)} batches, mean {mean_size / 1000:.1f} kB, "
+        f"at most {max(per_block.values(), default=0)} per block"
+    )
+    return (gas / payload if payload else float("nan")), shape
 
 
 async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
@@ -364,7 +399,7 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
                 task.cancel()
             for c in clients:
                 await c.close()
-            gas_per_byte = await gas_per_payload_byte(
+            gas_per_byte, shape = await chain_figures(
                 anvil.rpc_url, record.address, record.deploy_block
             )
         finally:
@@ -375,6 +410,7 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
             stats = pstats.Stats(str(profile_to))
             stats.sort_stats("tottime").print_stats(args.profile_lines)
             stats.sort_stats("cumulative").print_stats(r"sequencer_chain", args.profile_lines)
+            print_stages(stats)
         if lost:
             print(f"warning: {lost} accepted envelopes not delivered", file=sys.stderr)
         p50 = statistics.median(latencies) if latencies else float("nan")
@@ -393,6 +429,7 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
             gas_per_byte=gas_per_byte,
             refused=tracker.refused + tracker.failed,
             cpu=cpu_text,
+            batches=shape,
         )
 
 
@@ -421,6 +458,7 @@ def median_result(runs: list[RunResult]) -> RunResult:
         gas_per_byte=med("gas_per_byte"),
         refused=max(r.refused for r in runs),
         cpu=first.cpu,
+        batches=first.batches,
     )
 
 
@@ -471,6 +509,7 @@ async def main() -> None:
                     "gas / payload byte",
                     f"{r.gas_per_byte:.2f}  (target <= {1.05 * FLOOR_GAS_PER_NONZERO_BYTE:.0f})",
                 ),
+                ("batches on chain", r.batches),
                 ("refused/failed sends", str(r.refused)),
                 ("CPU at saturation", r.cpu),
             ]
