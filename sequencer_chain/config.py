@@ -9,7 +9,8 @@ resolved against the directory of the config file. Example (``docs/sequencer.md`
 
     [domain]
     domain_id = "mydomain::1220..."
-    members_file = "members.toml"
+    members_file = "members.toml"            # or, exactly one of the two:
+    # genesis_file = "genesis.json"          # members from topology (`write_genesis`)
 
     [chain]
     rpc_url = "http://127.0.0.1:8545"
@@ -43,7 +44,16 @@ class NodeSection(StrictModel):
 
 class DomainSection(StrictModel):
     domain_id: str
-    members_file: Path
+    members_file: Path | None = None
+    """Static members (docs/sequencer.md §7)."""
+    genesis_file: Path | None = None
+    """Genesis topology; members then come from the topology store (§8)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DomainSection:
+        if (self.members_file is None) == (self.genesis_file is None):
+            raise ValueError("give exactly one of 'members_file' or 'genesis_file'")
+        return self
 
 
 class AccountSection(StrictModel):

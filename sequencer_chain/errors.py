@@ -376,3 +376,16 @@ class ReorgTooDeepError(DerivationError):
             f"reorg at or below block {oldest_known_block}, the oldest block kept "
             f"(cursor {cursor_block}); re-derive from an empty store"
         )
+
+
+class TopologyRollbackError(DerivationError):
+    """A reorg removed topology broadcasts the sequencer's topology store already processed;
+    the store cannot be rolled back, so the node stops (re-derive from empty stores)."""
+
+    def __init__(self, processed_until: int, rolled_back_to: int | None) -> None:
+        self.processed_until = processed_until
+        self.rolled_back_to = rolled_back_to
+        super().__init__(
+            f"topology processed until {processed_until}, but the chain was rolled back to "
+            f"sequencing time {rolled_back_to}; re-derive from empty stores"
+        )

@@ -1,9 +1,9 @@
 """Who may use the domain: the :class:`MemberLookup` the sequencer validates requests with.
 
 Derivation asks "was this member known and active, and what were its keys, at sequencing
-time ``t``?", so every lookup takes a time. The topology manager will answer that from
-sequenced topology transactions; until then :class:`StaticMembers` answers it from a
-static members file, the same for every ``t``. Every sequencer node of a domain must use
+time ``t``?", so every lookup takes a time. ``topology_members.TopologyMembers`` answers
+it from sequenced topology transactions; :class:`StaticMembers` answers it from a static
+members file, the same for every ``t``. Every sequencer node of a domain must use
 the same members (the same file), or their streams diverge.
 
 Members file (TOML; ``docs/sequencer.md`` is the reference)::

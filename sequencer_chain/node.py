@@ -20,19 +20,23 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
+from protocol.topology import read_genesis
 from sequencer_chain.api import ApiServer, Authenticator, SequencerService
 from sequencer_chain.chain_keys import dev_account, load_keystore
 from sequencer_chain.config import SequencerNodeConfig
 from sequencer_chain.contract import DeploymentRecord, InboxContract, connect, domain_id_bytes
-from sequencer_chain.members import StaticMembers
+from sequencer_chain.errors import MembersFileError
+from sequencer_chain.members import MemberLookup, StaticMembers
 from sequencer_chain.reader import ChainReader, ReaderConfig
 from sequencer_chain.store import EventStore, StoreIdentity
+from sequencer_chain.topology_members import TopologyMembers
 from sequencer_chain.writer import BatchWriter, WriterConfig
 from sequencer_chain.writer.protocol_packer import ProtocolBatchPacker
 
 log = logging.getLogger(__name__)
 
 EVENTS_DB = "events.sqlite"
+TOPOLOGY_DB = "topology.sqlite"
 OUTBOX_DB = "outbox.sqlite"
 
 
@@ -48,6 +52,8 @@ class SequencerNode:
         self.reader: ChainReader | None = None
         self.writer: BatchWriter | None = None
         self.api: ApiServer | None = None
+        self.topology: TopologyMembers | None = None
+        """The topology-backed members, when started from a genesis file."""
         self._main: asyncio.Task[None] | None = None
 
     @property
@@ -90,11 +96,24 @@ class SequencerNode:
                 record.domain_id,
                 self.domain_id,
             )
-        members = StaticMembers.load(cfg.path(cfg.domain.members_file))
+        data_dir = cfg.path(cfg.node.data_dir)
+        members: MemberLookup
+        if cfg.domain.genesis_file is not None:
+            genesis_path = cfg.path(cfg.domain.genesis_file)
+            genesis = read_genesis(genesis_path)
+            if genesis.domain != self.domain_id:
+                raise MembersFileError(
+                    genesis_path, f"genesis is for domain {genesis.domain}, not {self.domain_id}"
+                )
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self.topology = await TopologyMembers.open(data_dir / TOPOLOGY_DB, genesis)
+            members = self.topology
+        else:
+            assert cfg.domain.members_file is not None  # validated: exactly one source
+            members = StaticMembers.load(cfg.path(cfg.domain.members_file))
         self.w3 = await connect(cfg.chain.rpc_url, cfg.chain.rpc_timeout_s)
         chain_id = int(await self.w3.eth.chain_id)
         inbox = InboxContract(self.w3, record.address)
-        data_dir = cfg.path(cfg.node.data_dir)
         self.store = await EventStore.open(
             data_dir / EVENTS_DB, StoreIdentity(chain_id, inbox.address, self.domain_id)
         )
@@ -111,6 +130,7 @@ class SequencerNode:
                 rpc_timeout_s=cfg.chain.rpc_timeout_s,
                 max_blocks_per_step=cfg.chain.max_blocks_per_step,
             ),
+            topology=self.topology,
         )
         await self.reader.load()
         self.writer = BatchWriter(
@@ -180,6 +200,9 @@ class SequencerNode:
         if self.store is not None:
             await self.store.close()
             self.store = None
+        if self.topology is not None:
+            await self.topology.close()
+            self.topology = None
         if self.w3 is not None:
             await self.w3.provider.disconnect()
             self.w3 = None

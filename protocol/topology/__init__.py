@@ -3,6 +3,7 @@ deterministic state machine, snapshots at a time, the persistent store and the g
 Specified in ``docs/topology.md``. Nodes (domain manager, sequencers, mediator,
 participants) use only the names exported here."""
 
+from protocol.topology.broadcast import TOPOLOGY_PAYLOAD_PREFIX, is_topology_payload
 from protocol.topology.errors import (
     DuplicateTransactionError,
     InvalidSignatureError,
@@ -64,6 +65,7 @@ from protocol.topology.transactions import (
 )
 
 __all__ = [
+    "TOPOLOGY_PAYLOAD_PREFIX",
     "Accepted",
     "Admission",
     "ChainAddress",
@@ -112,6 +114,7 @@ __all__ = [
     "build_genesis",
     "decode_signed_topology_transaction",
     "decode_topology_transaction",
+    "is_topology_payload",
     "parse_chain_address",
     "parse_package_id",
     "read_genesis",

@@ -23,12 +23,17 @@ does no I/O. The rules, in order (``docs/sequencer.md`` §2 is the specification
    ``message_id`` and the envelopes addressed to it) and every other recipient a
    ``Deliver`` with only its envelopes and no ``message_id``. Each event takes its
    member's next counter. Members receive events in the order of rule 3.
+6. **Topology.** With a ``topology`` intake (a node started from a genesis topology),
+   every valid request is passed to it at its sequencing time after delivery; it
+   processes the topology broadcasts among them (:mod:`protocol.topology.broadcast`), so
+   the next request is validated against the result.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from eth_utils.crypto import keccak
 
@@ -42,6 +47,7 @@ from protocol.sequencer_messages import (
     DeliverErrorReason,
     SequencerCounter,
     SignedSubmissionRequest,
+    SubmissionRequest,
 )
 from protocol.sequencing_time import TimeBounds, assign_timestamps
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp
@@ -54,6 +60,12 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR_TEXT = 512
 DEFAULT_BOUNDS = TimeBounds()
+
+
+class TopologyIntake(Protocol):
+    """Takes every valid request at its sequencing time (rule 6); deterministic."""
+
+    def observe(self, request: SubmissionRequest, at: Timestamp) -> None: ...
 
 
 @dataclass(slots=True)
@@ -174,8 +186,9 @@ def derive_batch(
     domain_id: DomainId,
     members: MemberLookup,
     bounds: TimeBounds = DEFAULT_BOUNDS,
+    topology: TopologyIntake | None = None,
 ) -> DerivedBatch:
-    """Apply rules 1-5 to one event, advancing ``state`` in place."""
+    """Apply rules 1-6 to one event, advancing ``state`` in place."""
     state.acc = check_hash_chain(state, event)
     state.next_batch_seq += 1
     try:
@@ -236,6 +249,8 @@ def derive_batch(
                 event.block_number,
             )
         )
+        if topology is not None:
+            topology.observe(request, ts)
     if times:
         state.last_timestamp = times[-1]
     return DerivedBatch(event.batch_seq, tuple(events), tuple(dedup))

@@ -50,6 +50,7 @@ from sequencer_chain.store.event_store import (
     StepWrite,
     StoredEvent,
 )
+from sequencer_chain.topology_members import TopologyMembers
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,11 @@ class ChainReader:
         members: MemberLookup,
         domain_id: DomainId,
         config: ReaderConfig,
+        topology: TopologyMembers | None = None,
     ) -> None:
         self.w3 = w3
+        self.topology = topology
+        """Processes topology broadcasts (derivation rule 6); usually also ``members``."""
         self.inbox = inbox
         self.store = store
         self.members = members
@@ -164,6 +168,8 @@ class ChainReader:
             counters=await self.store.load_counters(),
             dedup=await self.store.load_dedup(),
         )
+        if self.topology is not None:
+            self.topology.reload()
 
     async def run(self) -> None:
         """Step forever; retry RPC failures with backoff, stop on derivation errors."""
@@ -281,6 +287,7 @@ class ChainReader:
                     domain_id=self.domain_id,
                     members=self.members,
                     bounds=self.config.bounds,
+                    topology=self.topology,
                 )
                 if derived.skipped is not None:
                     self.skipped_batches.append(batch.batch_seq)
@@ -308,6 +315,8 @@ class ChainReader:
             dedup_purge_before=purge_before,
         )
         try:
+            if self.topology is not None:
+                await self.topology.flush()
             await self.store.commit_step(step)
         except BaseException:
             await self.load()
@@ -355,5 +364,7 @@ class ChainReader:
                     )
                     self.caught_up.clear()
                     await self.load()
+                    if self.topology is not None and self.cursor is not None:
+                        self.topology.check_rollback(self.cursor.last_timestamp)
                     return
             below = known[-1][0] - 1

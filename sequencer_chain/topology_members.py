@@ -1,0 +1,124 @@
+"""Members from topology: the :class:`MemberLookup` of a sequencer started from a genesis.
+
+:class:`TopologyMembers` answers "known / active / keys at ``t``" from the topology
+snapshot at ``t`` (``protocol.topology.TopologySnapshot``): a member is known when it has
+an OwnerToKeyMapping, active by the snapshot's membership rules, and its key is the
+mapping's signing key.
+
+It also processes the topology broadcasts (:mod:`protocol.topology.broadcast`) that
+derivation finds, at their sequencing time, so that later requests are validated against
+the new topology from its effective time on. Decisions are taken by an in-memory
+:class:`TopologyProcessor` while a batch is derived (so a later request of the same batch
+already sees them) and persisted into the :class:`TopologyStore` by :meth:`flush`, which
+the reader awaits before it commits the step's events. After a crash between the two, the
+store is ahead of the event store; broadcasts sequenced before the store's last processed
+time are then skipped and those at that time are processed again, which leaves every
+snapshot unchanged (an accepted transaction is not accepted twice).
+
+A reorg that removes topology broadcasts already processed cannot be undone in the store:
+:meth:`check_rollback` raises :class:`TopologyRollbackError` and the reader stops.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from protocol.identifiers import MemberId, MemberKind, member_kind
+from protocol.sequencer_messages import SubmissionRequest
+from protocol.timestamp import Timestamp
+from protocol.topology import (
+    Genesis,
+    TopologyProcessor,
+    TopologySnapshot,
+    TopologyStore,
+    is_topology_payload,
+)
+from sequencer_chain.errors import TopologyRollbackError
+from sequencer_chain.members import MemberInfo
+
+
+class TopologyMembers:
+    """A :class:`~sequencer_chain.members.MemberLookup` backed by a :class:`TopologyStore`.
+    Create with :meth:`open`; one reader task owns it."""
+
+    def __init__(self, store: TopologyStore, genesis: Genesis) -> None:
+        self.store = store
+        self.genesis = genesis
+        self._processor = TopologyProcessor(store.domain)
+        self._queue: list[tuple[bytes, Timestamp]] = []
+        self._watermark: Timestamp | None = None
+        self.reload()
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str], genesis: Genesis) -> TopologyMembers:
+        """Open the store at ``path`` and load ``genesis`` into it (or check that the store
+        began with it); raises ``TopologyStoreError`` on any mismatch."""
+        store = await TopologyStore.open(path, genesis.domain)
+        try:
+            await store.load_genesis(genesis)
+        except BaseException:
+            await store.close()
+            raise
+        return cls(store, genesis)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    # -- MemberLookup ---------------------------------------------------------------------
+
+    def snapshot_at(self, at: Timestamp) -> TopologySnapshot:
+        return self._processor.snapshot_at(at)
+
+    def member(self, member: MemberId, at: Timestamp) -> MemberInfo | None:
+        snapshot = self._processor.snapshot_at(at)
+        key = snapshot.signing_key(member)
+        if key is None:
+            return None
+        return MemberInfo(member, (key,), snapshot.is_active(member))
+
+    def members(self, at: Timestamp) -> Iterable[MemberInfo]:
+        snapshot = self._processor.snapshot_at(at)
+        out = []
+        for member in snapshot.members():
+            key = snapshot.signing_key(member)
+            if key is not None:
+                out.append(MemberInfo(member, (key,), snapshot.is_active(member)))
+        return tuple(out)
+
+    # -- intake during derivation ---------------------------------------------------------
+
+    def observe(self, request: SubmissionRequest, at: Timestamp) -> None:
+        """Called by derivation for every valid request, at its sequencing time."""
+        if member_kind(request.sender) is not MemberKind.DOMAIN_MANAGER:
+            return
+        if self._watermark is not None and at < self._watermark:
+            return  # processed and persisted before a restart
+        for envelope in request.batch.envelopes:
+            if is_topology_payload(envelope.payload):
+                self._processor.process_bytes(envelope.payload, at)
+                self._queue.append((envelope.payload, at))
+
+    async def flush(self) -> None:
+        """Persist what :meth:`observe` decided; the store must decide the same."""
+        queue, self._queue = self._queue, []
+        for payload, at in queue:
+            await self.store.process_bytes(payload, at)
+
+    def reload(self) -> None:
+        """Drop undecided work and rebuild the in-memory state from the store."""
+        processor = TopologyProcessor(self.store.domain)
+        processor.restore(
+            self.store.history(), self.store.pending_proposals(), self.store.last_sequenced_at
+        )
+        self._processor = processor
+        self._queue = []
+        self._watermark = self.store.last_sequenced_at
+
+    def check_rollback(self, last_timestamp: Timestamp | None) -> None:
+        """Raise if the store processed a broadcast after ``last_timestamp`` (the sequencing
+        time the event store was rolled back to)."""
+        floor = self.genesis.timestamp if last_timestamp is None else last_timestamp
+        last = self.store.last_sequenced_at
+        if last is not None and last > max(floor, self.genesis.timestamp):
+            raise TopologyRollbackError(last, last_timestamp)

@@ -1,0 +1,96 @@
+"""``TopologyMembers`` without a chain: lookups from the genesis, the broadcast marker,
+replay after a restart, the rollback guard, and the config's choice of member source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node_runtime import ConfigError
+from protocol.timestamp import Timestamp, now
+from protocol.topology import Admission
+from sequencer_chain.config import load_node_config
+from sequencer_chain.errors import TopologyRollbackError
+from sequencer_chain.topology_members import TopologyMembers
+from tests.sequencer_chain.node.test_topology_members import (
+    DM,
+    NEWBIE,
+    identity,
+    make_genesis,
+    permission,
+)
+from tests.sequencer_chain.sequencer_support import ALICE, BOB, DORMANT, MALLORY, signed_request
+
+
+async def test_lookup_marker_replay_and_rollback_guard(tmp_path: Path) -> None:
+    genesis = make_genesis()
+    path = tmp_path / "topology.sqlite"
+    members = await TopologyMembers.open(path, genesis)
+    t0 = Timestamp(now())
+    alice = members.member(ALICE.member, t0)
+    assert alice is not None and alice.active and alice.keys == (ALICE.key.public_key,)
+    dormant = members.member(DORMANT.member, t0)
+    assert dormant is not None and not dormant.active
+    assert members.member(MALLORY.member, t0) is None
+    assert {m.member for m in members.members(t0)} >= {ALICE.member, BOB.member, DM.member}
+
+    onboard = [*identity(NEWBIE), permission(NEWBIE, Admission.ADMITTED, 1)]
+    payloads = [(t.encode(), [BOB.member]) for t in onboard]
+    # Not from the domain manager: ignored. Plain payloads from it: ignored.
+    members.observe(signed_request(ALICE, "a", payloads).request, t0)
+    members.observe(signed_request(DM, "plain", [(b"hello", [BOB.member])]).request, t0)
+    await members.flush()
+    assert members.store.history() == genesis_history(members)
+    request = signed_request(DM, "onboard", payloads).request
+    s = Timestamp(t0 + 10)
+    members.observe(request, s)
+    assert members.member(NEWBIE.member, s) is None  # not before the delay
+    await members.flush()
+    effective = Timestamp(s + 3_000_000)
+    digest = members.snapshot_at(effective).digest()
+    info = members.member(NEWBIE.member, effective)
+    assert info is not None and info.active
+    await members.close()
+
+    # Restart: the same request at the same time again (the event store was behind) and an
+    # older one (already processed) change nothing.
+    again = await TopologyMembers.open(path, genesis)
+    again.observe(signed_request(DM, "old", payloads).request, Timestamp(s - 1))
+    again.observe(request, s)
+    await again.flush()
+    assert again.snapshot_at(effective).digest() == digest
+    again.check_rollback(s)  # rolled back to the broadcast's time: fine
+    with pytest.raises(TopologyRollbackError):
+        again.check_rollback(Timestamp(s - 1))
+    await again.close()
+
+
+def genesis_history(members: TopologyMembers) -> tuple[object, ...]:
+    return members.store.history(members.genesis.timestamp)
+
+
+@pytest.mark.parametrize("domain", ["", 'members_file = "m.toml"\ngenesis_file = "g.json"'])
+def test_config_needs_exactly_one_member_source(tmp_path: Path, domain: str) -> None:
+    config = tmp_path / "seq.toml"
+    config.write_text(
+        f"""
+[node]
+sequencer_id = "SEQ::seq1::1220{"ab" * 32}"
+data_dir = "d"
+
+[domain]
+domain_id = "dom::1220{"ab" * 32}"
+{domain}
+
+[chain]
+rpc_url = "http://127.0.0.1:1"
+deployment = "inbox.json"
+
+[chain.account]
+dev_key_index = 1
+"""
+    )
+    with pytest.raises(ConfigError) as err:
+        load_node_config(config)
+    assert "exactly one of 'members_file' or 'genesis_file'" in str(err.value)
