@@ -43,6 +43,7 @@ from sequencer_chain.contract import (
     encode_submit,
     send_transaction,
 )
+from sequencer_chain.writer.fees import calldata_floor_gas
 
 FLOOR_GAS_PER_NONZERO_BYTE = 40
 GWEI = 10**9
@@ -57,12 +58,6 @@ class RunResult:
     capacity_bytes_per_s: float
     blocks_measured: int
     batches: int
-
-
-def floor_gas(calldata: bytes) -> int:
-    zeros = calldata.count(0)
-    tokens = zeros + 4 * (len(calldata) - zeros)
-    return 21_000 + 10 * tokens
 
 
 async def one_run(size: int, blocks: int, block_time: float) -> RunResult:
@@ -80,7 +75,7 @@ async def one_run(size: int, blocks: int, block_time: float) -> RunResult:
         gas_limit = int(latest["gasLimit"])
         capacity = gas_limit / FLOOR_GAS_PER_NONZERO_BYTE / block_time
         sample = encode_submit(0, os.urandom(size))
-        per_block = max(1, gas_limit // floor_gas(sample))
+        per_block = max(1, gas_limit // calldata_floor_gas(sample))
         # Enough transactions for every measured block plus a margin, split across writers.
         total = per_block * (blocks + 3)
         chain_id = await w3.eth.chain_id
@@ -94,7 +89,7 @@ async def one_run(size: int, blocks: int, block_time: float) -> RunResult:
                 tx = {
                     "to": record.address,
                     "data": calldata,
-                    "gas": floor_gas(calldata) + 200_000,
+                    "gas": calldata_floor_gas(calldata) + 200_000,
                     "nonce": nonce + seq,
                     "chainId": chain_id,
                     "maxFeePerGas": 100 * GWEI,

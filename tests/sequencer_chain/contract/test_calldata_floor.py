@@ -14,12 +14,8 @@ from typing import Any
 import pytest
 
 from sequencer_chain.contract import encode_submit, send_transaction
+from sequencer_chain.writer.fees import calldata_floor_gas
 from tests.support.chain import DeployedInbox
-
-
-def floor_gas(calldata: bytes) -> int:
-    zeros = calldata.count(0)
-    return 21_000 + 10 * (zeros + 4 * (len(calldata) - zeros))
 
 
 @pytest.mark.parametrize("size", [16 * 1024, 100 * 1024])
@@ -29,7 +25,7 @@ async def test_large_batches_pay_exactly_the_calldata_floor(
     writer = deployed.writers[0]
     calldata = encode_submit(0, os.urandom(size))
     receipt = await send_transaction(w3, writer, to=deployed.record.address, data=calldata)
-    assert receipt["gasUsed"] == floor_gas(calldata)
+    assert receipt["gasUsed"] == calldata_floor_gas(calldata)
     # Beyond the fixed 21000, about 40 gas per payload byte (ABI framing aside).
     assert (receipt["gasUsed"] - 21_000) / size < 40 * 1.01
 
@@ -39,4 +35,4 @@ async def test_small_batches_pay_for_execution(w3: Any, deployed: DeployedInbox)
     calldata = encode_submit(0, os.urandom(64))
     receipt = await send_transaction(w3, writer, to=deployed.record.address, data=calldata)
     # Small batches are dominated by execution (storage writes), above the floor.
-    assert receipt["gasUsed"] > floor_gas(calldata)
+    assert receipt["gasUsed"] > calldata_floor_gas(calldata)
