@@ -52,7 +52,8 @@ class OpsServer:
 
     async def _run_check(self, check: ReadinessCheck) -> str | None:
         try:
-            return await asyncio.wait_for(check.check(), CHECK_TIMEOUT_S)
+            async with asyncio.timeout(CHECK_TIMEOUT_S):
+                return await check.check()
         except TimeoutError:
             return f"check timed out after {CHECK_TIMEOUT_S}s"
         except Exception as exc:

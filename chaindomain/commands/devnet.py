@@ -96,7 +96,8 @@ def _up(args: argparse.Namespace) -> int:
         print("running; Ctrl-C to stop", flush=True)
         while not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await stop.wait()
             except TimeoutError:
                 if not anvil.running:
                     print("anvil exited unexpectedly:\n" + anvil.log_tail(), file=sys.stderr)

@@ -211,7 +211,8 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         self._in_flight += 1
         try:
             key = message_key(signed.request.sender, signed.request.message_id)
-            await asyncio.wait_for(self.sink.enqueue(data, key), self.enqueue_timeout_s)
+            async with asyncio.timeout(self.enqueue_timeout_s):
+                await self.sink.enqueue(data, key)
         except DuplicateRequestError:
             raise _Refused(
                 E.SEND_ASYNC_ERROR_DUPLICATE_MESSAGE_ID, "a request with this id is pending"

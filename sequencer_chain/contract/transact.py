@@ -46,7 +46,8 @@ async def connect(rpc_url: str, timeout_s: float = RPC_TIMEOUT_S) -> AsyncWeb3[A
     """An AsyncWeb3 on ``rpc_url``, checked to answer; unreachable → ChainConnectionError."""
     w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
     try:
-        await asyncio.wait_for(w3.eth.chain_id, timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await w3.eth.chain_id
     except (OSError, aiohttp.ClientError, TimeoutError) as exc:
         await w3.provider.disconnect()
         raise ChainConnectionError(rpc_url, str(exc) or type(exc).__name__) from None

@@ -130,7 +130,8 @@ class ChainReader:
 
     async def _rpc(self, call: Awaitable[T]) -> T:
         try:
-            return await asyncio.wait_for(call, self.config.rpc_timeout_s)
+            async with asyncio.timeout(self.config.rpc_timeout_s):
+                return await call
         except (TimeoutError, OSError, aiohttp.ClientError, Web3Exception) as exc:
             raise ChainConnectionError(
                 str(self.w3.provider), str(exc) or type(exc).__name__
