@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import pstats
 import signal
@@ -177,7 +178,7 @@ async def start_node(
     if not line.startswith(b"READY "):
         proc.kill()
         raise SystemExit(f"node {config.stem} did not start: {line!r}; see {log_path}")
-    return proc, line.split()[1].decode()
+    return proc, json.loads(line.removeprefix(b"READY "))["grpc"]
 
 
 async def stop_node(proc: asyncio.subprocess.Process) -> None:

@@ -1,6 +1,7 @@
 """Run one sequencer node as its own process: ``python -m sequencer_chain --config node.toml``.
 
-Exits 0 on SIGINT/SIGTERM, 1 if the node fails, 2 on a configuration error.
+Once serving it prints ``READY {"grpc": "host:port", "ops": "http://host:port"}`` on stdout
+(docs/nodes.md §1). Exits 0 on SIGINT/SIGTERM, 1 if the node fails, 2 on a configuration error.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
@@ -24,7 +26,8 @@ log = logging.getLogger("sequencer_chain")
 async def _run(config_path: Path) -> int:
     node = SequencerNode(load_node_config(config_path))
     await node.start()
-    print(f"READY {node.target}", flush=True)
+    endpoints = {"grpc": node.target, "ops": node.ops.url if node.ops is not None else None}
+    print(f"READY {json.dumps(endpoints)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

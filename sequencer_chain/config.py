@@ -25,6 +25,10 @@ resolved against the directory of the config file. Example (``docs/sequencer.md`
     [api]
     host = "127.0.0.1"
     port = 4001
+
+    [ops]                                    # /livez /readyz /metrics (sequencer_chain/metrics.py)
+    host = "127.0.0.1"
+    port = 4002
 """
 
 from __future__ import annotations
@@ -91,11 +95,20 @@ class ApiSection(StrictModel):
     """HMAC key for tokens; random per start when absent (a restart ends every session)."""
 
 
+class OpsSection(StrictModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65_535)
+    """``/livez``, ``/readyz``, ``/metrics``; 0 picks a free port (named in the READY line)."""
+    head_sample_interval_s: float = Field(default=2.0, gt=0)
+    """How often the chain head is sampled for ``sequencer_head_lag_blocks``."""
+
+
 class SequencerNodeConfig(StrictModel):
     node: NodeSection
     domain: DomainSection
     chain: ChainSection
     api: ApiSection = ApiSection()
+    ops: OpsSection = OpsSection()
     base_dir: Path = Path()
     """Directory of the config file (set by :func:`load_node_config`, not by the file)."""
 

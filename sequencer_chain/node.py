@@ -19,6 +19,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
+from node_runtime import OpsServer, ReadinessCheck
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
 from protocol.topology import read_genesis
 from sequencer_chain.api import ApiServer, Authenticator, SequencerService
@@ -27,6 +28,7 @@ from sequencer_chain.config import SequencerNodeConfig
 from sequencer_chain.contract import DeploymentRecord, InboxContract, connect, domain_id_bytes
 from sequencer_chain.errors import MembersFileError
 from sequencer_chain.members import MemberLookup, StaticMembers
+from sequencer_chain.metrics import SequencerMetrics
 from sequencer_chain.reader import ChainReader, ReaderConfig
 from sequencer_chain.store import EventStore, StoreIdentity
 from sequencer_chain.topology_members import TopologyMembers
@@ -54,6 +56,8 @@ class SequencerNode:
         self.api: ApiServer | None = None
         self.topology: TopologyMembers | None = None
         """The topology-backed members, when started from a genesis file."""
+        self.metrics = SequencerMetrics(config.chain.confirmations)
+        self.ops: OpsServer | None = None
         self._main: asyncio.Task[None] | None = None
 
     @property
@@ -161,7 +165,28 @@ class SequencerNode:
         )
         self.api = ApiServer(service, cfg.api.host, cfg.api.port)
         await self.api.start()
+        await self._start_ops()
         self._main = asyncio.create_task(self._supervise(), name="sequencer-node")
+
+    async def _start_ops(self) -> None:
+        assert self.reader is not None and self.writer is not None
+        reader, writer = self.reader, self.writer
+        self.metrics.attach(reader, writer)
+
+        async def caught_up() -> str | None:
+            return None if reader.caught_up.is_set() else "chain reader not caught up"
+
+        async def writer_running() -> str | None:
+            failure = writer.failure
+            return None if failure is None else f"batch writer failed: {failure}"
+
+        self.ops = OpsServer(
+            self.metrics.registry,
+            [ReadinessCheck("chain_reader", caught_up), ReadinessCheck("writer", writer_running)],
+            host=self.config.ops.host,
+            port=self.config.ops.port,
+        )
+        await self.ops.start()
 
     async def _supervise(self) -> None:
         assert self.reader is not None and self.api is not None
@@ -182,6 +207,16 @@ class SequencerNode:
             group.create_task(reader.run(), name="chain-reader")
             group.create_task(mark_ready(), name="readiness")
             group.create_task(watch_writer(), name="writer-watch")
+            if self.w3 is not None:
+                w3, cfg = self.w3, self.config
+                group.create_task(
+                    self.metrics.sample_head(
+                        lambda: w3.eth.block_number,
+                        cfg.ops.head_sample_interval_s,
+                        cfg.chain.rpc_timeout_s,
+                    ),
+                    name="head-sampler",
+                )
 
     async def wait(self) -> None:
         """Return when the node fails (raising the cause) or is stopped."""
@@ -193,6 +228,9 @@ class SequencerNode:
             self._main.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._main
+        if self.ops is not None:
+            await self.ops.stop()
+            self.ops = None
         if self.api is not None:
             await self.api.stop()
         if self.writer is not None:

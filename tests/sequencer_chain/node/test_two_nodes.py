@@ -5,6 +5,7 @@ a node also runs as its own OS process from its config file."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -111,7 +112,7 @@ async def test_node_runs_as_its_own_process(
         assert proc.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
         assert line.startswith("READY "), line + (proc.stderr.read() if proc.stderr else "")
-        target = line.split()[1]
+        target = json.loads(line.removeprefix("READY "))["grpc"]
         channel = grpc.aio.insecure_channel(target)
         health = health_pb2_grpc.HealthStub(channel)
         for _ in range(100):
