@@ -1,0 +1,1 @@
+"""Generated Ledger API stubs (scripts/gen_protos); see docs/ledger-api.md."""
