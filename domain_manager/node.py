@@ -1,0 +1,217 @@
+"""A domain manager node: topology store, onboarding store, sequencer link, admin gRPC
+server and operations endpoint in one process (``docs/nodes.md`` §1).
+
+:class:`DomainManagerNode` wires the parts from a :class:`DomainManagerConfig`: it opens
+``topology.sqlite`` (loading the genesis, or checking the store began with it) and
+``domain_manager.sqlite`` in ``data_dir``, decrypts the domain's root key and its own
+signing key, connects to the sequencers, and serves ``DomainManagerAdmin`` behind the
+``auth`` interceptor (member calls public, the rest for admins). Approved onboardings a
+crash interrupted are finished once the link is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from prometheus_client import CollectorRegistry
+
+from auth import (
+    DEFAULT_PUBLIC_METHODS,
+    AuthInterceptor,
+    ParticipantAdmin,
+    UserId,
+    UserRight,
+    build_verifier,
+)
+from domain_manager.config import DomainManagerConfig
+from domain_manager.errors import DomainManagerStoreError
+from domain_manager.manager import DomainManager, ManagerSettings
+from domain_manager.sequencer_link import SequencerLink
+from domain_manager.service import MEMBER_METHODS, SERVICE_NAME, DomainManagerAdminService
+from domain_manager.store import DomainManagerStore
+from domain_manager.types import Policy
+from node_runtime import OpsServer, ReadinessCheck
+from protocol.crypto import load_signing_key
+from protocol.identifiers import (
+    DomainId,
+    MemberId,
+    MemberKind,
+    member_kind,
+    member_namespace,
+    parse_domain_id,
+    parse_member_id,
+    split_unique_id,
+)
+from protocol.topology import TopologyStore, read_genesis
+from protocol.v1 import domain_manager_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+DM_DB = "domain_manager.sqlite"
+TOPOLOGY_DB = "topology.sqlite"
+
+
+class StaticAdmins:
+    """A ``UserRightsLookup`` giving the configured user ids admin rights, nobody else any."""
+
+    def __init__(self, users: tuple[str, ...]) -> None:
+        self.users = frozenset(users)
+
+    async def user_rights(self, user_id: UserId) -> frozenset[UserRight] | None:
+        return frozenset({ParticipantAdmin()}) if user_id in self.users else None
+
+
+class DomainManagerNode:
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails."""
+
+    def __init__(self, config: DomainManagerConfig) -> None:
+        self.config = config
+        self.domain: DomainId = parse_domain_id(config.domain.domain_id)
+        self.member: MemberId = parse_member_id(config.node.member_id)
+        self.topology: TopologyStore | None = None
+        self.store: DomainManagerStore | None = None
+        self.manager: DomainManager | None = None
+        self.link: SequencerLink | None = None
+        self.ops: OpsServer | None = None
+        self.registry = CollectorRegistry()
+        self.health = health.aio.HealthServicer()
+        self._server: grpc.aio.Server | None = None
+        self._port = 0
+        self._resume: asyncio.Task[None] | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.config.admin.host}:{self._port}"
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("domain manager %s serving admin API on %s", self.member, self.target)
+
+    async def _start(self) -> None:
+        cfg = self.config
+        if member_kind(self.member) is not MemberKind.DOMAIN_MANAGER:
+            raise DomainManagerStoreError(None, f"{self.member} is not a DOM member id")
+        if member_namespace(self.member) != split_unique_id(self.domain)[1]:
+            raise DomainManagerStoreError(None, f"{self.member} is not in the domain's namespace")
+        password = cfg.keys.password.resolve(cfg.base_dir)
+        domain_key = load_signing_key(cfg.path(cfg.keys.namespace_keystore), password)
+        if str(domain_key.fingerprint) != str(split_unique_id(self.domain)[1]):
+            raise DomainManagerStoreError(
+                cfg.path(cfg.keys.namespace_keystore), "not the domain's root namespace key"
+            )
+        signing_key = load_signing_key(cfg.path(cfg.keys.signing_keystore), password)
+        genesis = read_genesis(cfg.path(cfg.domain.genesis_file))
+        if genesis.domain != self.domain:
+            raise DomainManagerStoreError(None, f"genesis is for {genesis.domain}")
+        data_dir = cfg.path(cfg.node.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.topology = await TopologyStore.open(data_dir / TOPOLOGY_DB, self.domain)
+        await self.topology.load_genesis(genesis)
+        self.store = await DomainManagerStore.open(data_dir / DM_DB, self.domain)
+        store = self.store
+        self.manager = DomainManager(
+            domain=self.domain,
+            member=self.member,
+            domain_key=domain_key,
+            topology=self.topology,
+            store=store,
+            settings=ManagerSettings(
+                policy=Policy(cfg.admin.policy),
+                sequencing_window_s=cfg.admin.sequencing_window_s,
+            ),
+        )
+        self.link = SequencerLink(
+            domain=self.domain,
+            member=self.member,
+            key=signing_key,
+            endpoints=cfg.sequencers.endpoints,
+            topology=self.topology,
+            handler=self.manager.handle,
+            load_counter=store.next_counter,
+            save_counter=store.set_next_counter,
+        )
+        self.manager.sender = self.link
+        await self.link.start()
+        await self._start_server()
+        self.ops = OpsServer(
+            self.registry,
+            [ReadinessCheck("sequencer-link", self._link_ready)],
+            cfg.ops.host,
+            cfg.ops.port,
+        )
+        await self.ops.start()
+        self._resume = asyncio.create_task(self._resume_when_connected(), name="dm-resume")
+
+    async def _link_ready(self) -> str | None:
+        if self.link is not None and self.link.connected:
+            return None
+        return "not connected to a sequencer"
+
+    async def _resume_when_connected(self) -> None:
+        assert self.link is not None and self.manager is not None
+        while True:
+            try:
+                await self.link.wait_connected(timeout_s=3600)
+                break
+            except TimeoutError:
+                continue
+        await self.manager.resume()
+
+    async def _start_server(self) -> None:
+        cfg = self.config
+        assert self.manager is not None
+        verifier = build_verifier(cfg.admin.auth, self.member, base_dir=cfg.base_dir)
+        interceptor = AuthInterceptor(
+            verifier,
+            rights_lookup=StaticAdmins(cfg.admin.admin_users),
+            public_methods=DEFAULT_PUBLIC_METHODS | MEMBER_METHODS,
+        )
+        server = grpc.aio.server(interceptors=[interceptor])
+        pb_grpc.add_DomainManagerAdminServicer_to_server(  # type: ignore[no-untyped-call]
+            DomainManagerAdminService(self.manager), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        self._port = server.add_insecure_port(f"{cfg.admin.host}:{cfg.admin.port}")
+        if self._port == 0:
+            raise OSError(f"cannot bind {cfg.admin.host}:{cfg.admin.port}")
+        await server.start()
+        self._server = server
+        serving = health_pb2.HealthCheckResponse.SERVING
+        await self.health.set("", serving)
+        await self.health.set(SERVICE_NAME, serving)
+
+    async def wait(self) -> None:
+        """Return when the node's link task fails (raising the cause) or is stopped."""
+        link_task = None if self.link is None else self.link._task
+        if link_task is not None:
+            await link_task
+
+    async def stop(self) -> None:
+        if self._resume is not None:
+            self._resume.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._resume
+            self._resume = None
+        if self._server is not None:
+            await self._server.stop(1.0)
+            self._server = None
+        if self.ops is not None:
+            await self.ops.stop()
+            self.ops = None
+        if self.link is not None:
+            await self.link.stop()
+            self.link = None
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+        if self.topology is not None:
+            await self.topology.close()
+            self.topology = None
