@@ -1,0 +1,40 @@
+"""The local network: node processes under a supervisor, its state directory and state file.
+
+``chaindomain devnet up`` builds the network (``network.py``) and runs it under a
+:class:`Supervisor`; ``devnet status`` and ``devnet down`` read the state file and signal
+the supervisor (``control.py``). See ``docs/devnet.md``.
+"""
+
+from chaindomain.devnet.errors import (
+    BootstrapError,
+    DevnetError,
+    DevnetNotRunningError,
+    DevnetRunningError,
+    NodeStartError,
+    StateFileError,
+)
+from chaindomain.devnet.process import NodeProcess, NodeSpec, log_tail, parse_ready_line
+from chaindomain.devnet.state import DevnetLock, DevnetState, NodeState, is_running, load_state
+from chaindomain.devnet.supervisor import NodeExited, NodeReady, RestartPolicy, Supervisor
+
+__all__ = [
+    "BootstrapError",
+    "DevnetError",
+    "DevnetLock",
+    "DevnetNotRunningError",
+    "DevnetRunningError",
+    "DevnetState",
+    "NodeExited",
+    "NodeProcess",
+    "NodeReady",
+    "NodeSpec",
+    "NodeStartError",
+    "NodeState",
+    "RestartPolicy",
+    "StateFileError",
+    "Supervisor",
+    "is_running",
+    "load_state",
+    "log_tail",
+    "parse_ready_line",
+]
