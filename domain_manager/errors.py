@@ -58,7 +58,7 @@ class TopologyRefusedError(RequestRefusedError):
         self.index = index
         self.reason = reason
         self.code = reason.code
-        super().__init__(f"transaction {index}: {reason.code}: {reason}")
+        super().__init__(f"transaction {index}: {reason}")
 
 
 class DuplicateOnboardingError(RequestRefusedError):

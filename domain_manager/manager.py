@@ -534,14 +534,18 @@ class DomainManager:
             outcomes.append(outcome)
         return outcomes
 
-    async def broadcast(self, txs: Sequence[SignedTopologyTransaction]) -> Timestamp:
-        """Send ``txs`` as topology broadcasts without a dry run and return their sequencing
-        time once the receipt is processed. For operators' repair tools and tests; the
-        admin calls use the checked paths."""
+    async def broadcast_raw(self, payloads: Sequence[bytes]) -> Timestamp:
+        """Send ``payloads`` as topology broadcasts *without* a dry run and return their
+        sequencing time once the receipt is processed. For repair tools and for tests that
+        show every node takes the same decision on bad input; the admin calls use the
+        checked paths."""
         async with self._changes:
-            return await self._broadcast(txs)
+            return await self._send_payloads(payloads)
 
     async def _broadcast(self, txs: Sequence[SignedTopologyTransaction]) -> Timestamp:
+        return await self._send_payloads([t.encode() for t in txs])
+
+    async def _send_payloads(self, payloads: Sequence[bytes]) -> Timestamp:
         if self.sender is None:
             raise NotSequencedError("(not connected)", 0.0)
         message_id = MessageId("dm-" + secrets.token_hex(12))
@@ -550,7 +554,7 @@ class DomainManager:
         window = self.settings.sequencing_window_s
         wait_s = window + self.settings.receipt_grace_s
         try:
-            envelopes = [Envelope.of(t.encode(), [self.member]) for t in txs]
+            envelopes = [Envelope.of(p, [self.member]) for p in payloads]
             deadline = add_micros(self._clock(), int(window * 1_000_000))
             try:
                 await self.sender.send(

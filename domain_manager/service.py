@@ -102,7 +102,7 @@ async def _refuse(context: grpc.aio.ServicerContext, exc: RequestRefusedError) -
     status = status_for(exc.code)
     log.info("refused: %s %s", exc.code, exc)
     context.set_trailing_metadata(((ERROR_CODE_METADATA_KEY, exc.code),))
-    await context.abort(status, f"{exc.code}: {exc}")
+    await context.abort(status, str(exc))
     raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
 
