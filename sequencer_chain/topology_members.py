@@ -29,6 +29,7 @@ from protocol.sequencer_messages import SubmissionRequest
 from protocol.timestamp import Timestamp
 from protocol.topology import (
     Genesis,
+    StoredTransaction,
     TopologyProcessor,
     TopologySnapshot,
     TopologyStore,
@@ -85,6 +86,15 @@ class TopologyMembers:
             if key is not None:
                 out.append(MemberInfo(member, (key,), snapshot.is_active(member)))
         return tuple(out)
+
+    @property
+    def genesis_timestamp(self) -> Timestamp:
+        return self.genesis.timestamp
+
+    def history(self, sequenced_up_to: Timestamp | None = None) -> tuple[StoredTransaction, ...]:
+        """The persisted accepted history (what ``GetTopologyHistory`` serves); the caller
+        bounds it by the time the event store has committed."""
+        return self.store.history(sequenced_up_to)
 
     # -- intake during derivation ---------------------------------------------------------
 

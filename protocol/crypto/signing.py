@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from protocol.canonical import Reader, Writer
+from protocol.canonical import Reader, Writer, decode, encode
 from protocol.crypto.hashing import KeyScheme, fingerprint_of
 from protocol.errors import InvalidKeyError, InvalidValueError, SignatureVerificationError
 from protocol.identifiers import (
@@ -137,3 +137,13 @@ class Signature:
     def read(cls, r: Reader) -> Signature:
         r.expect_tag("Signature", 1)
         return cls(read_fingerprint(r), r.fixed(ED25519_SIGNATURE_SIZE))
+
+    def to_bytes(self) -> bytes:
+        """The canonical encoding, as the sequencer API carries a signature on its own
+        (``AuthenticateRequest.signature``)."""
+        return encode(self.write)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Signature:
+        """Decode :meth:`to_bytes`; raises :class:`~protocol.errors.MalformedError`."""
+        return decode(data, cls.read, "signature")

@@ -19,6 +19,10 @@ from protocol.topology.errors import (
     WrongDomainError,
 )
 from protocol.topology.genesis import Genesis, build_genesis, read_genesis, write_genesis
+from protocol.topology.history import (
+    decode_stored_transaction,
+    encode_stored_transaction,
+)
 from protocol.topology.mappings import (
     Admission,
     ChainAddress,
@@ -113,7 +117,9 @@ __all__ = [
     "add_mapping",
     "build_genesis",
     "decode_signed_topology_transaction",
+    "decode_stored_transaction",
     "decode_topology_transaction",
+    "encode_stored_transaction",
     "is_topology_payload",
     "parse_chain_address",
     "parse_package_id",

@@ -200,6 +200,50 @@ class TopologyStore:
                     f"effective {got.effective_at}, expected effective {record.effective_at}",
                 )
 
+    async def catch_up(self, history: Iterable[StoredTransaction]) -> int:
+        """Bring the store up to date with accepted history served by a sequencer
+        (``GetTopologyHistory``), for a member that was not addressed by every broadcast
+        (onboarded after genesis, or offline while the history grew).
+
+        Each record must either be one the store already holds at that position (same
+        transaction hash, sequencing and effective time: checked, then skipped) or the
+        next position, which is re-validated like :meth:`bootstrap`. Returns how many
+        records were added. Any disagreement raises :class:`TopologyStoreError`: the
+        member and the sequencer hold different histories and neither can be trusted to
+        continue.
+        """
+        added = 0
+        for record in history:
+            local = self._processor.history()
+            if record.position < len(local):
+                mine = local[record.position]
+                if (mine.signed.hash(), mine.sequenced_at, mine.effective_at) != (
+                    record.signed.hash(),
+                    record.sequenced_at,
+                    record.effective_at,
+                ):
+                    raise TopologyStoreError(
+                        self._path,
+                        f"history entry {record.position} differs from the stored one "
+                        f"(sequenced {record.sequenced_at} vs {mine.sequenced_at})",
+                    )
+                continue
+            if record.position != len(local):
+                raise TopologyStoreError(
+                    self._path,
+                    f"history entry {record.position} given, next position is {len(local)}",
+                )
+            last = self._processor.last_sequenced_at
+            if last is not None and record.sequenced_at < last:
+                raise TopologyStoreError(
+                    self._path,
+                    f"history entry {record.position} sequenced at {record.sequenced_at}, "
+                    f"before this store's last processed time {last}: a broadcast was missed",
+                )
+            await self.bootstrap([record])
+            added += 1
+        return added
+
     async def _persist(self, outcome: Outcome, sequenced_at: Timestamp) -> None:
         try:
             await self._db.execute("BEGIN IMMEDIATE")

@@ -1,6 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -105,3 +107,23 @@ class GetTimeResponse(_message.Message):
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     timestamp: int
     def __init__(self, timestamp: _Optional[int] = ...) -> None: ...
+
+class GetTopologyHistoryRequest(_message.Message):
+    __slots__ = ("up_to", "from_position", "max_entries")
+    UP_TO_FIELD_NUMBER: _ClassVar[int]
+    FROM_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MAX_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    up_to: int
+    from_position: int
+    max_entries: int
+    def __init__(self, up_to: _Optional[int] = ..., from_position: _Optional[int] = ..., max_entries: _Optional[int] = ...) -> None: ...
+
+class GetTopologyHistoryResponse(_message.Message):
+    __slots__ = ("transactions", "watermark", "more")
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    WATERMARK_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    transactions: _containers.RepeatedScalarFieldContainer[bytes]
+    watermark: int
+    more: bool
+    def __init__(self, transactions: _Optional[_Iterable[bytes]] = ..., watermark: _Optional[int] = ..., more: _Optional[bool] = ...) -> None: ...

@@ -64,6 +64,11 @@ class SequencerServiceStub:
                 request_serializer=protocol_dot_v1_dot_sequencer__pb2.GetTimeRequest.SerializeToString,
                 response_deserializer=protocol_dot_v1_dot_sequencer__pb2.GetTimeResponse.FromString,
                 _registered_method=True)
+        self.GetTopologyHistory = channel.unary_unary(
+                '/chaindomain.protocol.v1.SequencerService/GetTopologyHistory',
+                request_serializer=protocol_dot_v1_dot_sequencer__pb2.GetTopologyHistoryRequest.SerializeToString,
+                response_deserializer=protocol_dot_v1_dot_sequencer__pb2.GetTopologyHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class SequencerServiceServicer:
@@ -113,6 +118,15 @@ class SequencerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTopologyHistory(self, request, context):
+        """The accepted topology history (docs/topology.md section 8), for a member that must
+        catch up on topology transactions it was not addressed by (onboarded after genesis).
+        Paged by position; answers only what this node has derived.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SequencerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +159,11 @@ def add_SequencerServiceServicer_to_server(servicer, server):
                     servicer.GetTime,
                     request_deserializer=protocol_dot_v1_dot_sequencer__pb2.GetTimeRequest.FromString,
                     response_serializer=protocol_dot_v1_dot_sequencer__pb2.GetTimeResponse.SerializeToString,
+            ),
+            'GetTopologyHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTopologyHistory,
+                    request_deserializer=protocol_dot_v1_dot_sequencer__pb2.GetTopologyHistoryRequest.FromString,
+                    response_serializer=protocol_dot_v1_dot_sequencer__pb2.GetTopologyHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -309,6 +328,33 @@ class SequencerService:
             '/chaindomain.protocol.v1.SequencerService/GetTime',
             protocol_dot_v1_dot_sequencer__pb2.GetTimeRequest.SerializeToString,
             protocol_dot_v1_dot_sequencer__pb2.GetTimeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTopologyHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaindomain.protocol.v1.SequencerService/GetTopologyHistory',
+            protocol_dot_v1_dot_sequencer__pb2.GetTopologyHistoryRequest.SerializeToString,
+            protocol_dot_v1_dot_sequencer__pb2.GetTopologyHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,7 +22,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from protocol.canonical import decode, encode
 from protocol.crypto.signing import Signature
 from protocol.errors import ProtocolError
 from protocol.identifiers import DomainId, MemberId, parse_member_id
@@ -154,9 +153,9 @@ class Authenticator:
 
 
 def encode_signature(signature: Signature) -> bytes:
-    """Canonical bytes of a signature, as ``AuthenticateRequest.signature`` carries them."""
-    return encode(signature.write)
+    """Canonical bytes of a signature (kept for callers; see :meth:`Signature.to_bytes`)."""
+    return signature.to_bytes()
 
 
 def decode_signature(data: bytes) -> Signature:
-    return decode(data, Signature.read, "signature")
+    return Signature.from_bytes(data)

@@ -9,6 +9,10 @@ that a request that would only yield a DeliverError is refused at once with a ty
 error. Passing these checks is not a promise of delivery: derivation decides, from the
 chain, for every node alike.
 
+``GetTopologyHistory`` pages through the accepted topology history of a node started
+from a genesis topology, bounded by what the node has derived (its watermark), so that a
+member never receives a history that a later event of its stream could contradict.
+
 ``Subscribe`` streams a member's events from a counter: it reads the store in counter
 order and, once it has everything, waits for the store's change notification. If a reorg
 deeper than the confirmation depth removes events this stream already sent, the stream
@@ -28,7 +32,8 @@ import grpc
 from protocol.errors import MalformedError, ProtocolError
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencer_messages import MAX_SIGNED_REQUEST_SIZE, SignedSubmissionRequest
-from protocol.timestamp import now
+from protocol.timestamp import Timestamp, now
+from protocol.topology import StoredTransaction, encode_stored_transaction
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
 from sequencer_chain.api.auth import AuthenticationError, Authenticator
@@ -40,6 +45,7 @@ from sequencer_chain.errors import (
 )
 from sequencer_chain.members import MemberLookup
 from sequencer_chain.store.event_store import EventStore
+from sequencer_chain.topology_members import TopologyMembers
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,22 @@ E = pb.SendAsyncError
 SUBSCRIBE_PAGE = 256
 ENQUEUE_TIMEOUT_S = 10.0
 MAX_SENDS_IN_FLIGHT = 1_000
+HISTORY_PAGE_ENTRIES = 256
+HISTORY_PAGE_BYTES = 2 * 1024 * 1024
+"""Bounds of one GetTopologyHistory reply (below the server's 4 MiB message limit)."""
+
+
+class TopologyHistorySource(Protocol):
+    """The accepted topology history of the node (``TopologyMembers`` is one)."""
+
+    @property
+    def genesis_timestamp(self) -> Timestamp:
+        """The genesis transactions' sequencing time: final before any event exists."""
+        ...
+
+    def history(
+        self, sequenced_up_to: Timestamp | None = None
+    ) -> tuple[StoredTransaction, ...]: ...
 
 
 class RequestSink(Protocol):
@@ -84,12 +106,17 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         auth: Authenticator,
         max_sends_in_flight: int = MAX_SENDS_IN_FLIGHT,
         enqueue_timeout_s: float = ENQUEUE_TIMEOUT_S,
+        topology: TopologyHistorySource | None = None,
     ) -> None:
         self.domain_id = domain_id
         self.store = store
         self.sink = sink
         self.members = members
         self.auth = auth
+        if topology is None and isinstance(members, TopologyMembers):
+            topology = members
+        self.topology = topology
+        """Where GetTopologyHistory reads; ``None`` for a node with a static members file."""
         self.enqueue_timeout_s = enqueue_timeout_s
         self._max_in_flight = max_sends_in_flight
         self._in_flight = 0
@@ -288,3 +315,37 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         cursor = await self.store.cursor()
         last = cursor.last_timestamp if cursor is not None else None
         return pb.GetTimeResponse(timestamp=last or 0)
+
+    # ------------------------------------------------------------------ topology history
+
+    async def GetTopologyHistory(  # noqa: N802 (gRPC method name)
+        self, request: pb.GetTopologyHistoryRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetTopologyHistoryResponse:
+        await self._caller(context)
+        if self.topology is None:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "this node takes its members from a static file and has no topology history",
+            )
+            raise AssertionError("unreachable")  # abort raises
+        cursor = await self.store.cursor()
+        derived = cursor.last_timestamp if cursor is not None else None
+        floor = self.topology.genesis_timestamp
+        watermark = floor if derived is None else max(derived, floor)
+        bound = watermark if request.up_to == 0 else min(Timestamp(request.up_to), watermark)
+        history = self.topology.history(bound)
+        limit = request.max_entries or HISTORY_PAGE_ENTRIES
+        limit = min(limit, HISTORY_PAGE_ENTRIES)
+        out: list[bytes] = []
+        size = 0
+        position = request.from_position
+        while position < len(history) and len(out) < limit:
+            data = encode_stored_transaction(history[position])
+            if out and size + len(data) > HISTORY_PAGE_BYTES:
+                break
+            out.append(data)
+            size += len(data)
+            position += 1
+        return pb.GetTopologyHistoryResponse(
+            transactions=out, watermark=watermark, more=position < len(history)
+        )

@@ -23,6 +23,12 @@ does no I/O. The rules, in order (``docs/sequencer.md`` §2 is the specification
    ``message_id`` and the envelopes addressed to it) and every other recipient a
    ``Deliver`` with only its envelopes and no ``message_id``. Each event takes its
    member's next counter. Members receive events in the order of rule 3.
+   **Topology broadcasts** (an envelope whose payload starts with
+   ``TOPOLOGY_PAYLOAD_PREFIX``, in a request whose sender is a domain manager; the
+   sender is active, by rule 4) are delivered, in addition to their named recipients, to
+   every member active at the request's sequencing time in the topology *before* this
+   request's own effect (Canton's "all members of the domain" group). The delivered
+   envelope keeps its named recipient set.
 6. **Topology.** With a ``topology`` intake (a node started from a genesis topology),
    every valid request is passed to it at its sequencing time after delivery; it
    processes the topology broadcasts among them (:mod:`protocol.topology.broadcast`), so
@@ -39,8 +45,9 @@ from eth_utils.crypto import keccak
 
 from protocol.batch_format import decode_batch
 from protocol.errors import BatchDecodeError, ProtocolError
-from protocol.identifiers import DomainId, MemberId
+from protocol.identifiers import DomainId, MemberId, MemberKind, member_kind
 from protocol.sequencer_messages import (
+    Batch,
     Deliver,
     DeliverError,
     DeliverErrorCode,
@@ -51,6 +58,7 @@ from protocol.sequencer_messages import (
 )
 from protocol.sequencing_time import TimeBounds, assign_timestamps
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp
+from protocol.topology import is_topology_payload
 from sequencer_chain.contract.inbox import BatchAppended, next_acc
 from sequencer_chain.errors import HashChainMismatchError
 from sequencer_chain.members import MemberLookup
@@ -178,6 +186,31 @@ def _reject_reason(
     return None
 
 
+def _broadcast_audience(
+    request: SubmissionRequest, at: Timestamp, members: MemberLookup
+) -> tuple[frozenset[int], frozenset[MemberId]]:
+    """Rule 5's broadcast extension: the indexes of the request's topology broadcast
+    envelopes and the members active at ``at`` who receive them whatever their recipients."""
+    if member_kind(request.sender) is not MemberKind.DOMAIN_MANAGER:
+        return frozenset(), frozenset()
+    indexes = frozenset(
+        i for i, e in enumerate(request.batch.envelopes) if is_topology_payload(e.payload)
+    )
+    if not indexes:
+        return indexes, frozenset()
+    return indexes, frozenset(info.member for info in members.members(at) if info.active)
+
+
+def _batch_for(
+    batch: Batch, member: MemberId, broadcast: frozenset[int], audience: frozenset[MemberId]
+) -> Batch:
+    if not broadcast or member not in audience:
+        return batch.for_member(member)
+    return Batch(
+        tuple(e for i, e in enumerate(batch.envelopes) if member in e.recipients or i in broadcast)
+    )
+
+
 def derive_batch(
     state: DerivationState,
     event: BatchAppended,
@@ -228,7 +261,8 @@ def derive_batch(
             error = DeliverError(state.take_counter(request.sender), ts, request.message_id, reason)
             emit(request.sender, error)
             continue
-        recipients = request.batch.all_recipients | {request.sender}
+        broadcast, audience = _broadcast_audience(request, ts, members)
+        recipients = request.batch.all_recipients | {request.sender} | audience
         for member in sorted(recipients):
             is_sender = member == request.sender
             deliver = Deliver(
@@ -236,7 +270,7 @@ def derive_batch(
                 timestamp=ts,
                 sender=request.sender,
                 message_id=request.message_id if is_sender else None,
-                batch=request.batch.for_member(member),
+                batch=_batch_for(request.batch, member, broadcast, audience),
             )
             emit(member, deliver)
         key = (request.sender, str(request.message_id))
