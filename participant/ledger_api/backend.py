@@ -10,7 +10,9 @@ Ledger API v2 shape, built from the engine's values (``participant.engine``).
 Offsets
     A ledger offset is an integer that increases by at least one per update the
     participant publishes. ``0`` is the ledger begin: no update has offset 0. Streams
-    take ``begin_exclusive`` and an optional ``end_inclusive``.
+    take ``begin_exclusive`` and an optional ``end_inclusive``. Completions share the
+    offset space: a completion published after ``ledger_end()`` returned ``e`` has an
+    offset greater than ``e`` (SubmitAndWait relies on this to miss nothing).
 
 Visibility (Daml's rules; the backend applies them, :mod:`.projection` helps)
     * A **flat transaction** for a filter shows the ``CreatedEvent`` and ``ArchivedEvent``
