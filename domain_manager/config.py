@@ -41,20 +41,12 @@ from pydantic import Field
 
 from auth import AuthConfig
 from node_runtime.config import Secret, StrictModel, load_config
+from node_runtime.member import MemberConfig
 
 
 class NodeSection(StrictModel):
     member_id: str
     data_dir: Path
-
-
-class DomainSection(StrictModel):
-    domain_id: str
-    genesis_file: Path
-
-
-class SequencersSection(StrictModel):
-    endpoints: tuple[str, ...] = Field(min_length=1)
 
 
 class KeysSection(StrictModel):
@@ -80,8 +72,7 @@ class OpsSection(StrictModel):
 
 class DomainManagerConfig(StrictModel):
     node: NodeSection
-    domain: DomainSection
-    sequencers: SequencersSection
+    domain: MemberConfig
     keys: KeysSection
     admin: AdminSection
     ops: OpsSection = OpsSection()

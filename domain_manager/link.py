@@ -40,6 +40,7 @@ class Sender(Protocol):
     async def send(
         self,
         envelopes: Sequence[Envelope],
+        *,
         max_sequencing_time: Timestamp | None = None,
-        message_id: MessageId | None = None,
-    ) -> object: ...
+        message_id: str | None = None,
+    ) -> MessageId: ...

@@ -1,12 +1,12 @@
-"""A domain manager node: topology store, onboarding store, sequencer link, admin gRPC
-server and operations endpoint in one process (``docs/nodes.md`` §1).
+"""A domain manager node: member connection (``node_runtime.member``: subscription,
+topology store, failover), onboarding store, admin gRPC server and operations endpoint in
+one process (``docs/nodes.md`` §1).
 
 :class:`DomainManagerNode` wires the parts from a :class:`DomainManagerConfig`: it opens
-``topology.sqlite`` (loading the genesis, or checking the store began with it) and
-``domain_manager.sqlite`` in ``data_dir``, decrypts the domain's root key and its own
-signing key, connects to the sequencers, and serves ``DomainManagerAdmin`` behind the
-``auth`` interceptor (member calls public, the rest for admins). Approved onboardings a
-crash interrupted are finished once the link is up.
+``domain_manager.sqlite`` and the member runtime's files (``member/``) in ``data_dir``,
+decrypts the domain's root key and its own signing key, connects to the sequencers, and
+serves ``DomainManagerAdmin`` behind the ``auth`` interceptor (member calls public, the
+rest for admins). Approved onboardings a crash interrupted are finished once connected.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from auth import (
 from domain_manager.config import DomainManagerConfig
 from domain_manager.errors import DomainManagerStoreError
 from domain_manager.manager import DomainManager, ManagerSettings
-from domain_manager.sequencer_link import SequencerLink
 from domain_manager.service import MEMBER_METHODS, SERVICE_NAME, DomainManagerAdminService
 from domain_manager.store import DomainManagerStore
 from domain_manager.types import Policy
-from node_runtime import OpsServer, ReadinessCheck
+from node_runtime import OpsServer
+from node_runtime.member import MemberConnection
 from protocol.crypto import load_signing_key
 from protocol.identifiers import (
     DomainId,
@@ -46,13 +46,14 @@ from protocol.identifiers import (
     parse_member_id,
     split_unique_id,
 )
-from protocol.topology import TopologyStore, read_genesis
+from protocol.sequencer_messages import SequencedEvent
+from protocol.topology import TopologyStore
 from protocol.v1 import domain_manager_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
 DM_DB = "domain_manager.sqlite"
-TOPOLOGY_DB = "topology.sqlite"
+MEMBER_DIR = "member"
 
 
 class StaticAdmins:
@@ -75,7 +76,7 @@ class DomainManagerNode:
         self.topology: TopologyStore | None = None
         self.store: DomainManagerStore | None = None
         self.manager: DomainManager | None = None
-        self.link: SequencerLink | None = None
+        self.link: MemberConnection | None = None
         self.ops: OpsServer | None = None
         self.registry = CollectorRegistry()
         self.health = health.aio.HealthServicer()
@@ -108,52 +109,47 @@ class DomainManagerNode:
                 cfg.path(cfg.keys.namespace_keystore), "not the domain's root namespace key"
             )
         signing_key = load_signing_key(cfg.path(cfg.keys.signing_keystore), password)
-        genesis = read_genesis(cfg.path(cfg.domain.genesis_file))
-        if genesis.domain != self.domain:
-            raise DomainManagerStoreError(None, f"genesis is for {genesis.domain}")
         data_dir = cfg.path(cfg.node.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.topology = await TopologyStore.open(data_dir / TOPOLOGY_DB, self.domain)
-        await self.topology.load_genesis(genesis)
         self.store = await DomainManagerStore.open(data_dir / DM_DB, self.domain)
-        store = self.store
+        self.link = MemberConnection.from_config(
+            cfg.domain,
+            member_id=self.member,
+            signing_key=signing_key,
+            data_dir=data_dir / MEMBER_DIR,
+            handler=self,
+            base_dir=cfg.base_dir,
+        )
+        if self.link.domain_id != self.domain:
+            raise DomainManagerStoreError(None, f"genesis is for {self.link.domain_id}")
+        await self.link.start()
+        self.topology = self.link.topology.store
         self.manager = DomainManager(
             domain=self.domain,
             member=self.member,
             domain_key=domain_key,
             topology=self.topology,
-            store=store,
+            store=self.store,
             settings=ManagerSettings(
                 policy=Policy(cfg.admin.policy),
                 sequencing_window_s=cfg.admin.sequencing_window_s,
             ),
+            sender=self.link,
         )
-        self.link = SequencerLink(
-            domain=self.domain,
-            member=self.member,
-            key=signing_key,
-            endpoints=cfg.sequencers.endpoints,
-            topology=self.topology,
-            handler=self.manager.handle,
-            load_counter=store.next_counter,
-            save_counter=store.set_next_counter,
-        )
-        self.manager.sender = self.link
-        await self.link.start()
         await self._start_server()
         self.ops = OpsServer(
             self.registry,
-            [ReadinessCheck("sequencer-link", self._link_ready)],
+            [self.link.readiness_check()],
             cfg.ops.host,
             cfg.ops.port,
         )
         await self.ops.start()
         self._resume = asyncio.create_task(self._resume_when_connected(), name="dm-resume")
 
-    async def _link_ready(self) -> str | None:
-        if self.link is not None and self.link.connected:
-            return None
-        return "not connected to a sequencer"
+    async def handle(self, event: SequencedEvent) -> None:
+        """The member runtime's handler: the event's topology is already processed."""
+        if self.manager is not None:
+            await self.manager.handle(event)
 
     async def _resume_when_connected(self) -> None:
         assert self.link is not None and self.manager is not None
@@ -190,9 +186,8 @@ class DomainManagerNode:
 
     async def wait(self) -> None:
         """Return when the node's link task fails (raising the cause) or is stopped."""
-        link_task = None if self.link is None else self.link._task
-        if link_task is not None:
-            await link_task
+        if self.link is not None:
+            await self.link.wait()
 
     async def stop(self) -> None:
         if self._resume is not None:
@@ -209,9 +204,7 @@ class DomainManagerNode:
         if self.link is not None:
             await self.link.stop()
             self.link = None
+        self.topology = None  # closed by the member connection
         if self.store is not None:
             await self.store.close()
             self.store = None
-        if self.topology is not None:
-            await self.topology.close()
-            self.topology = None

@@ -76,6 +76,7 @@ async def test_domain_manager_end_to_end(tmp_path: Path) -> None:
         assert domain.dm is not None and domain.dm.manager is not None
         member = domain.member_client()
         admin = domain.admin_client()
+        await domain.connect_member("mediator1", domain.mediator)
         p1 = make_identity(MemberKind.PARTICIPANT, "p1")
         p2 = make_identity(MemberKind.PARTICIPANT, "p2")
 
@@ -124,6 +125,12 @@ async def test_domain_manager_end_to_end(tmp_path: Path) -> None:
         assert second.state is HostingState.EFFECTIVE
         assert second.transaction_hash == first.transaction_hash
         t_hosting = Timestamp(second.effective_at)
+        # The participants run the member runtime from here on (once their admission is
+        # effective); it syncs the topology history they missed.
+        await asyncio.sleep(max(0.0, (p2_status.effective_at - now()) / 1e6))
+        await domain.connect_member("p1", p1)
+        await domain.connect_member("p2", p2)
+        await domain.wait_processed(second.sequenced_at)
 
         # -- bad input: a typed error from the admin API ---------------------------------------
         p3 = make_identity(MemberKind.PARTICIPANT, "p3")
@@ -194,7 +201,9 @@ async def test_domain_manager_end_to_end(tmp_path: Path) -> None:
         await domain.wait_processed(s_bad)
         expected = ["UNAUTHORIZED", "WRONG_SERIAL", "UNKNOWN_NAMESPACE", "MAPPING_EXISTS"]
         expected.append("MALFORMED")
-        for name, store in domain.topology_stores().items():
+        stores = domain.topology_stores()
+        assert set(stores) == {"seq1", "seq2", "dm", "mediator1", "p1", "p2"}
+        for name, store in stores.items():
             codes = [code for at, code, _ in await store.rejections() if at == s_bad]
             assert codes == expected, name
 
@@ -212,7 +221,6 @@ async def test_domain_manager_end_to_end(tmp_path: Path) -> None:
         assert {alice, bob, joint} <= set(summary.parties)
 
         # -- revocation: refused from the effective time on, and not before -------------------
-        await asyncio.sleep(max(0.0, (p2_status.effective_at - now()) / 1e6))
         seq = domain.sequencers[0]
         client = SequencerClient(seq.target, p2.member, p2.signing_key)
         await client.authenticate()

@@ -13,6 +13,8 @@ Helpers:
 * :func:`save_identity` — the identity as encrypted keystores (for node configs);
 * ``domain.admin_client()`` / ``domain.member_client()`` — DM admin API clients;
 * ``domain.onboard(identity)`` — onboard through the admin API, returns the status;
+* ``domain.connect_member(name, identity)`` — a running ``MemberConnection`` for it;
+* ``domain.topology_stores()`` / ``domain.wait_processed(t)`` — every node's topology;
 * :func:`hosting_proposal` — a PartyToParticipant signed by the given namespaces.
 
 Keystores use a low scrypt cost (tests only).
@@ -31,6 +33,7 @@ from pathlib import Path
 import jwt
 
 from domain_manager import DomainManagerNode, load_dm_config
+from node_runtime.member import EventHandler, MemberConnection
 from node_runtime.member.dm_client import DomainManagerClient, OnboardingKind, OnboardingStatus
 from protocol.crypto import (
     EncryptionPrivateKey,
@@ -48,6 +51,7 @@ from protocol.identifiers import (
     make_member_id,
     make_party_id,
 )
+from protocol.sequencer_messages import SequencedEvent
 from protocol.timestamp import Micros
 from protocol.topology import (
     DomainParameters,
@@ -170,6 +174,16 @@ def admin_token(user: str = "domain-admin", ttl_s: int = 3600) -> str:
     return jwt.encode(payload, HS256_SECRET, algorithm="HS256")
 
 
+class RecordingHandler:
+    """A member's event handler that keeps every event it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[SequencedEvent] = []
+
+    async def handle(self, event: SequencedEvent) -> None:
+        self.events.append(event)
+
+
 @dataclass
 class RunningDomain:
     """What :func:`running_domain` started. Nodes are in-process objects."""
@@ -185,6 +199,8 @@ class RunningDomain:
     sequencers: list[SequencerNode] = field(default_factory=list)
     dm: DomainManagerNode | None = None
     topology_change_delay_us: int = 0
+    members: dict[str, MemberConnection] = field(default_factory=dict)
+    """Member connections started with :meth:`connect_member`, by name."""
     _clients: list[DomainManagerClient] = field(default_factory=list)
 
     @property
@@ -214,6 +230,8 @@ class RunningDomain:
                 stores[f"seq{index}"] = node.topology.store
         if self.dm is not None and self.dm.topology is not None:
             stores["dm"] = self.dm.topology
+        for name, connection in self.members.items():
+            stores[name] = connection.topology.store
         return stores
 
     async def wait_processed(
@@ -227,6 +245,25 @@ class RunningDomain:
         async with asyncio.timeout(timeout_s):
             while any((s.last_sequenced_at or 0) < sequenced_at for s in targets):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
+
+    async def connect_member(
+        self, name: str, identity: MemberIdentity, handler: EventHandler | None = None
+    ) -> MemberConnection:
+        """Start a :class:`MemberConnection` for ``identity`` (its topology processed as the
+        real nodes do); ``handler`` defaults to a :class:`RecordingHandler`."""
+        connection = MemberConnection(
+            identity.member,
+            identity.signing_key,
+            self.domain,
+            self.genesis,
+            self.sequencer_endpoints,
+            self.root / "members" / name,
+            handler or RecordingHandler(),
+        )
+        await connection.start()
+        self.members[name] = connection
+        await connection.wait_connected()
+        return connection
 
     async def onboard(
         self,
@@ -337,6 +374,8 @@ async def running_domain(
         finally:
             for client in running._clients:
                 await client.close()
+            for connection in running.members.values():
+                await connection.stop()
             if running.dm is not None:
                 await running.dm.stop()
             for node in running.sequencers:
@@ -377,9 +416,7 @@ data_dir = "dm"
 [domain]
 domain_id = "{domain}"
 genesis_file = "genesis.json"
-
-[sequencers]
-endpoints = [{quoted}]
+sequencers = [{quoted}]
 
 [keys]
 namespace_keystore = "{keys["namespace"]}"
