@@ -1,8 +1,9 @@
-"""``chaindomain devnet up``: a local chain with the ordering contract, until Ctrl-C.
+"""``chaindomain devnet up | status | down``: a local network of real node processes.
 
-The devnet's state directory keeps anvil's chain state (``--state``) and the deployment
-record, so running ``devnet up`` again resumes the same chain and the same contract.
-Domain nodes join this in later versions; for now it is the chain half of the network.
+``up`` runs in the foreground until Ctrl-C (SIGINT) or SIGTERM (what ``down`` sends),
+then stops every node in reverse order and keeps the state directory, so the next ``up``
+resumes the same ledger. The network itself is built by ``chaindomain.devnet``;
+``docs/devnet.md`` is the reference.
 """
 
 from __future__ import annotations
@@ -10,100 +11,100 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
-from sequencer_chain.anvil import AnvilConfig, ManagedAnvil
-from sequencer_chain.chain_keys import dev_account
-from sequencer_chain.contract import (
-    DeploymentRecord,
-    InboxContract,
-    connect,
-    deploy_inbox,
-    domain_id_bytes,
-    send_transaction,
-)
-from sequencer_chain.errors import DeploymentRecordError
+from chaindomain.devnet import DevnetError
+from chaindomain.devnet.control import network_status, stop_network
+from chaindomain.devnet.network import DEFAULT_ANVIL_PORT, UpOptions, run_network
 
 DEFAULT_STATE_DIR = Path(".devnet")
-DEVNET_DOMAIN = "devnet"
-OWNER_KEY_INDEX = 0
-WRITER_KEY_INDICES = (1, 2)
 
 
 def register(groups: Any) -> None:
-    parser = groups.add_parser("devnet", help="run a local network on anvil")
+    parser = groups.add_parser("devnet", help="run a local network of real node processes")
     commands = parser.add_subparsers(dest="command", required=True, metavar="ACTION")
-    up = commands.add_parser("up", help="start anvil, deploy the contract, run until Ctrl-C")
-    up.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
-    up.add_argument("--block-time", type=float, default=1.0, help="seconds per block (0: instant)")
-    up.add_argument("--port", type=int, default=8545)
+
+    up = commands.add_parser("up", help="start the network (anvil, contract, domain, nodes)")
+    _dir(up)
+    up.add_argument("--participants", type=int, default=3, help="organisations (default 3)")
+    up.add_argument("--rpc-url", help="use this chain instead of starting anvil")
+    up.add_argument("--anvil-port", type=int, default=DEFAULT_ANVIL_PORT, help="0: a free port")
+    up.add_argument("--block-time", type=float, default=0.5, help="anvil seconds per block")
+    up.add_argument("--restart", action="store_true", help="restart nodes that die")
     up.set_defaults(handler=_up)
 
+    status = commands.add_parser("status", help="the running network's nodes and their health")
+    _dir(status)
+    status.set_defaults(handler=_status)
 
-async def ensure_contract(rpc_url: str, record_path: Path) -> DeploymentRecord:
-    """Reuse the recorded contract if the chain still has it; deploy otherwise."""
-    w3 = await connect(rpc_url)
-    chain_id = await w3.eth.chain_id
-    owner = dev_account(OWNER_KEY_INDEX, chain_id)
-    if record_path.exists():  # noqa: ASYNC240 - one stat at start-up
-        try:
-            record = DeploymentRecord.load(record_path)
-        except DeploymentRecordError as exc:
-            print(f"ignoring unusable deployment record: {exc}", file=sys.stderr)
-        else:
-            if record.chain_id == chain_id and await w3.eth.get_code(
-                to_checksum_address(record.address)
-            ):
-                return record
-    record = await deploy_inbox(
-        w3, owner, domain_id_bytes(DEVNET_DOMAIN), domain_name=DEVNET_DOMAIN
+    down = commands.add_parser("down", help="stop a running network and wait")
+    _dir(down)
+    down.add_argument("--timeout", type=float, default=60.0)
+    down.set_defaults(handler=_down)
+
+
+def _dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir", "--state-dir", dest="state_dir", type=Path, default=DEFAULT_STATE_DIR
     )
-    inbox = InboxContract(w3, record.address)
-    for index in WRITER_KEY_INDICES:
-        writer = dev_account(index, chain_id).address
-        await send_transaction(
-            w3, owner, to=record.address, data=inbox.calldata("addWriter", writer)
-        )
-    record.save(record_path)
-    return record
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
 
 
 def _up(args: argparse.Namespace) -> int:
-    state_dir: Path = args.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
-    config = AnvilConfig(
-        block_time=args.block_time or None,
-        state_path=state_dir / "anvil-state.json",
-        port=args.port,
+    options = UpOptions(
+        state_dir=args.state_dir,
+        rpc_url=args.rpc_url,
+        anvil_port=args.anvil_port,
+        block_time_s=args.block_time,
+        participants=args.participants,
+        restart=args.restart,
     )
-    anvil = ManagedAnvil(config, log_path=state_dir / "logs" / "anvil.log")
-    stop = asyncio.Event()
 
-    async def run() -> None:
+    async def run() -> int:
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        record = await ensure_contract(anvil.rpc_url, state_dir / "deployment.json")
-        print(f"anvil          {anvil.rpc_url}  (chain id {record.chain_id}, pid {anvil.pid})")
-        print(f"SequencerInbox {record.address}  (deployed in block {record.deploy_block})")
-        writers = ", ".join(dev_account(i, record.chain_id).address for i in WRITER_KEY_INDICES)
-        print(f"writers        {writers}")
-        print(f"state          {state_dir}/  (logs in {state_dir}/logs/)")
-        print("running; Ctrl-C to stop", flush=True)
-        while not stop.is_set():
-            try:
-                async with asyncio.timeout(1.0):
-                    await stop.wait()
-            except TimeoutError:
-                if not anvil.running:
-                    print("anvil exited unexpectedly:\n" + anvil.log_tail(), file=sys.stderr)
-                    raise SystemExit(1) from None
+        return await run_network(options, stop, _print)
 
-    with anvil:
-        asyncio.run(run())
-    print("stopped; chain state saved in", config.state_path)
+    try:
+        return asyncio.run(run())
+    except DevnetError as exc:
+        print(f"error: {exc}", flush=True)
+        return 2
+
+
+def _status(args: argparse.Namespace) -> int:
+    try:
+        status = asyncio.run(network_status(args.state_dir))
+    except DevnetError as exc:
+        print(f"error: {exc}")
+        return 2
+    state = status.state
+    print(f"network in {args.state_dir}: {'running' if status.running else 'not running'}")
+    if state.chain:
+        print(f"  chain      {state.chain.get('rpc_url')}  contract {state.chain.get('contract')}")
+    for node in status.nodes:
+        health = {True: "ready", False: "NOT READY", None: "-"}[node.ready]
+        info = state.nodes[node.name]
+        endpoints = "  ".join(f"{k} {v}" for k, v in sorted(info.endpoints.items()))
+        print(f"  {node.name:<12} {node.status:<8} {health:<9} pid {info.pid}  {endpoints}")
+        if node.ready is False:
+            print(f"      {node.detail[:300]}")
+        print(f"      log {info.log}  restarts {info.restarts}")
+    unhealthy = any(n.ready is False or n.status == "exited" for n in status.nodes)
+    return 0 if status.running and not unhealthy else 1
+
+
+def _down(args: argparse.Namespace) -> int:
+    try:
+        stop_network(args.state_dir, args.timeout)
+    except (DevnetError, TimeoutError) as exc:
+        print(f"error: {exc}")
+        return 2
+    print(f"stopped the network in {args.state_dir}")
     return 0

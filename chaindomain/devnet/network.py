@@ -1,0 +1,360 @@
+"""``devnet up``: the chain, the contract, the domain and every node, under one supervisor.
+
+The state directory (default ``.devnet/``) holds everything, so a second ``up`` resumes the
+same ledger:
+
+| path | what |
+|---|---|
+| ``network.json`` | the node ports chosen on the first ``up``, kept so endpoints stay valid |
+| ``anvil-state.json`` | anvil's chain (``--state``: loaded at start, dumped at a clean stop) |
+| ``deployment.json`` | the ordering contract's deployment record |
+| ``domain/`` | the domain's genesis, keystores and secrets (``chaindomain/devnet/domain.py``) |
+| ``nodes/<name>.toml`` | each node's config, rewritten at every ``up`` |
+| ``data/<name>/`` | each node's databases |
+| ``logs/<name>.log`` | each node's log (JSON lines), appended across restarts |
+| ``devnet.json``, ``devnet.lock`` | the running network's state file and lock (``state.py``) |
+
+Order of start: anvil (or ``--rpc-url``), contract, seq1, seq2, domain manager, then the
+mediator and the participants when their node packages are present. Stop: the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_utils.address import to_checksum_address
+
+from chaindomain.devnet.domain import DevnetDomain, create_domain, load_domain
+from chaindomain.devnet.errors import BootstrapError, NodeStartError
+from chaindomain.devnet.process import NodeSpec
+from chaindomain.devnet.state import DevnetLock, DevnetState
+from chaindomain.devnet.supervisor import Event, NodeExited, NodeReady, RestartPolicy, Supervisor
+from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
+from sequencer_chain.chain_keys import dev_account
+from sequencer_chain.contract import (
+    DeploymentRecord,
+    InboxContract,
+    connect,
+    deploy_inbox,
+    domain_id_bytes,
+    send_transaction,
+)
+from sequencer_chain.errors import DeploymentRecordError, SequencerChainError
+
+OWNER_KEY_INDEX = 0
+DEFAULT_ANVIL_PORT = 8545
+Printer = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class UpOptions:
+    state_dir: Path
+    rpc_url: str | None = None
+    anvil_port: int = DEFAULT_ANVIL_PORT
+    """0 picks a free port on the first ``up`` (then kept)."""
+    block_time_s: float = 0.5
+    participants: int = 3
+    restart: bool = False
+    ready_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    root: Path
+
+    @property
+    def network(self) -> Path:
+        return self.root / "network.json"
+
+    @property
+    def anvil_state(self) -> Path:
+        return self.root / "anvil-state.json"
+
+    @property
+    def deployment(self) -> Path:
+        return self.root / "deployment.json"
+
+    @property
+    def domain(self) -> Path:
+        return self.root / "domain"
+
+    def config(self, name: str) -> Path:
+        return self.root / "nodes" / f"{name}.toml"
+
+    def data(self, name: str) -> Path:
+        return self.root / "data" / name
+
+    def log(self, name: str) -> Path:
+        return self.root / "logs" / f"{name}.log"
+
+
+def load_ports(layout: Layout, names: list[str]) -> dict[str, int]:
+    """Ports recorded by an earlier ``up``; new names get a free port, recorded now."""
+    ports: dict[str, int] = {}
+    if layout.network.exists():
+        ports = {str(k): int(v) for k, v in json.loads(layout.network.read_text())["ports"].items()}
+    for name in names:
+        ports.setdefault(name, free_port())
+    layout.network.write_text(json.dumps({"ports": ports}, indent=2) + "\n")
+    return ports
+
+
+async def ensure_contract(
+    rpc_url: str, record_path: Path, domain: DevnetDomain
+) -> DeploymentRecord:
+    """Reuse the recorded contract if the chain still has it; deploy it otherwise."""
+    w3 = await connect(rpc_url)
+    try:
+        chain_id = await w3.eth.chain_id
+        owner = dev_account(OWNER_KEY_INDEX, chain_id)
+        if record_path.exists():  # noqa: ASYNC240 - one stat at start-up
+            try:
+                record = DeploymentRecord.load(record_path)
+            except DeploymentRecordError as exc:
+                raise BootstrapError("contract", f"unusable deployment record: {exc}") from None
+            if record.chain_id == chain_id and await w3.eth.get_code(
+                to_checksum_address(record.address)
+            ):
+                return record
+            raise BootstrapError(
+                "contract",
+                f"the chain at {rpc_url} no longer has the contract of {record_path} "
+                "(chain state lost?); remove the state directory to start a new network",
+            )
+        record = await deploy_inbox(
+            w3, owner, domain_id_bytes(domain.domain_id), domain_name=domain.domain_id
+        )
+        inbox = InboxContract(w3, record.address)
+        for index in domain.writer_key_indices:
+            writer = dev_account(index, chain_id).address
+            await send_transaction(
+                w3, owner, to=record.address, data=inbox.calldata("addWriter", writer)
+            )
+        record.save(record_path)
+        return record
+    finally:
+        await w3.provider.disconnect()
+
+
+def _q(value: object) -> str:
+    return json.dumps(str(value))
+
+
+def sequencer_toml(
+    layout: Layout, domain: DevnetDomain, index: int, rpc_url: str, ports: dict[str, int]
+) -> str:
+    name = f"seq{index}"
+    keys = domain.sequencers[index - 1]
+    return f"""# written by `chaindomain devnet up`; rewritten at every start
+[node]
+sequencer_id = {_q(keys.member)}
+data_dir = {_q(layout.data(name).resolve())}
+
+[domain]
+domain_id = {_q(domain.domain_id)}
+genesis_file = {_q(domain.genesis.resolve())}
+
+[chain]
+rpc_url = {_q(rpc_url)}
+deployment = {_q(layout.deployment.resolve())}
+confirmations = 0
+poll_interval_s = 0.1
+linger_s = 0.02
+
+[chain.account]
+dev_key_index = {domain.writer_key_indices[index - 1]}
+
+[api]
+host = "127.0.0.1"
+port = {ports[name]}
+
+[ops]
+host = "127.0.0.1"
+port = {ports[name + ".ops"]}
+"""
+
+
+def dm_toml(
+    layout: Layout, domain: DevnetDomain, endpoints: list[str], ports: dict[str, int]
+) -> str:
+    keys = domain.domain_manager
+    quoted = ", ".join(_q(e) for e in endpoints)
+    return f"""# written by `chaindomain devnet up`; rewritten at every start
+[node]
+member_id = {_q(keys.member)}
+data_dir = {_q(layout.data("dm").resolve())}
+
+[domain]
+domain_id = {_q(domain.domain_id)}
+genesis_file = {_q(domain.genesis.resolve())}
+sequencers = [{quoted}]
+
+[keys]
+namespace_keystore = {_q(keys.namespace.resolve())}
+signing_keystore = {_q(keys.signing.resolve())}
+encryption_keystore = {_q(keys.encryption.resolve())}
+password = {{ file = {_q(domain.password_file.resolve())} }}
+
+[admin]
+host = "127.0.0.1"
+port = {ports["dm"]}
+policy = "open"
+admin_users = ["admin"]
+
+[admin.auth]
+allow_hs256_secret = {{ file = {_q(domain.admin_secret_file.resolve())} }}
+
+[ops]
+host = "127.0.0.1"
+port = {ports["dm.ops"]}
+"""
+
+
+def node_package_present(module: str) -> bool:
+    with contextlib.suppress(ImportError, ValueError):
+        return importlib.util.find_spec(f"{module}.__main__") is not None
+    return False
+
+
+def _spec(layout: Layout, name: str, module: str, options: UpOptions) -> NodeSpec:
+    root = str(Path(__file__).resolve().parents[2])
+    pythonpath = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    return NodeSpec(
+        name=name,
+        module=module,
+        config=layout.config(name),
+        log_path=layout.log(name),
+        env={"PYTHONPATH": pythonpath},
+        ready_timeout_s=options.ready_timeout_s,
+    )
+
+
+def plan_nodes(
+    layout: Layout, domain: DevnetDomain, rpc_url: str, options: UpOptions, out: Printer
+) -> list[NodeSpec]:
+    """Write every node's config and return the nodes in start order."""
+    names = ["seq1", "seq2", "dm"]
+    ports = load_ports(layout, [p for n in names for p in (n, f"{n}.ops")])
+    (layout.root / "nodes").mkdir(parents=True, exist_ok=True)
+    specs: list[NodeSpec] = []
+    for index in (1, 2):
+        name = f"seq{index}"
+        layout.config(name).write_text(sequencer_toml(layout, domain, index, rpc_url, ports))
+        specs.append(_spec(layout, name, "sequencer_chain", options))
+    endpoints = [f"127.0.0.1:{ports['seq1']}", f"127.0.0.1:{ports['seq2']}"]
+    layout.config("dm").write_text(dm_toml(layout, domain, endpoints, ports))
+    specs.append(_spec(layout, "dm", "domain_manager", options))
+    for module, what in (("mediator", "mediator"), ("participant", "participants")):
+        if not node_package_present(module):
+            out(f"  {what}: node package `{module}` is not in this checkout yet; not started")
+    return specs
+
+
+def describe(event: Event) -> str:
+    if isinstance(event, NodeReady):
+        again = f" (restart {event.restarts})" if event.restarts else ""
+        endpoints = "  ".join(f"{k} {v}" for k, v in sorted(event.endpoints.items()))
+        return f"  {event.name:<12} ready{again}  pid {event.pid}  {endpoints}"
+    assert isinstance(event, NodeExited)
+    then = (
+        f"restarting in {event.restart_in_s:.1f}s"
+        if event.restart_in_s is not None
+        else "left down (run with --restart to restart it)"
+    )
+    tail = "\n".join(f"      | {line}" for line in event.log_tail.splitlines()[-10:])
+    return f"  {event.name:<12} EXITED with code {event.exit_code}; {then}\n{tail}"
+
+
+async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> int:
+    """Bring the network up and supervise it until ``stop`` is set; returns an exit code."""
+    layout = Layout(options.state_dir)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    lock = DevnetLock(layout.root)
+    lock.acquire()
+    anvil: ManagedAnvil | None = None
+    supervisor: Supervisor | None = None
+    state = DevnetState(supervisor_pid=os.getpid())
+    try:
+        domain = load_domain(layout.domain)
+        if domain is None:
+            out(f"creating the domain's keys and genesis in {layout.domain}/")
+            domain = await asyncio.to_thread(create_domain, layout.domain)
+        rpc_url = options.rpc_url
+        if rpc_url is None:
+            # Not recorded: every node config is rewritten with the URL at each start.
+            anvil = ManagedAnvil(
+                AnvilConfig(
+                    block_time=options.block_time_s or None,
+                    state_path=layout.anvil_state,
+                    port=options.anvil_port or None,
+                ),
+                log_path=layout.log("anvil"),
+            )
+            resumed = layout.anvil_state.exists()
+            await asyncio.to_thread(anvil.start)
+            rpc_url = anvil.rpc_url
+            how = "resumed" if resumed else "new"
+            out(f"anvil          {rpc_url}  ({how} chain, pid {anvil.pid})")
+        record = await ensure_contract(rpc_url, layout.deployment, domain)
+        out(
+            f"SequencerInbox {record.address}  "
+            f"(chain {record.chain_id}, deployed in block {record.deploy_block})"
+        )
+        out(f"domain         {domain.domain_id}")
+        state.chain = {
+            "rpc_url": rpc_url,
+            "chain_id": record.chain_id,
+            "contract": record.address,
+            "deploy_block": record.deploy_block,
+            "anvil_pid": anvil.pid if anvil is not None else None,
+        }
+        state.extra = {"domain_id": domain.domain_id}
+        specs = plan_nodes(layout, domain, rpc_url, options, out)
+
+        def save(s: DevnetState) -> None:
+            s.save(layout.root)
+
+        def report(event: Event) -> None:
+            out(describe(event))
+
+        policy = RestartPolicy(enabled=options.restart)
+        supervisor = Supervisor(state, save, report, policy)
+        out("starting nodes:")
+        await supervisor.start_all(specs)
+        state.status = "running"
+        save(state)
+        out(f"state {layout.root}/  logs {layout.root}/logs/  config {layout.root}/nodes/")
+        out("running; Ctrl-C or `chaindomain devnet down` to stop")
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await stop.wait()
+            if anvil is not None and not anvil.running:
+                out("anvil exited unexpectedly:\n" + anvil.log_tail())
+                return 1
+        return 0
+    except (NodeStartError, BootstrapError, SequencerChainError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        out("stopping")
+        state.status = "stopping"
+        with contextlib.suppress(OSError):
+            state.save(layout.root)
+        if supervisor is not None:
+            await supervisor.stop()
+        if anvil is not None:
+            await asyncio.to_thread(anvil.stop)
+        state.status = "stopped"
+        with contextlib.suppress(OSError):
+            state.save(layout.root)
+        lock.release()
+        out(f"stopped; the network's state is kept in {layout.root}/")
