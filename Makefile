@@ -1,12 +1,21 @@
 # Entry points; each one bootstraps the toolchain first (idempotent, fast when done).
-.PHONY: test devnet bootstrap lint typecheck deep snapshot bench-chain bench-sequencer
+.PHONY: test devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer
 
 test:            ## pytest + forge test + ruff (the CI command)
 	scripts/test
 
-devnet:          ## anvil + the ordering contract, until Ctrl-C
+devnet:          ## the local network (anvil, contract, domain nodes), until Ctrl-C
 	scripts/bootstrap
 	.venv/bin/chaindomain devnet up
+
+devnet-status:
+	.venv/bin/chaindomain devnet status
+
+devnet-down:
+	.venv/bin/chaindomain devnet down
+
+config-reference: ## regenerate docs/configuration.md from the node config models
+	.venv/bin/python scripts/gen_config_reference
 
 bootstrap:
 	scripts/bootstrap
