@@ -139,7 +139,7 @@ class SequencerClient:
 
     async def get_topology_history_page(
         self, up_to: Timestamp | None, from_position: int, max_entries: int = 0
-    ) -> tuple[list[StoredTransaction], Timestamp | None, bool]:
+    ) -> tuple[list[StoredTransaction], Timestamp, bool]:
         """One page of the node's accepted topology history: ``(records, watermark,
         more)``. Records are decoded (``MalformedTopologyError`` on bad bytes) but not
         validated: the caller replays them."""
@@ -151,12 +151,11 @@ class SequencerClient:
             metadata=self._metadata(),
         )
         records = [decode_stored_transaction(bytes(data)) for data in reply.transactions]
-        watermark = timestamp(int(reply.watermark)) if reply.watermark else None
-        return records, watermark, bool(reply.more)
+        return records, timestamp(int(reply.watermark)), bool(reply.more)
 
     async def get_topology_history(
         self, up_to: Timestamp | None = None, from_position: int = 0
-    ) -> tuple[list[StoredTransaction], Timestamp | None]:
+    ) -> tuple[list[StoredTransaction], Timestamp]:
         """Every page from ``from_position`` to ``min(up_to, watermark)``: ``(records,
         watermark)``; the watermark of the first page bounds the whole answer."""
         records, watermark, more = await self.get_topology_history_page(up_to, from_position)

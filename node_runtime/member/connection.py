@@ -422,7 +422,7 @@ class MemberConnection:
         topology = self.topology
         local = len(topology.history())
         records, watermark = await client.get_topology_history(up_to, max(0, local - 1))
-        if up_to is not None and (watermark is None or watermark < up_to):
+        if up_to is not None and watermark < up_to:
             raise _Transient(f"{endpoint} has derived only up to {watermark}, not {up_to}")
         try:
             added = await topology.catch_up(records)
