@@ -55,10 +55,10 @@ async def test_init_then_onboard_and_approve_through_the_cli(
 
     seqs = [SequencerNode(load_node_config(out / f"seq{i}.toml")) for i in (1, 2)]
     dm = None
+    log = (tmp_path / "dm.log").open("w")
     try:
         for node in seqs:
             await node.start()
-        log = (tmp_path / "dm.log").open("w")
         dm = subprocess.Popen(  # noqa: ASYNC220 (a long-lived node; its line is read in a thread)
             [sys.executable, "-m", "domain_manager", "--config", str(out / "dm.toml")],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
@@ -124,3 +124,4 @@ async def test_init_then_onboard_and_approve_through_the_cli(
             assert await asyncio.to_thread(dm.wait, 15) == 0
         for node in seqs:
             await node.stop()
+        log.close()
