@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
+import aiohttp
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -85,17 +85,22 @@ class SequencerMetrics(Collector):
         cursor = self.reader.cursor if self.reader is not None else None
         return cursor.block_number if cursor is not None else None
 
-    async def sample_head(
-        self, head: Callable[[], Any], interval_s: float, timeout_s: float
-    ) -> None:
-        """Sample the chain head forever; a failed sample is logged and keeps the old value."""
-        while True:
-            try:
-                async with asyncio.timeout(timeout_s):
-                    self.chain_head = int(await head())
-            except Exception as exc:  # the chain may be briefly unreachable; keep sampling
-                log.warning("chain head sample failed: %s", exc)
-            await asyncio.sleep(interval_s)
+    async def sample_head(self, rpc_url: str, interval_s: float, timeout_s: float) -> None:
+        """Sample the chain head forever; a failed sample is logged and keeps the old value.
+
+        Uses its own HTTP session rather than the node's web3 provider: web3 caches sessions
+        per URL process-wide, and a sample cancelled mid-request at shutdown must not leave
+        a session behind for whoever next talks to the same URL.
+        """
+        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+        async with aiohttp.ClientSession() as session:
+            while True:
+                try:
+                    async with asyncio.timeout(timeout_s), session.post(rpc_url, json=body) as r:
+                        self.chain_head = int((await r.json())["result"], 16)
+                except (aiohttp.ClientError, TimeoutError, KeyError, TypeError, ValueError) as exc:
+                    log.warning("chain head sample failed: %s", exc or type(exc).__name__)
+                await asyncio.sleep(interval_s)
 
     def collect(self) -> Iterator[Metric]:
         gauges: list[tuple[str, str, int | None]] = [

@@ -207,16 +207,13 @@ class SequencerNode:
             group.create_task(reader.run(), name="chain-reader")
             group.create_task(mark_ready(), name="readiness")
             group.create_task(watch_writer(), name="writer-watch")
-            if self.w3 is not None:
-                w3, cfg = self.w3, self.config
-                group.create_task(
-                    self.metrics.sample_head(
-                        lambda: w3.eth.block_number,
-                        cfg.ops.head_sample_interval_s,
-                        cfg.chain.rpc_timeout_s,
-                    ),
-                    name="head-sampler",
-                )
+            cfg = self.config
+            group.create_task(
+                self.metrics.sample_head(
+                    cfg.chain.rpc_url, cfg.ops.head_sample_interval_s, cfg.chain.rpc_timeout_s
+                ),
+                name="head-sampler",
+            )
 
     async def wait(self) -> None:
         """Return when the node fails (raising the cause) or is stopped."""
