@@ -19,6 +19,8 @@ module             owns
 Like every node it imports ``protocol``, ``node_runtime`` and ``auth`` only.
 """
 
+from mediator.clock import SequencerClock, TimeSource
+from mediator.config import MediatorConfig, load_mediator_config
 from mediator.errors import (
     MediatorConfigError,
     MediatorError,
@@ -27,6 +29,7 @@ from mediator.errors import (
     MediatorStoreError,
 )
 from mediator.metrics import MediatorMetrics
+from mediator.node import MediatorNode
 from mediator.outbox import Sender, VerdictOutbox
 from mediator.processor import MediatorProcessor, PendingRequest, SnapshotSource, verdict_kind
 from mediator.store import MediatorStore, ResponseRow
@@ -47,9 +50,11 @@ from mediator.types import (
 from mediator.validation import TopologyView
 
 __all__ = [
+    "MediatorConfig",
     "MediatorConfigError",
     "MediatorError",
     "MediatorMetrics",
+    "MediatorNode",
     "MediatorOnboardingError",
     "MediatorProcessor",
     "MediatorStateError",
@@ -64,13 +69,16 @@ __all__ = [
     "ResponseRow",
     "ResponseStatus",
     "Sender",
+    "SequencerClock",
     "SnapshotSource",
+    "TimeSource",
     "TopologyView",
     "VerdictKind",
     "VerdictOutbox",
     "ViewPolicy",
     "Vote",
     "decide",
+    "load_mediator_config",
     "parse_verdict_message_id",
     "verdict_kind",
     "verdict_message_id",

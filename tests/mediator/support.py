@@ -29,6 +29,7 @@ from protocol.timestamp import Timestamp
 from protocol.topology import Accepted, Genesis, ParticipantPermission, TopologyStore
 from protocol.transaction import (
     ConfirmationResponse,
+    ContractId,
     FullTransactionTree,
     Informee,
     InputContract,
@@ -141,24 +142,7 @@ class ScriptedDomain:
         return FullTransactionTree(tree)
 
     def transfer_views(self) -> list[ViewSpec]:
-        """Alice transfers an Iou to Bob (Carol observes); Bob's new Iou is a subview."""
-        create = ViewSpec(
-            informees=(Informee(self.party("bob"), 1), Informee(self.party("alice"), 0)),
-            threshold=1,
-            action=SECRET_CREATE,
-            created=("00" + "22" * 32,),  # type: ignore[arg-type]
-            action_seed=_seed("node/0.0"),
-        )
-        transfer = ViewSpec(
-            informees=(Informee(self.party("alice"), 1), Informee(self.party("carol"), 0)),
-            threshold=1,
-            action=SECRET_ACTION,
-            inputs=(InputContract("00" + "11" * 32, SECRET_AMOUNT),),  # type: ignore[arg-type]
-            consumed=("00" + "11" * 32,),  # type: ignore[arg-type]
-            action_seed=_seed("node/0"),
-            subviews=(create,),
-        )
-        return [transfer]
+        return transfer_views(self.party("alice"), self.party("bob"), self.party("carol"))
 
     def dave_views(self) -> list[ViewSpec]:
         """One view confirmed by Alice and by Dave (hosted on P2 and P3, threshold 2)."""
@@ -208,6 +192,27 @@ class ScriptedDomain:
         signed = SignedConfirmationResponse.sign(response, self.key(signer or participant))
         envelope = Envelope.of(signed.to_bytes(), {self.mediator.member})
         return self.deliver(at, self.member(participant), [envelope])
+
+
+def transfer_views(alice: PartyId, bob: PartyId, carol: PartyId) -> list[ViewSpec]:
+    """Alice transfers an Iou to Bob (Carol observes); Bob's new Iou is a subview."""
+    create = ViewSpec(
+        informees=(Informee(bob, 1), Informee(alice, 0)),
+        threshold=1,
+        action=SECRET_CREATE,
+        created=(ContractId("00" + "22" * 32),),
+        action_seed=_seed("node/0.0"),
+    )
+    transfer = ViewSpec(
+        informees=(Informee(alice, 1), Informee(carol, 0)),
+        threshold=1,
+        action=SECRET_ACTION,
+        inputs=(InputContract(ContractId("00" + "11" * 32), SECRET_AMOUNT),),
+        consumed=(ContractId("00" + "11" * 32),),
+        action_seed=_seed("node/0"),
+        subviews=(create,),
+    )
+    return [transfer]
 
 
 async def make_domain(tmp_path: Path) -> ScriptedDomain:

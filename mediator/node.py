@@ -1,0 +1,198 @@
+"""A mediator node: its member connection (``node_runtime.member``), its store, the
+processor, the verdict outbox, the sequencer clock and the operations endpoint in one
+process (``docs/nodes.md`` §1, ``docs/mediator.md``).
+
+Start order: keys → (onboarding) → ``mediator.sqlite`` → processor recovery (pending
+requests, owed verdicts) → member connection (topology sync, subscription) → outbox and
+clock tasks → ops. Events reach :meth:`MediatorNode.handle` one at a time; the
+processor's changes are committed before it returns, so the runtime's counter never runs
+ahead of the mediator's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from mediator.clock import SequencerClock
+from mediator.config import MediatorConfig
+from mediator.errors import MediatorConfigError
+from mediator.metrics import MediatorMetrics
+from mediator.onboarding import in_genesis, onboard, onboarding_transactions
+from mediator.outbox import VerdictOutbox
+from mediator.processor import MediatorProcessor
+from mediator.store import MediatorStore
+from mediator.validation import TopologyView
+from node_runtime import OpsServer, ReadinessCheck
+from node_runtime.member import MemberConnection
+from node_runtime.member.connection import MEMBER_DB
+from protocol.crypto import SigningPrivateKey, load_encryption_key, load_signing_key
+from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
+from protocol.sequencer_messages import SequencedEvent
+from protocol.timestamp import Timestamp
+from protocol.topology import Genesis, read_genesis
+
+log = logging.getLogger(__name__)
+
+MEDIATOR_DB = "mediator.sqlite"
+MEMBER_DIR = "member"
+
+
+class MediatorNode:
+    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`."""
+
+    def __init__(self, config: MediatorConfig) -> None:
+        self.config = config
+        self.domain: DomainId = parse_domain_id(config.domain.domain_id)
+        self.member: MemberId = parse_member_id(config.node.member_id)
+        self.registry = CollectorRegistry()
+        self.metrics = MediatorMetrics(self.registry)
+        self.store: MediatorStore | None = None
+        self.processor: MediatorProcessor | None = None
+        self.link: MemberConnection | None = None
+        self.outbox: VerdictOutbox | None = None
+        self.clock: SequencerClock | None = None
+        self.ops: OpsServer | None = None
+        self._tasks: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("mediator %s running", self.member)
+
+    async def _start(self) -> None:
+        cfg = self.config
+        password = cfg.keys.password.resolve(cfg.base_dir)
+        signing_key = load_signing_key(cfg.path(cfg.keys.signing), password)
+        data_dir = cfg.path(cfg.node.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        genesis = read_genesis(cfg.domain.genesis_path(cfg.base_dir))
+        if genesis.domain != self.domain:
+            raise MediatorConfigError("domain.genesis_file", f"is for {genesis.domain}")
+        await self._maybe_onboard(signing_key, genesis, data_dir / MEMBER_DIR / MEMBER_DB)
+
+        self.store = await MediatorStore.open(data_dir / MEDIATOR_DB, self.domain, self.member)
+        self.processor = MediatorProcessor(
+            domain=self.domain,
+            mediator=self.member,
+            signing_key=signing_key,
+            store=self.store,
+            topology=self._snapshot_at,
+            metrics=self.metrics,
+        )
+        owed = await self.processor.recover()
+        self.link = MemberConnection.from_config(
+            cfg.domain,
+            member_id=self.member,
+            signing_key=signing_key,
+            data_dir=data_dir / MEMBER_DIR,
+            handler=self,
+            base_dir=cfg.base_dir,
+        )
+        m = cfg.mediator
+        self.outbox = VerdictOutbox(
+            self.link,
+            self.store,
+            self.metrics,
+            retry_initial_s=m.send_retry_initial_s,
+            retry_max_s=m.send_retry_max_s,
+        )
+        self.outbox.submit(owed)
+        self.clock = SequencerClock(
+            self.link,
+            self.processor.next_deadline,
+            self.metrics,
+            poll_s=m.time_proof_poll_s,
+            idle_s=m.time_proof_idle_s,
+            clock_tolerance_s=m.clock_tolerance_s,
+            proof_timeout_s=m.time_proof_timeout_s,
+        )
+        await self.link.start()
+        self._tasks = asyncio.create_task(self._run_tasks(), name="mediator-tasks")
+        self.ops = OpsServer(
+            self.registry,
+            [self.link.readiness_check(), ReadinessCheck("mediator-store", self._store_ready)],
+            cfg.ops.host,
+            cfg.ops.port,
+        )
+        await self.ops.start()
+
+    async def _maybe_onboard(
+        self, signing_key: SigningPrivateKey, genesis: Genesis, member_db: Path
+    ) -> None:
+        cfg = self.config
+        section = cfg.onboarding
+        if section is None or in_genesis(genesis, self.member):
+            return
+        if await asyncio.to_thread(member_db.exists):
+            return  # onboarded before a restart: the runtime has its stream position
+        keys = cfg.keys
+        if keys.namespace_keystore is None or keys.encryption_keystore is None:
+            raise MediatorConfigError("keys", "onboarding needs the namespace and encryption keys")
+        password = keys.password.resolve(cfg.base_dir)
+        namespace_key = load_signing_key(cfg.path(keys.namespace_keystore), password)
+        encryption_key = load_encryption_key(cfg.path(keys.encryption_keystore), password)
+        transactions = onboarding_transactions(
+            self.member, namespace_key, signing_key, encryption_key
+        )
+        await onboard(section.domain_manager, transactions, section.timeout_s)
+
+    def _snapshot_at(self, at: Timestamp) -> TopologyView:
+        if self.link is None:
+            raise MediatorConfigError("node", "the member connection is not started")
+        return self.link.topology.snapshot_at(at)
+
+    async def _store_ready(self) -> str | None:
+        return None if self.store is not None else "mediator store closed"
+
+    async def handle(self, event: SequencedEvent) -> None:
+        """The member runtime's handler (the event's topology is already processed)."""
+        if self.processor is None or self.outbox is None or self.clock is None:
+            raise MediatorConfigError("node", "an event arrived before the processor started")
+        self.clock.observed()
+        verdicts = await self.processor.handle(event)
+        self.outbox.submit(verdicts)
+
+    async def _run_tasks(self) -> None:
+        assert self.outbox is not None and self.clock is not None
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.outbox.run(), name="mediator-outbox")
+            group.create_task(self.clock.run(), name="mediator-clock")
+
+    async def wait(self) -> None:
+        """Return when stopped; raise the cause if the member connection or a task failed."""
+        waiters: set[asyncio.Future[None]] = set()
+        if self.link is not None:
+            waiters.add(asyncio.ensure_future(self.link.wait()))
+        if self._tasks is not None:
+            waiters.add(asyncio.ensure_future(asyncio.shield(self._tasks)))
+        if not waiters:
+            return
+        done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            task.result()
+
+    async def stop(self) -> None:
+        if self._tasks is not None:
+            self._tasks.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._tasks
+            self._tasks = None
+        if self.ops is not None:
+            await self.ops.stop()
+            self.ops = None
+        if self.link is not None:
+            await self.link.stop()
+            self.link = None
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
