@@ -420,8 +420,10 @@ class MemberConnection:
         self, endpoint: str, client: SequencerClient, up_to: Timestamp | None
     ) -> None:
         topology = self.topology
-        local = len(topology.history())
-        records, watermark = await client.get_topology_history(up_to, max(0, local - 1))
+        # At start the whole served history is checked against the store; after that only
+        # from the last known position (the earlier ones were checked already).
+        first = 0 if up_to is None else max(0, len(topology.history()) - 1)
+        records, watermark = await client.get_topology_history(up_to, first)
         if up_to is not None and watermark < up_to:
             raise _Transient(f"{endpoint} has derived only up to {watermark}, not {up_to}")
         try:
