@@ -41,6 +41,7 @@ from protocol.crypto.signing import SigningPublicKey
 from protocol.identifiers import DomainId, MemberId, MemberKind, PartyId, member_kind
 from protocol.sequencer_messages import Deliver
 from protocol.timestamp import Timestamp, add_micros
+from protocol.topology import is_topology_payload
 from protocol.topology.mappings import (
     DomainParameters,
     HostingParticipant,
@@ -117,8 +118,8 @@ def classify(deliver: Deliver, mediator: MemberId) -> Delivered:
     malformed: list[str] = []
     other: list[str] = []
     for index, envelope in enumerate(deliver.batch.envelopes):
-        if mediator not in envelope.recipients:
-            continue
+        if mediator not in envelope.recipients or is_topology_payload(envelope.payload):
+            continue  # topology broadcasts are the member runtime's
         try:
             message = decode_protocol_message(envelope.payload)
         except MalformedTransactionMessageError as exc:
