@@ -10,6 +10,7 @@ module             owns
 ``store``          ``mediator.sqlite``: requests, responses, verdicts, the event cursor
 ``outbox``         :class:`VerdictOutbox`: sending decided verdicts, retries
 ``clock``          :class:`SequencerClock`: time proofs while requests wait in silence
+``onboarding``     optional onboarding through the domain manager
 ``node``           :class:`MediatorNode`: the process (member connection, ops, wiring)
 ``config``         :class:`MediatorConfig`, :func:`load_mediator_config`
 ``metrics``        the Prometheus metrics

@@ -1,7 +1,7 @@
 """Run the mediator as its own process: ``python -m mediator --config mediator.toml
 [--log-level INFO]``.
 
-Prints ``READY {"ops": ...}`` once subscribed-to-be (the member runtime started) and
+Prints ``READY {"member": ..., "ops": ...}`` once the member runtime has started and it is
 serving its operations endpoint. Exits 0 on SIGINT/SIGTERM, 1 if the node fails, 2 on a
 configuration error (``docs/nodes.md`` §1).
 """
