@@ -126,6 +126,7 @@ async def test_permissioned_request_is_stored_and_survives_reopen(tmp_path: Path
     assert stored.transactions == request.transactions
     assert [a[2] for a in await reopened.audit_log()] == ["request-onboarding", "reject"]
     await reopened.close()
+    await manager.topology.close()  # type: ignore[attr-defined]
 
 
 async def test_open_policy_broadcasts_after_dry_run_and_reports_no_receipt(
@@ -142,6 +143,8 @@ async def test_open_policy_broadcasts_after_dry_run_and_reports_no_receipt(
     assert all(e.recipients == frozenset({manager.member}) for e in envelopes)
     (pending,) = await manager.store.requests(OnboardingState.APPROVED)  # resumable
     assert pending.member == P1.member
+    await manager.store.close()
+    await manager.topology.close()  # type: ignore[attr-defined]
 
 
 def test_committed_domain_manager_stubs_match_regeneration(tmp_path: Path) -> None:

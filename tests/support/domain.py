@@ -52,7 +52,7 @@ from protocol.identifiers import (
     make_party_id,
 )
 from protocol.sequencer_messages import SequencedEvent
-from protocol.timestamp import Micros
+from protocol.timestamp import Micros, Timestamp
 from protocol.topology import (
     DomainParameters,
     Genesis,
@@ -174,6 +174,12 @@ def admin_token(user: str = "domain-admin", ttl_s: int = 3600) -> str:
     return jwt.encode(payload, HS256_SECRET, algorithm="HS256")
 
 
+async def _derived_past(node: SequencerNode, at: Timestamp) -> bool:
+    cursor = None if node.store is None else await node.store.cursor()
+    last = None if cursor is None else cursor.last_timestamp
+    return last is not None and last >= at
+
+
 class RecordingHandler:
     """A member's event handler that keeps every event it is given."""
 
@@ -234,17 +240,21 @@ class RunningDomain:
             stores[name] = connection.topology.store
         return stores
 
-    async def wait_processed(
-        self,
-        sequenced_at: int,
-        stores: Iterable[TopologyStore] | None = None,
-        timeout_s: float = 20,
-    ) -> None:
-        """Until every store has processed topology sequenced at ``sequenced_at``."""
-        targets = list(self.topology_stores().values() if stores is None else stores)
+    async def wait_processed(self, sequenced_at: int, timeout_s: float = 20) -> None:
+        """Until every node has fully processed the events sequenced at ``sequenced_at``:
+        a sequencer once its event store's cursor has passed that time (the topology of a
+        step is persisted before its events), the domain manager and every member
+        connection once they handled an event at or after it."""
+        at = Timestamp(sequenced_at)
         async with asyncio.timeout(timeout_s):
-            while any((s.last_sequenced_at or 0) < sequenced_at for s in targets):  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+            connections = list(self.members.values())
+            if self.dm is not None and self.dm.link is not None:
+                connections.append(self.dm.link)
+            for connection in connections:
+                await connection.topology.wait_for_time(at)
+            for node in self.sequencers:
+                while not await _derived_past(node, at):  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
 
     async def connect_member(
         self, name: str, identity: MemberIdentity, handler: EventHandler | None = None
