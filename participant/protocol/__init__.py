@@ -1,0 +1,53 @@
+"""The participant's side of the confirmation protocol (``docs/participant.md``).
+
+=================  ===================================================================
+module             owns
+=================  ===================================================================
+``processor``      :class:`TransactionProcessor`: submit, handle every event, commit or
+                   roll back, deadlines, outbox, ACS commitments exchange
+``submitter``      building a confirmation request from a command (no I/O)
+``confirmer``      the confirming participant's checks (no I/O)
+``actions``        decomposition into views, the action bytes, reassembly
+``request``        a pending request, its stored record, its committed projection
+``acs``            the in-memory active contract set, key index and locks
+``commitments``    running LtHash16 commitments per stakeholder group
+``types``          commands, configuration, the sender and topology interfaces
+=================  ===================================================================
+"""
+
+from participant.protocol.acs import ActiveContracts
+from participant.protocol.actions import ViewAction, view_specs
+from participant.protocol.commitments import CommitmentTracker
+from participant.protocol.processor import TransactionProcessor, completion_status
+from participant.protocol.request import PendingRequest, update_id_of
+from participant.protocol.types import (
+    DedupDuration,
+    DedupOffset,
+    DedupPeriod,
+    ProcessorConfig,
+    Sender,
+    SubmissionCommand,
+    SubmissionHandle,
+    TopologySource,
+    VettingMode,
+)
+
+__all__ = [
+    "ActiveContracts",
+    "CommitmentTracker",
+    "DedupDuration",
+    "DedupOffset",
+    "DedupPeriod",
+    "PendingRequest",
+    "ProcessorConfig",
+    "Sender",
+    "SubmissionCommand",
+    "SubmissionHandle",
+    "TopologySource",
+    "TransactionProcessor",
+    "VettingMode",
+    "ViewAction",
+    "completion_status",
+    "update_id_of",
+    "view_specs",
+]

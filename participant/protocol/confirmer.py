@@ -1,0 +1,471 @@
+"""The confirming participant's checks (step 2 of the protocol), without I/O.
+
+For a sequenced confirmation request (a ``RootHashMessage`` and the encrypted views
+addressed to this participant), :func:`check_request` decides, per view this participant
+confirms for, ``LocalApprove`` or ``LocalReject(code)``, and which contracts to lock. The
+checks, in order (the first failure is the reason):
+
+=====  =====================================================  ===========================
+step   check                                                  reject code
+=====  =====================================================  ===========================
+1      one root hash message, signed by the sender, which is  (ignored: the mediator
+       the submitting participant                             rejects it)
+2      every view decrypts and decodes, of the root hash;     ``MALFORMED`` /
+       the root hash message also went to the mediator the    ``ROOT_HASH_MISMATCH``
+       views name (so the mediator saw the same root);        (whole request, no view)
+       every subview present; actions decode and fit
+3      the submitter hosts every act-as party with            ``TOPOLOGY``
+       submission permission at the request time
+4      ledger time within the tolerance of the request time   ``LEDGER_TIME_OUT_OF_BOUNDS``
+5      root view authorizers are the act-as parties; view     ``MODEL_CONFORMANCE``
+       informees, confirming parties and contract lists are
+       those of its nodes
+6      re-interpretation gives the same nodes (the engine     ``AUTHORIZATION`` /
+       checks authorization as it runs)                       ``PACKAGE_NOT_VETTED`` /
+                                                              ``MODEL_CONFORMANCE``
+7      every input contract with a hosted stakeholder is      ``CONTRACT_NOT_ACTIVE``
+       active here with the same contents; key lookups agree  ``KEY_CONFLICT``
+8      no input contract is locked by an earlier pending      ``CONTRACT_LOCKED``
+       request (pessimistic: the earlier one may commit)
+=====  =====================================================  ===========================
+
+If no view is rejected, the contracts the request consumes that this participant holds
+are locked until the verdict (or the deadline).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from participant.engine import (
+    AuthorizationError,
+    ConformanceError,
+    ContractId,
+    CreateNode,
+    Engine,
+    ExerciseNode,
+    FetchNode,
+    LookupByKeyNode,
+    PackageId,
+    PackageNotVettedError,
+    PartyId,
+)
+from participant.engine.transaction import ContractInstance, GlobalKey, iter_nodes
+from participant.protocol.acs import ActiveContracts
+from participant.protocol.actions import (
+    ActionDecodeError,
+    confirming_of,
+    engine_view,
+    instance_from_bytes,
+    reassemble,
+)
+from participant.protocol.request import PendingRequest, decode_actions
+from protocol.crypto.encryption import EncryptionPrivateKey
+from protocol.identifiers import DomainId, MemberId
+from protocol.identifiers import PartyId as ProtocolPartyId
+from protocol.sequencer_messages import Deliver
+from protocol.timestamp import Timestamp, add_micros
+from protocol.topology import ParticipantPermission, TopologySnapshot
+from protocol.transaction import (
+    EncryptedViewMessage,
+    LocalApprove,
+    LocalReject,
+    LocalRejectCode,
+    LocalVerdict,
+    MalformedTransactionMessageError,
+    MessageSignatureError,
+    RootHashMessage,
+    RootHashMismatchError,
+    TransactionViewTree,
+    ViewDecryptionError,
+    ViewMismatchError,
+    ViewPosition,
+    confirming_parties,
+    merge_trees,
+)
+from protocol.transaction.types import position_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewVerdict:
+    """This participant's answer for one view (or the whole request: ``position`` None)."""
+
+    position: ViewPosition | None
+    parties: frozenset[PartyId]
+    verdict: LocalVerdict
+
+
+@dataclass
+class CheckedRequest:
+    """The outcome of :func:`check_request` for a request this participant takes part in."""
+
+    request: PendingRequest
+    mediator: MemberId | None
+    verdicts: list[ViewVerdict] = field(default_factory=list)
+
+
+class _RejectError(Exception):
+    def __init__(self, code: LocalRejectCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMessages:
+    """The request part of one delivered batch."""
+
+    root_hash_messages: tuple[tuple[RootHashMessage, frozenset[MemberId]], ...]
+    views: tuple[EncryptedViewMessage, ...]
+
+
+def check_request(
+    event: Deliver,
+    messages: RequestMessages,
+    *,
+    me: MemberId,
+    domain: DomainId,
+    encryption_key: EncryptionPrivateKey,
+    snapshot: TopologySnapshot,
+    acs: ActiveContracts,
+    engine: Engine,
+    vetted: Collection[PackageId],
+) -> CheckedRequest | None:
+    """Check a request (module docstring). ``None`` when the request cannot be identified
+    (step 1): there is nothing to answer, and the mediator rejects it on its own."""
+    request_id = Timestamp(event.timestamp)
+    if len(messages.root_hash_messages) != 1:
+        log.warning(
+            "request at %d from %s: %d root hash messages, expected 1; ignored",
+            request_id,
+            event.sender,
+            len(messages.root_hash_messages),
+        )
+        return None
+    rhm, rhm_recipients = messages.root_hash_messages[0]
+    key = snapshot.signing_key(event.sender)
+    problem = None
+    if rhm.domain != domain:
+        problem = f"root hash message for domain {rhm.domain}"
+    elif rhm.submitting_participant != event.sender:
+        problem = f"root hash message names {rhm.submitting_participant}, sent by {event.sender}"
+    elif key is None:
+        problem = f"sender {event.sender} has no signing key"
+    else:
+        try:
+            rhm.verify(key)
+        except MessageSignatureError as exc:
+            problem = str(exc)
+    if problem is not None:
+        log.warning("request at %d ignored: %s", request_id, problem)
+        return None
+
+    params = snapshot.domain_parameters()
+    response = 30_000_000 if params is None else params.participant_response_timeout
+    reaction = 30_000_000 if params is None else params.mediator_reaction_timeout
+    tolerance = 60_000_000 if params is None else params.ledger_time_record_time_tolerance
+    deadline = add_micros(add_micros(request_id, response), reaction)
+    request = PendingRequest(request_id, rhm.root_hash, event.sender, deadline)
+    checked = CheckedRequest(request, None)
+
+    # step 2: the views as a whole
+    try:
+        _open_views(
+            request,
+            encrypted=messages.views,
+            rhm=rhm,
+            rhm_recipients=rhm_recipients,
+            key=encryption_key,
+            domain=domain,
+        )
+        request.actions = decode_actions(request.views)
+        for position in request.top_positions():
+            reassemble(position, request.actions)
+    except _RejectError as rej:
+        request.rejected = True
+        checked.verdicts.append(ViewVerdict(None, frozenset(), LocalReject(rej.code, rej.reason)))
+        return checked
+    except ActionDecodeError as exc:
+        request.rejected = True
+        reject = LocalReject(LocalRejectCode.MALFORMED, _text(str(exc)))
+        checked.verdicts.append(ViewVerdict(None, frozenset(), reject))
+        return checked
+    tree = request.any_view
+    if tree is None:
+        return checked
+    checked.mediator = tree.common_metadata.mediator
+
+    # steps 3..8, per view confirmed here
+    context = _Context(
+        request,
+        snapshot=snapshot,
+        acs=acs,
+        engine=engine,
+        vetted=vetted,
+        me=me,
+        tolerance=tolerance,
+    )
+    for position in sorted(request.views):
+        view_tree = request.views[position]
+        parties = confirming_parties(view_tree.common_data, me, snapshot)
+        if not parties:
+            continue
+        try:
+            context.check_view(position)
+            verdict: LocalVerdict = LocalApprove()
+        except _RejectError as rej:
+            verdict = LocalReject(rej.code, rej.reason)
+            request.rejected = True
+            log.info(
+                "request %d view %s rejected: %s %s",
+                request_id,
+                position_text(position),
+                rej.code.name,
+                rej.reason,
+            )
+        checked.verdicts.append(
+            ViewVerdict(position, frozenset(PartyId(p) for p in parties), verdict)
+        )
+    if not request.rejected:
+        request.locks = context.locks()
+    return checked
+
+
+def _strs(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(v) for v in values)
+
+
+def _text(reason: str) -> str:
+    return reason[:1_000]
+
+
+def _open_views(
+    request: PendingRequest,
+    *,
+    encrypted: tuple[EncryptedViewMessage, ...],
+    rhm: RootHashMessage,
+    rhm_recipients: frozenset[MemberId],
+    key: EncryptionPrivateKey,
+    domain: DomainId,
+) -> None:
+    for message in encrypted:
+        if message.domain != domain:
+            raise _RejectError(LocalRejectCode.MALFORMED, f"view for domain {message.domain}")
+        if message.root_hash != rhm.root_hash:
+            raise _RejectError(
+                LocalRejectCode.ROOT_HASH_MISMATCH,
+                "a view is of another root hash than the request's root hash message",
+            )
+        try:
+            tree = message.decrypt(key)
+        except ViewDecryptionError as exc:
+            raise _RejectError(
+                LocalRejectCode.MALFORMED, _text(f"view not decryptable: {exc}")
+            ) from None
+        except MalformedTransactionMessageError as exc:
+            raise _RejectError(
+                LocalRejectCode.MALFORMED, _text(f"view not decodable: {exc}")
+            ) from None
+        except (ViewMismatchError, RootHashMismatchError) as exc:
+            raise _RejectError(LocalRejectCode.ROOT_HASH_MISMATCH, _text(str(exc))) from None
+        if tree.position in request.views:
+            raise _RejectError(LocalRejectCode.MALFORMED, "a view position is sent twice")
+        request.views[tree.position] = tree
+    if not request.views:
+        return
+    try:
+        merged = merge_trees(t.tree for t in request.views.values())
+    except RootHashMismatchError as exc:
+        raise _RejectError(LocalRejectCode.ROOT_HASH_MISMATCH, _text(str(exc))) from None
+    del merged
+    tree = next(iter(request.views.values()))
+    mediator = tree.common_metadata.mediator
+    if mediator not in rhm_recipients:
+        raise _RejectError(
+            LocalRejectCode.ROOT_HASH_MISMATCH,
+            f"the root hash message did not go to the mediator {mediator} the views name",
+        )
+    for position, view_tree in request.views.items():
+        for index in range(len(view_tree.view.subviews)):
+            if (*position, index) not in request.views:
+                raise _RejectError(
+                    LocalRejectCode.MALFORMED,
+                    f"subview {position_text((*position, index))} of a received view missing",
+                )
+
+
+class _Context:
+    """The per-request state of the view checks."""
+
+    def __init__(
+        self,
+        request: PendingRequest,
+        *,
+        snapshot: TopologySnapshot,
+        acs: ActiveContracts,
+        engine: Engine,
+        vetted: Collection[PackageId],
+        me: MemberId,
+        tolerance: int,
+    ) -> None:
+        self.request = request
+        self.snapshot = snapshot
+        self.acs = acs
+        self.engine = engine
+        self.vetted = vetted
+        self.me = me
+        self.tolerance = tolerance
+        self.hosted = frozenset(snapshot.parties_hosted_by(me))
+        self.created_here = request.created_ids()
+        self.instances = request.input_instances()
+
+    def _hosted_stakeholder(self, instance: ContractInstance) -> bool:
+        return bool(instance.stakeholders & self.hosted)
+
+    def check_view(self, position: ViewPosition) -> None:
+        req = self.request
+        tree = req.views[position]
+        action = req.actions[position]
+        submitter_meta = tree.submitter_metadata
+        act_as = frozenset(PartyId(p) for p in submitter_meta.act_as)
+
+        # 3: submitter's rights
+        for party in sorted(act_as):
+            hosts = {
+                h.participant
+                for h in self.snapshot.active_hosts(ProtocolPartyId(party))
+                if h.permission >= ParticipantPermission.SUBMISSION
+            }
+            if submitter_meta.submitting_participant not in hosts:
+                raise _RejectError(
+                    LocalRejectCode.TOPOLOGY,
+                    f"{submitter_meta.submitting_participant} may not submit for {party}",
+                )
+        if submitter_meta.submitting_participant != req.submitter:
+            raise _RejectError(LocalRejectCode.TOPOLOGY, "submitting participant is not the sender")
+
+        # 4: ledger time
+        ledger_time = tree.participant_metadata.ledger_time
+        if abs(ledger_time - req.request_id) > self.tolerance:
+            raise _RejectError(
+                LocalRejectCode.LEDGER_TIME_OUT_OF_BOUNDS,
+                f"ledger time {ledger_time} is more than {self.tolerance} µs from the "
+                f"request time {req.request_id}",
+            )
+
+        # 5: the view's own data against its nodes
+        node = action.node
+        if len(position) == 1 and action.authorizers != act_as:
+            raise _RejectError(
+                LocalRejectCode.MODEL_CONFORMANCE,
+                "root view claims authorizers other than the act-as parties",
+            )
+        full = reassemble(position, req.actions)
+        own = list(iter_nodes((node,)))
+        common = tree.common_data
+        if _strs(common.informee_parties) != _strs(node.informees) or any(
+            n.informees != node.informees for n in own
+        ):
+            raise _RejectError(
+                LocalRejectCode.MODEL_CONFORMANCE, "view informees differ from its nodes"
+            )
+        confirming = frozenset().union(*(confirming_of(n) for n in own)) & node.informees
+        if _strs(common.confirming_parties) != _strs(confirming):
+            raise _RejectError(
+                LocalRejectCode.MODEL_CONFORMANCE,
+                "view confirming parties differ from those its nodes need",
+            )
+        data = tree.participant_data
+        created = {n.contract_id for n in own if isinstance(n, CreateNode)}
+        used = {
+            n.contract_id
+            for n in own
+            if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
+        }
+        consumed = {n.contract_id for n in own if isinstance(n, ExerciseNode) and n.consuming}
+        if (
+            _strs(data.created) != _strs(created)
+            or _strs(data.consumed) != _strs(consumed)
+            or _strs(c.contract_id for c in data.inputs) != _strs(used)
+        ):
+            raise _RejectError(
+                LocalRejectCode.MODEL_CONFORMANCE, "view contract lists differ from its nodes"
+            )
+        for item in data.inputs:
+            try:
+                instance = instance_from_bytes(item.contract)
+            except ActionDecodeError as exc:
+                raise _RejectError(LocalRejectCode.MALFORMED, _text(str(exc))) from None
+            if str(instance.contract_id) != str(item.contract_id):
+                raise _RejectError(LocalRejectCode.MALFORMED, "input contract bytes of another id")
+
+        # 6: re-interpretation
+        try:
+            view = engine_view(
+                full,
+                seed=data.action_seed,
+                authorizers=action.authorizers,
+                ledger_time=ledger_time,
+                contracts=self.instances,
+            )
+        except ActionDecodeError as exc:
+            raise _RejectError(LocalRejectCode.MALFORMED, _text(str(exc))) from None
+        try:
+            self.engine.reinterpret(view, self.vetted)
+        except ConformanceError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, AuthorizationError):
+                raise _RejectError(LocalRejectCode.AUTHORIZATION, _text(str(cause))) from None
+            if isinstance(cause, PackageNotVettedError):
+                raise _RejectError(LocalRejectCode.PACKAGE_NOT_VETTED, _text(str(cause))) from None
+            raise _RejectError(LocalRejectCode.MODEL_CONFORMANCE, _text(exc.reason)) from None
+
+        # 7, 8: activeness and locks of the contracts this view uses
+        for item in data.inputs:
+            cid = ContractId(item.contract_id)
+            instance = self.instances[cid]
+            if not self._hosted_stakeholder(instance) or cid in self.created_here:
+                continue
+            held = self.acs.get(cid)
+            if held is None:
+                raise _RejectError(
+                    LocalRejectCode.CONTRACT_NOT_ACTIVE, f"contract {cid} is not active"
+                )
+            if held[1] != item.contract:
+                raise _RejectError(
+                    LocalRejectCode.CONTRACT_NOT_ACTIVE,
+                    f"contract {cid} differs from the active contract",
+                )
+        for n in own:
+            if isinstance(n, LookupByKeyNode) and n.key.maintainers & self.hosted:
+                actual = self.acs.key_owner(GlobalKey(n.template_id, n.key.key))
+                if actual != n.result and n.result not in self.created_here:
+                    raise _RejectError(
+                        LocalRejectCode.KEY_CONFLICT,
+                        f"key lookup found {n.result}, the active contract is {actual}",
+                    )
+        for item in data.inputs:
+            cid = ContractId(item.contract_id)
+            holder = self.acs.locked_by(cid)
+            if holder is not None and holder != req.request_id:
+                raise _RejectError(
+                    LocalRejectCode.CONTRACT_LOCKED,
+                    f"contract {cid} is locked by the pending request {holder}",
+                )
+
+    def locks(self) -> tuple[ContractId, ...]:
+        """The contracts the request consumes that this participant holds."""
+        out = set()
+        for tree in self.request.views.values():
+            for cid in tree.participant_data.consumed:
+                if ContractId(cid) in self.acs and ContractId(cid) not in self.created_here:
+                    out.add(ContractId(cid))
+        return tuple(sorted(out))
+
+
+def parse_view_trees(trees: list[TransactionViewTree]) -> dict[ViewPosition, TransactionViewTree]:
+    return {t.position: t for t in trees}

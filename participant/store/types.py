@@ -1,0 +1,227 @@
+"""Values the participant's store holds and answers with.
+
+Offsets are the participant's ledger offsets: dense integers from 1, one per published
+item. A committed transaction takes one offset (its completion, if it was submitted
+here, shares it); a rejected submission's completion takes one of its own. ``0`` is the
+ledger begin.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NewType
+
+from participant.engine import ContractId, PartyId, TemplateId
+from participant.engine import Transaction as EngineTransaction
+from participant.engine.transaction import ContractInstance
+from protocol.identifiers import MemberId
+from protocol.timestamp import Timestamp
+
+Offset = NewType("Offset", int)
+LEDGER_BEGIN = Offset(0)
+
+UpdateId = NewType("UpdateId", str)
+"""A committed transaction's id: ``"u-" + hex(root hash)``, equal on every participant."""
+
+ChangeId = NewType("ChangeId", str)
+"""Deduplication key: sorted act-as parties, application id and command id."""
+
+
+def change_id(
+    act_as: frozenset[str] | tuple[str, ...], application_id: str, command_id: str
+) -> ChangeId:
+    """The change id of a command (Daml's ``(submitters, application id, command id)``)."""
+    parties = ",".join(sorted(set(act_as)))
+    return ChangeId(f"{parties}|{application_id}|{command_id}")
+
+
+class CompletionCode(enum.Enum):
+    """Why a submission did not commit, as the Daml error code the Ledger API reports."""
+
+    INCONSISTENT_CONTRACTS = "INCONSISTENT_CONTRACTS"
+    """An input contract was not active at a confirmer (archived meanwhile, unknown)."""
+    LOCKED_CONTRACTS = "LOCAL_VERDICT_LOCKED_CONTRACTS"
+    """An input contract was locked by an earlier pending request (a conflict)."""
+    INCONSISTENT_CONTRACT_KEY = "INCONSISTENT_CONTRACT_KEY"
+    DAML_AUTHORIZATION_ERROR = "DAML_AUTHORIZATION_ERROR"
+    PACKAGE_NOT_VETTED = "PACKAGE_NOT_VETTED_BY_RECIPIENTS"
+    REJECTED = "LOCAL_VERDICT_REJECTED"
+    """A confirmer rejected for another reason (conformance, malformed, time, topology)."""
+    MEDIATOR_REJECTED = "MEDIATOR_REJECTED"
+    """The mediator rejected the request itself (its code is in the context)."""
+    TIMED_OUT = "REQUEST_TIMED_OUT"
+    """The mediator decided Timeout, or no verdict came by the decision deadline."""
+    NOT_SEQUENCED = "SUBMISSION_NOT_SEQUENCED_TIMEOUT"
+    """The request was not sequenced before its max sequencing time."""
+    SEQUENCER_REFUSED = "SEQUENCER_DELIVER_ERROR"
+    """The sequencer refused the request (a DeliverError or a refused send)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionStatus:
+    """``code`` is None for success."""
+
+    code: CompletionCode | None = None
+    message: str = ""
+    context: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.code is None
+
+
+COMPLETION_OK = CompletionStatus()
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRecord:
+    """A completion as stored and streamed."""
+
+    offset: Offset
+    application_id: str
+    command_id: str
+    submission_id: str
+    act_as: tuple[PartyId, ...]
+    status: CompletionStatus
+    update_id: UpdateId | None
+    record_time: Timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContract:
+    """A contract created by a committed transaction that a hosted party is a stakeholder
+    of; ``archived_offset`` is None while it is active."""
+
+    instance: ContractInstance
+    instance_bytes: bytes
+    """The canonical ``write_instance`` encoding (what views carry and commitments hash)."""
+    created_offset: Offset
+    created_update: UpdateId
+    created_node: str
+    ledger_time: int
+    archived_offset: Offset | None = None
+
+    @property
+    def contract_id(self) -> ContractId:
+        return self.instance.contract_id
+
+    @property
+    def template_id(self) -> TemplateId:
+        return self.instance.template_id
+
+    @property
+    def stakeholders(self) -> frozenset[PartyId]:
+        return self.instance.stakeholders
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpdate:
+    """A committed transaction in the event log, as this participant knows it.
+
+    ``transaction`` is the participant's projection: the action nodes of the views it
+    received (every node a hosted party witnesses, nothing else), as an engine
+    ``Transaction`` whose roots are the top-most nodes it holds. The Ledger API cuts flat
+    and tree forms per requesting party from it (``participant.ledger_api.projection``).
+    """
+
+    offset: Offset
+    update_id: UpdateId
+    record_time: Timestamp
+    request_id: Timestamp
+    transaction: EngineTransaction
+    command_id: str
+    """Known only on the submitting participant ("" elsewhere)."""
+    workflow_id: str
+    act_as: tuple[PartyId, ...]
+    witnesses: frozenset[PartyId]
+    """Hosted parties that witness at least one node."""
+
+
+class RequestState(enum.Enum):
+    PENDING = "pending"
+    COMMITTED = "committed"
+    ROLLED_BACK = "rolled_back"
+
+
+class SubmissionState(enum.Enum):
+    IN_FLIGHT = "in_flight"
+    """Sent (or about to be); not yet seen sequenced."""
+    SEQUENCED = "sequenced"
+    """Its request was sequenced; waiting for the verdict."""
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightSubmission:
+    """A submission between ``submit`` and its completion.
+
+    ``transaction_seed`` and ``submission_seed`` are recorded before anything is sent, so
+    a rebuilt request after a crash has the same root hash and contract ids.
+    """
+
+    message_id: str
+    change_id: ChangeId
+    submission_id: str
+    application_id: str
+    command_id: str
+    act_as: tuple[PartyId, ...]
+    root_hash: bytes
+    max_sequencing_time: Timestamp
+    submission_seed: bytes
+    transaction_seed: bytes
+    state: SubmissionState = SubmissionState.IN_FLIGHT
+    request_id: Timestamp | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DedupEntry:
+    """The last accepted submission of a change id."""
+
+    change_id: ChangeId
+    submission_id: str
+    offset: Offset
+    record_time: Timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequestRow:
+    """An in-flight confirmation request as persisted (the processor's own record is
+    rebuilt from it on recovery)."""
+
+    request_id: Timestamp
+    root_hash: bytes
+    submitter: MemberId
+    deadline: Timestamp
+    """Decision deadline: request time + participant response timeout + mediator
+    reaction timeout. With no verdict sequenced by then, the request is rolled back."""
+    record: bytes
+    """The processor's encoded request record (views, locks, act-as, …)."""
+    locks: tuple[ContractId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A message to send (a response, a commitment), stored with the event that caused it
+    and resent under the same message id until its receipt is seen or it expires."""
+
+    message_id: str
+    envelopes: bytes
+    """The encoded ``Batch`` of envelopes."""
+    max_sequencing_time: Timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentMismatch:
+    """An ACS commitment from ``counterparty`` that differs from ours for a period.
+
+    ``contract_ids`` are the contracts this participant holds as shared with the
+    counterparty at ``to_time``: the set in question, for an operator to compare.
+    """
+
+    counterparty: MemberId
+    from_time: Timestamp
+    to_time: Timestamp
+    ours: bytes
+    theirs: bytes
+    contract_ids: tuple[ContractId, ...]
+    detected_at: Timestamp
