@@ -379,8 +379,9 @@ class ReorgTooDeepError(DerivationError):
 
 
 class TopologyRollbackError(DerivationError):
-    """A reorg removed topology broadcasts the sequencer's topology store already processed;
-    the store cannot be rolled back, so the node stops (re-derive from empty stores)."""
+    """A reorg removed topology broadcasts the sequencer's topology store already processed,
+    and the store cannot undo them (a file written before inputs were kept), so the node
+    stops (re-derive from empty stores)."""
 
     def __init__(self, processed_until: int, rolled_back_to: int | None) -> None:
         self.processed_until = processed_until

@@ -15,8 +15,9 @@ store is ahead of the event store; broadcasts sequenced before the store's last 
 time are then skipped and those at that time are processed again, which leaves every
 snapshot unchanged (an accepted transaction is not accepted twice).
 
-A reorg that removes topology broadcasts already processed cannot be undone in the store:
-:meth:`check_rollback` raises :class:`TopologyRollbackError` and the reader stops.
+A reorg that removes topology broadcasts already processed is undone by :meth:`roll_back`:
+the store replays the inputs it kept up to the rollback time (``TopologyStore.rollback_to``)
+and re-derivation then decides the broadcasts of the new chain.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from protocol.topology import (
     TopologyProcessor,
     TopologySnapshot,
     TopologyStore,
+    TopologyStoreError,
     is_topology_payload,
 )
 from sequencer_chain.errors import TopologyRollbackError
@@ -125,10 +127,20 @@ class TopologyMembers:
         self._queue = []
         self._watermark = self.store.last_sequenced_at
 
-    def check_rollback(self, last_timestamp: Timestamp | None) -> None:
-        """Raise if the store processed a broadcast after ``last_timestamp`` (the sequencing
-        time the event store was rolled back to)."""
+    async def roll_back(self, last_timestamp: Timestamp | None) -> int:
+        """Undo the topology decisions on broadcasts sequenced after ``last_timestamp`` (the
+        sequencing time the event store was rolled back to, ``None``: nothing left), so that
+        re-derivation decides them again on the new chain. Returns how many processed
+        inputs were undone. A store that cannot be rolled back (written before inputs were
+        kept) raises :class:`TopologyRollbackError` and the reader stops."""
         floor = self.genesis.timestamp if last_timestamp is None else last_timestamp
+        floor = max(floor, self.genesis.timestamp)
         last = self.store.last_sequenced_at
-        if last is not None and last > max(floor, self.genesis.timestamp):
-            raise TopologyRollbackError(last, last_timestamp)
+        if last is None or last <= floor:
+            return 0
+        try:
+            undone = await self.store.rollback_to(Timestamp(floor))
+        except TopologyStoreError as exc:
+            raise TopologyRollbackError(last, last_timestamp) from exc
+        self.reload()
+        return undone

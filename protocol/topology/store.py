@@ -6,6 +6,13 @@ and effective time; pending proposals are written as they change; every rejectio
 recorded with its code (for the admin API). On open, the state is rebuilt from the file
 without re-validation, so a restart gives the same snapshots as before it.
 
+Every input is also kept as received (``inputs``), in the same sqlite transaction as its
+decision, so that :meth:`TopologyStore.rollback_to` can undo the decisions on inputs
+sequenced after a time — what a sequencer needs when a chain reorganisation removes
+topology broadcasts it has already processed — by replaying the remaining inputs through a
+fresh processor. Decisions are deterministic, so the replay reproduces every decision up
+to that time exactly.
+
 Schema (version 1)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)            schema_version, domain, last_sequenced_at
@@ -13,6 +20,7 @@ Schema (version 1)::
                  unique_key, serial, operation, signed BLOB)
     pending(tx_hash BLOB PRIMARY KEY, first_sequenced_at, last_sequenced_at, signed BLOB)
     rejections(id INTEGER PRIMARY KEY, sequenced_at, tx_hash, code, detail)
+    inputs(id INTEGER PRIMARY KEY, sequenced_at, data BLOB)   every input, as processed
 
 One task must own a store (the sequencer's or member's topology processing task); reads
 (:meth:`snapshot_at`, :meth:`history`) are synchronous and answer from memory. If a write
@@ -76,6 +84,11 @@ CREATE TABLE IF NOT EXISTS rejections (
     tx_hash BLOB,
     code TEXT NOT NULL,
     detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inputs (
+    id INTEGER PRIMARY KEY,
+    sequenced_at INTEGER NOT NULL,
+    data BLOB NOT NULL
 );
 """
 
@@ -153,7 +166,7 @@ class TopologyStore:
         async with self._lock:
             self._check_usable()
             outcome = self._processor.process(signed, sequenced_at)
-            await self._persist(outcome, sequenced_at)
+            await self._persist(outcome, sequenced_at, signed.encode())
             return outcome
 
     async def process_bytes(self, data: bytes, sequenced_at: Timestamp) -> Outcome:
@@ -161,7 +174,7 @@ class TopologyStore:
         async with self._lock:
             self._check_usable()
             outcome = self._processor.process_bytes(data, sequenced_at)
-            await self._persist(outcome, sequenced_at)
+            await self._persist(outcome, sequenced_at, data)
             return outcome
 
     async def load_genesis(self, genesis: Genesis) -> None:
@@ -244,9 +257,83 @@ class TopologyStore:
             added += 1
         return added
 
-    async def _persist(self, outcome: Outcome, sequenced_at: Timestamp) -> None:
+    async def rollback_to(self, sequenced_at: Timestamp) -> int:
+        """Undo every decision on inputs sequenced after ``sequenced_at``, as if they had
+        never been received; returns how many inputs were dropped.
+
+        The remaining inputs are replayed, in their original order, through a fresh
+        processor, and the file is rewritten from its state in one sqlite transaction, so a
+        crash leaves either the old or the new state. A store whose decisions after
+        ``sequenced_at`` were made before inputs were kept (an older file) cannot be rolled
+        back: :class:`TopologyStoreError`.
+        """
+        async with self._lock:
+            self._check_usable()
+            last = self._processor.last_sequenced_at
+            if last is None or last <= sequenced_at:
+                return 0
+            rows = list(
+                await self._db.execute_fetchall("SELECT sequenced_at, data FROM inputs ORDER BY id")
+            )
+            kept = [(timestamp(s), bytes(d)) for s, d in rows if s <= sequenced_at]
+            dropped = len(rows) - len(kept)
+            if dropped == 0:
+                raise TopologyStoreError(
+                    self._path,
+                    f"decisions after {sequenced_at} have no recorded inputs to undo",
+                )
+            processor = TopologyProcessor(self.domain)
+            for at, data in kept:
+                processor.process_bytes(data, at)
+            if processor.history() != self._processor.history(sequenced_at):
+                raise TopologyStoreError(
+                    self._path, f"replaying the inputs up to {sequenced_at} changed a decision"
+                )
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                await self._db.execute("DELETE FROM inputs WHERE sequenced_at > ?", (sequenced_at,))
+                await self._db.execute(
+                    "DELETE FROM rejections WHERE sequenced_at > ?", (sequenced_at,)
+                )
+                await self._db.execute(
+                    "DELETE FROM transactions WHERE sequenced_at > ?", (sequenced_at,)
+                )
+                await self._db.execute("DELETE FROM pending")
+                await self._db.executemany(
+                    "INSERT INTO pending VALUES (?, ?, ?, ?)",
+                    [
+                        (
+                            p.transaction_hash.digest,
+                            p.first_sequenced_at,
+                            p.last_sequenced_at,
+                            p.signed.encode(),
+                        )
+                        for p in processor.pending_proposals()
+                    ],
+                )
+                new_last = processor.last_sequenced_at
+                if new_last is None:
+                    await self._db.execute("DELETE FROM meta WHERE key = 'last_sequenced_at'")
+                else:
+                    await self._db.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sequenced_at', ?)",
+                        (str(new_last),),
+                    )
+                await self._db.execute("COMMIT")
+            except (aiosqlite.Error, OSError) as exc:
+                self._broken = str(exc)
+                raise TopologyStoreError(
+                    self._path, f"rollback failed, reopen the store: {exc}"
+                ) from exc
+            self._processor = processor
+            return dropped
+
+    async def _persist(self, outcome: Outcome, sequenced_at: Timestamp, data: bytes) -> None:
         try:
             await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.execute(
+                "INSERT INTO inputs (sequenced_at, data) VALUES (?, ?)", (sequenced_at, data)
+            )
             if isinstance(outcome, Accepted):
                 r = outcome.record
                 tx = r.signed.transaction

@@ -366,6 +366,8 @@ class ChainReader:
                     self.caught_up.clear()
                     await self.load()
                     if self.topology is not None and self.cursor is not None:
-                        self.topology.check_rollback(self.cursor.last_timestamp)
+                        undone = await self.topology.roll_back(self.cursor.last_timestamp)
+                        if undone:
+                            log.warning("reorg undid %d topology decisions", undone)
                     return
             below = known[-1][0] - 1

@@ -1,5 +1,5 @@
 """``TopologyMembers`` without a chain: lookups from the genesis, the broadcast marker,
-replay after a restart, the rollback guard, and the config's choice of member source."""
+replay after a restart, rollback after a reorg, and the config's choice of member source."""
 
 from __future__ import annotations
 
@@ -60,10 +60,41 @@ async def test_lookup_marker_replay_and_rollback_guard(tmp_path: Path) -> None:
     again.observe(request, s)
     await again.flush()
     assert again.snapshot_at(effective).digest() == digest
-    again.check_rollback(s)  # rolled back to the broadcast's time: fine
-    with pytest.raises(TopologyRollbackError):
-        again.check_rollback(Timestamp(s - 1))
+    assert await again.roll_back(s) == 0  # rolled back to the broadcast's time: nothing to undo
+
+    # A reorg removes the onboarding broadcast: its decisions are undone, on disk too, and
+    # the same broadcast sequenced again later is decided again.
+    # (each was processed twice: before the restart, and again after it as a duplicate)
+    assert await again.roll_back(Timestamp(s - 1)) == 2 * len(onboard)
+    assert again.member(NEWBIE.member, effective) is None
+    assert again.store.history() == genesis_history(again)
     await again.close()
+    reopened = await TopologyMembers.open(path, genesis)
+    assert reopened.member(NEWBIE.member, effective) is None
+    later = Timestamp(s + 5)
+    reopened.observe(request, later)
+    await reopened.flush()
+    info = reopened.member(NEWBIE.member, Timestamp(later + 3_000_000))
+    assert info is not None and info.active
+    await reopened.close()
+
+
+async def test_rollback_of_a_store_without_recorded_inputs_stops_the_reader(
+    tmp_path: Path,
+) -> None:
+    """Files written before inputs were kept cannot be rolled back: a typed error."""
+    genesis = make_genesis()
+    path = tmp_path / "topology.sqlite"
+    members = await TopologyMembers.open(path, genesis)
+    t0 = Timestamp(now())
+    onboard = [*identity(NEWBIE), permission(NEWBIE, Admission.ADMITTED, 1)]
+    request = signed_request(DM, "onboard", [(t.encode(), [BOB.member]) for t in onboard]).request
+    members.observe(request, Timestamp(t0 + 10))
+    await members.flush()
+    await members.store._db.execute("DELETE FROM inputs")
+    with pytest.raises(TopologyRollbackError):
+        await members.roll_back(t0)
+    await members.close()
 
 
 def genesis_history(members: TopologyMembers) -> tuple[object, ...]:

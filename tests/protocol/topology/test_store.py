@@ -228,3 +228,43 @@ async def test_outcome_types_of_the_store(world: World, tmp_path: Path) -> None:
         )
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("cut", [T1 + 250, T1 + 350, T1 + 450, T1 + 100, GENESIS_AT])
+async def test_rollback_equals_a_store_that_never_saw_the_later_inputs(
+    world: World, tmp_path: Path, cut: int
+) -> None:
+    """A reorg removes inputs after ``cut``: the rolled-back store (also after reopening)
+    answers like a store that only ever processed the inputs up to ``cut``, including a
+    half-signed proposal, and deciding the removed inputs again gives the original state."""
+    steps = scenario(world)
+    full = await fresh_store(world, tmp_path / "full.sqlite")
+    prefix = await fresh_store(world, tmp_path / "prefix.sqlite")
+    for at, data in steps:
+        await full.process_bytes(data, Timestamp(at))
+        if at <= cut:
+            await prefix.process_bytes(data, Timestamp(at))
+    final = {t: full.snapshot_at(Timestamp(t)) for t in PROBES}
+    undone = await full.rollback_to(Timestamp(cut))
+    assert undone == sum(1 for at, _ in steps if at > cut)
+
+    def same(a: TopologyStore, b: TopologyStore) -> None:
+        assert a.history() == b.history()
+        assert a.pending_proposals() == b.pending_proposals()
+        assert a.last_sequenced_at == b.last_sequenced_at
+        for t in PROBES:
+            assert a.snapshot_at(Timestamp(t)).digest() == b.snapshot_at(Timestamp(t)).digest()
+
+    same(full, prefix)
+    assert await full.rejections() == await prefix.rejections()
+    await full.close()
+    reopened = await TopologyStore.open(tmp_path / "full.sqlite", world.domain)
+    same(reopened, prefix)
+    for at, data in steps:
+        if at > cut:
+            await reopened.process_bytes(data, Timestamp(at))
+    for t in PROBES:
+        assert reopened.snapshot_at(Timestamp(t)) == final[t]
+    assert await reopened.rollback_to(Timestamp(T1 + 10 * DELAY)) == 0
+    await reopened.close()
+    await prefix.close()
