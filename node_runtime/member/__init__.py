@@ -12,6 +12,7 @@ from node_runtime.member.connection import EventHandler, MemberConnection
 from node_runtime.member.errors import (
     CounterGapError,
     EventMismatchError,
+    EventsPrunedError,
     FatalMemberError,
     HandlerError,
     MemberRuntimeError,
@@ -31,6 +32,7 @@ __all__ = [
     "CounterStore",
     "EventHandler",
     "EventMismatchError",
+    "EventsPrunedError",
     "FatalMemberError",
     "HandlerError",
     "MemberConfig",

@@ -28,6 +28,17 @@ from protocol.topology import StoredTransaction, decode_stored_transaction
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
 
+KEEPALIVE_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+)
+"""HTTP/2 pings on an idle subscription: a sequencer node that stops answering without
+closing the connection (a hung process, a dropped route) is detected within about 30 s
+and the member fails over, instead of waiting forever for the next event. The sequencer
+server permits pings at this rate (``sequencer_chain.api.server``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ClientTimeouts:
@@ -54,7 +65,7 @@ class SequencerClient:
         self.member = member
         self.key = key
         self.timeouts = timeouts or ClientTimeouts()
-        self.channel = grpc.aio.insecure_channel(target)
+        self.channel = grpc.aio.insecure_channel(target, options=KEEPALIVE_OPTIONS)
         self.stub = pb_grpc.SequencerServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.token: str | None = None
         self.token_expires_at: Timestamp | None = None

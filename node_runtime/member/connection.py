@@ -41,6 +41,7 @@ from node_runtime.member.config import MemberConfig, MemberTuning
 from node_runtime.member.errors import (
     CounterGapError,
     EventMismatchError,
+    EventsPrunedError,
     FatalMemberError,
     HandlerError,
     MemberStoppedError,
@@ -319,6 +320,9 @@ class MemberConnection:
 
     async def _run(self) -> None:
         delay = self.tuning.reconnect_initial_s
+        # Endpoints that answered OUT_OF_RANGE (pruned) since the last progress: when all
+        # have, the events this member needs exist nowhere and retrying cannot help.
+        out_of_range: dict[str, str] = {}
         try:
             while True:
                 endpoint = self.endpoints[self._endpoint_index]
@@ -330,9 +334,20 @@ class MemberConnection:
                     raise
                 except (grpc.aio.AioRpcError, _Transient, MalformedError) as exc:
                     reason = _describe(exc)
+                    pruned = (
+                        isinstance(exc, grpc.aio.AioRpcError)
+                        and exc.code() == grpc.StatusCode.OUT_OF_RANGE
+                    )
+                    if pruned:
+                        out_of_range[endpoint] = reason
+                        if set(out_of_range) >= set(self.endpoints):
+                            raise EventsPrunedError(
+                                self.counter_store.position.next_counter, out_of_range
+                            ) from None
                 finally:
                     self._connected = False
                 if progressed:
+                    out_of_range.clear()
                     delay = self.tuning.reconnect_initial_s
                 self._endpoint_index = (self._endpoint_index + 1) % len(self.endpoints)
                 log.warning(

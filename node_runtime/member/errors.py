@@ -83,6 +83,18 @@ class CounterGapError(FatalMemberError):
         super().__init__(f"{endpoint} sent counter {got}, expected {expected}")
 
 
+class EventsPrunedError(FatalMemberError):
+    """Every sequencer node answered OUT_OF_RANGE for the next counter: the events this
+    member has not processed yet were pruned everywhere, so it cannot continue from its
+    state (restore it from a backup taken after the pruning point, or re-onboard)."""
+
+    def __init__(self, next_counter: int, answers: dict[str, str]) -> None:
+        self.next_counter = next_counter
+        self.answers = dict(answers)
+        detail = "; ".join(f"{e}: {a}" for e, a in sorted(self.answers.items()))
+        super().__init__(f"events from counter {next_counter} are pruned on every node ({detail})")
+
+
 class EventMismatchError(FatalMemberError):
     """An already processed counter came again with other contents or a later time."""
 

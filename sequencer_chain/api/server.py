@@ -36,6 +36,9 @@ class ApiServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                # Members ping idle subscriptions every 20 s (node_runtime.member.client).
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ],
         )
         pb_grpc.add_SequencerServiceServicer_to_server(self.service, server)  # type: ignore[no-untyped-call]

@@ -15,6 +15,7 @@ import pytest
 from node_runtime.member import (
     CounterGapError,
     EventMismatchError,
+    EventsPrunedError,
     MemberConnection,
     MemberTuning,
     NoSequencerAvailableError,
@@ -254,3 +255,48 @@ async def test_start_gives_up_when_no_sequencer_answers(
     with pytest.raises(NoSequencerAvailableError) as err:
         await conn.start()
     assert "127.0.0.1:1" in err.value.failures
+
+
+async def test_events_pruned_on_every_node_is_fatal(
+    world: tuple[Genesis, MemberIdentity], servers: Servers, tmp_path: Path
+) -> None:
+    """OUT_OF_RANGE from one node makes the member try the next; from all of them it is a
+    typed fatal error instead of an endless retry loop."""
+
+    class Pruned(ScriptedSequencer):
+        async def Subscribe(self, request: Any, context: Any) -> AsyncIterator[Any]:
+            self.subscriptions.append(request.from_counter)
+            await context.abort(grpc.StatusCode.OUT_OF_RANGE, "counter 0 was pruned")
+            yield  # pragma: no cover - makes this an async generator
+
+    a, b = Pruned(world[0], []), Pruned(world[0], [])
+    rec = Recorder()
+    conn = connect(world, [await servers.start(a), await servers.start(b)], tmp_path, rec)
+    await conn.start()
+    with pytest.raises(EventsPrunedError) as err:
+        async with asyncio.timeout(10):
+            await conn.wait()
+    assert err.value.next_counter == 0 and len(err.value.answers) == 2
+    assert a.subscriptions == [0] and b.subscriptions == [0]
+    await conn.stop()
+
+
+async def test_one_pruned_node_fails_over_to_one_that_has_the_events(
+    world: tuple[Genesis, MemberIdentity], servers: Servers, tmp_path: Path
+) -> None:
+    class Pruned(ScriptedSequencer):
+        async def Subscribe(self, request: Any, context: Any) -> AsyncIterator[Any]:
+            self.subscriptions.append(request.from_counter)
+            await context.abort(grpc.StatusCode.OUT_OF_RANGE, "pruned")
+            yield  # pragma: no cover
+
+    _, p1 = world
+    events = [deliver(p1, i, b"e") for i in range(3)]
+    rec = Recorder()
+    pruned = Pruned(world[0], events)
+    full = ScriptedSequencer(world[0], events)
+    conn = connect(world, [await servers.start(pruned), await servers.start(full)], tmp_path, rec)
+    await conn.start()
+    await rec.wait_for(lambda r: len(r.events) == 3, what="events from the full node")
+    assert rec.counters == [0, 1, 2]
+    await conn.stop()
