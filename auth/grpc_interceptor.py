@@ -63,8 +63,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         rights_lookup: UserRightsLookup | None = None,
         public_methods: Iterable[str] = DEFAULT_PUBLIC_METHODS,
         wall_clock: Callable[[], float] = time.time,
+        refuse: Callable[[grpc.aio.ServicerContext, AuthError], Awaitable[NoReturn]] | None = None,
     ) -> None:
+        """``refuse``, when given, ends a refused call instead of a plain ``abort`` with the
+        error's status and public message: a service with structured error details (the
+        Ledger API's ``google.rpc.Status`` with ``ErrorInfo``) answers refusals by the
+        interceptor in the same shape as its own."""
         self.verifier = verifier
+        self._custom_refuse = refuse
         self.rights_lookup = rights_lookup
         self.public_methods = frozenset(public_methods)
         self._wall_clock = wall_clock
@@ -106,6 +112,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             "call refused",
             extra={"method": method, "status": code.name, "error": str(exc)},
         )
+        if self._custom_refuse is not None:
+            await self._custom_refuse(context, exc)
         await context.abort(code, exc.public_message)
         raise AssertionError("unreachable: abort raises")  # pragma: no cover
 

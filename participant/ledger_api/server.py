@@ -41,6 +41,7 @@ from participant.ledger_api.services.commands import (
     CommandSubmissionService,
 )
 from participant.ledger_api.services.reads import StateService, UpdateService
+from participant.ledger_api.status import abort
 from participant.ledger_api.users import UserStore
 from protocol.ledger_api.v2 import (
     command_completion_service_pb2,
@@ -138,7 +139,9 @@ class LedgerApiServer:
         access = Access(enabled=self.verifier is not None)
         interceptors = []
         if self.verifier is not None:
-            interceptors.append(AuthInterceptor(self.verifier, rights_lookup=self.users))
+            interceptors.append(
+                AuthInterceptor(self.verifier, rights_lookup=self.users, refuse=abort)
+            )
         size = self.config.max_message_bytes
         server = grpc.aio.server(
             interceptors=interceptors,

@@ -128,6 +128,8 @@ async def test_refused_tokens_are_unauthenticated_and_apply_nothing(
             with pytest.raises(AuthenticationError) as caught:
                 await client.submit_and_wait([account(pkg, ALICE)], act_as=[ALICE])
             assert caught.value.status == "UNAUTHENTICATED", reason
+            # structured like every other refusal: google.rpc.Status with ErrorInfo
+            assert caught.value.error_code == "UNAUTHENTICATED", reason
             assert reason in caught.value.message or "expired" in caught.value.message, reason
     assert backend.submissions == 0 and await backend.ledger_end() == 0
 
