@@ -14,11 +14,15 @@ does no I/O. The rules, in order (``docs/sequencer.md`` §2 is the specification
 3. **Sequencing time.** Every request of a decoded batch gets the next time from
    :func:`protocol.sequencing_time.assign_timestamps`, valid or not, so a request's time
    never depends on validation (``docs/batch-format.md`` §5).
-4. **Validation** against the members as of the request's own time, first failure wins,
-   each giving a ``DeliverError`` to the sender only: wrong domain, sender unknown or not
-   active, bad signature, a recipient not an active member,
-   sequenced after ``max_sequencing_time``, ``(sender, message_id)`` already delivered with
-   a max sequencing time not yet passed.
+4. **Authorship, then validation** against the members as of the request's own time. A
+   request whose sender has no key at that time, or whose signature does not verify with
+   the sender's key, was not written by that sender: it is **dropped** (no event for
+   anyone; it keeps its time from rule 3), so that a writer cannot fill the stream of a
+   member — or of an invented id — with receipts for requests the member never sent.
+   Otherwise the first failure wins, each giving a ``DeliverError`` to the sender only:
+   wrong domain, sender not active, a recipient not an active member, sequenced after
+   ``max_sequencing_time``, ``(sender, message_id)`` already delivered with a max
+   sequencing time not yet passed.
 5. **Delivery.** A valid request gives the sender a receipt (``Deliver`` with its
    ``message_id`` and the envelopes addressed to it) and every other recipient a
    ``Deliver`` with only its envelopes and no ``message_id``. Each event takes its
@@ -155,15 +159,6 @@ def _reject_reason(
     sender = members.member(request.sender, at)
     if sender is None or not sender.active:
         return DeliverErrorReason(DeliverErrorCode.UNKNOWN_SENDER, "sender is not active")
-    key = sender.key(signed.signature.signer)
-    if key is None:
-        return DeliverErrorReason(
-            DeliverErrorCode.INVALID_SIGNATURE, "signed by a key the sender does not have"
-        )
-    try:
-        signed.verify(key)
-    except ProtocolError:
-        return DeliverErrorReason(DeliverErrorCode.INVALID_SIGNATURE, "signature does not verify")
     unknown = sorted(
         m
         for m in request.batch.all_recipients
@@ -183,6 +178,24 @@ def _reject_reason(
             DeliverErrorCode.DUPLICATE_MESSAGE_ID,
             f"message id already delivered, deduplicated until {seen}",
         )
+    return None
+
+
+def _not_authored(
+    signed: SignedSubmissionRequest, at: Timestamp, members: MemberLookup
+) -> str | None:
+    """Rule 4's authorship check: why the named sender did not write ``signed`` (it is then
+    dropped), or ``None``. A known sender that is not active passes: it gets a receipt."""
+    sender = members.member(signed.request.sender, at)
+    if sender is None:
+        return "sender has no key at this time"
+    key = sender.key(signed.signature.signer)
+    if key is None:
+        return "signed by a key the sender does not have"
+    try:
+        signed.verify(key)
+    except ProtocolError:
+        return "signature does not verify"
     return None
 
 
@@ -256,6 +269,17 @@ def derive_batch(
 
     for signed, ts in zip(batch.requests, times, strict=True):
         request = signed.request
+        forged = _not_authored(signed, ts, members)
+        if forged is not None:
+            log.warning(
+                "dropping request %r of batch %d (writer %s) claiming sender %s: %s",
+                request.message_id,
+                event.batch_seq,
+                event.writer,
+                request.sender,
+                forged,
+            )
+            continue
         reason = _reject_reason(signed, ts, domain_id, members, state)
         if reason is not None:
             error = DeliverError(state.take_counter(request.sender), ts, request.message_id, reason)

@@ -113,7 +113,7 @@ async def test_garbage_batch_is_skipped_and_next_delivered(
     await store.close()
 
 
-async def test_invalid_requests_give_deliver_error_to_sender_only(
+async def test_invalid_requests_give_deliver_error_to_sender_only_and_forged_are_dropped(
     w3: Any, deployed: DeployedInbox, tmp_path: Path
 ) -> None:
     poster = Poster(w3, deployed.inbox, deployed.writers[0])
@@ -133,24 +133,27 @@ async def test_invalid_requests_give_deliver_error_to_sender_only(
 
     alice = await events_of(store, ALICE.member)
     codes = [e.reason.code if isinstance(e, DeliverError) else "ok" for e in alice]
+    # The request signed with Carol's key was not written by Alice: dropped, no receipt.
     assert codes == [
         DeliverErrorCode.MAX_SEQUENCING_TIME_EXCEEDED,
-        DeliverErrorCode.INVALID_SIGNATURE,
         DeliverErrorCode.UNKNOWN_RECIPIENTS,
         "ok",
         DeliverErrorCode.DUPLICATE_MESSAGE_ID,
     ]
-    assert [e.message_id for e in alice] == ["late", "forged", "to-mallory", "ok", "ok"]
+    assert [e.message_id for e in alice] == ["late", "to-mallory", "ok", "ok"]
     dormant = await events_of(store, DORMANT.member)
     assert [e.reason.code for e in dormant] == [DeliverErrorCode.UNKNOWN_SENDER]
-    # Bob sees only the one valid request; the unknown sender's receipt is an error too.
+    # Bob sees only the one valid request; a sender with no key gets no stream at all.
     bob = await events_of(store, BOB.member)
     assert len(bob) == 1 and bob[0].counter == 0 and bob[0].batch.envelopes[0].payload == b"p"
-    mallory = await events_of(store, MALLORY.member)
-    assert [e.reason.code for e in mallory] == [DeliverErrorCode.UNKNOWN_SENDER]
-    # Every request took a time, valid or not, strictly increasing in batch order.
-    times = sorted(e.timestamp for e in await store.all_events())
-    assert len(set(times)) == 7
+    assert await events_of(store, MALLORY.member) == []
+    # Every request took a time, valid, invalid or dropped, strictly increasing in batch
+    # order: the two dropped ones leave gaps between the times of their neighbours.
+    times = sorted({e.timestamp for e in await store.all_events()})
+    assert len(times) == 5
+    by_id = {e.message_id: e.timestamp for e in alice if e.message_id != "ok"}
+    assert by_id["to-mallory"] - by_id["late"] >= 2  # "forged" took the time between
+    assert by_id["to-mallory"] < dormant[0].timestamp < bob[0].timestamp
     await store.close()
 
 
