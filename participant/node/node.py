@@ -1,0 +1,363 @@
+"""A participant node: member connection, protocol processor, stores, engine, Ledger API
+and operations endpoint in one process (``docs/nodes.md`` §1, ``docs/participant.md``).
+
+Start order: keys → (onboarding through the domain manager) → package store with the
+configured packages → ``participant.sqlite`` and ``node.sqlite`` → member connection
+(topology sync, subscription; events wait until recovery is done) → processor recovery
+(ACS, pending requests, submissions; the outbox is resent under the same message ids) →
+time proof clock → Ledger API → ops. Events reach :meth:`ParticipantNode.handle` one at a
+time; the processor commits an event's changes before it returns, so the runtime's
+counter never runs ahead of the participant's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from node_runtime import OpsServer, ReadinessCheck
+from node_runtime.member import MemberConnection
+from node_runtime.member.connection import MEMBER_DB
+from node_runtime.member.dm_client import DmClientTimeouts, DomainManagerClient
+from participant.engine import Engine, Package, PackageId, PackageStore
+from participant.engine.examples import example_source
+from participant.engine.interpreter import PackageResolver
+from participant.ledger_api.backend import SubmitRequest
+from participant.ledger_api.server import LedgerApiServer
+from participant.node.clock import TimeProofClock
+from participant.node.config import ParticipantConfig
+from participant.node.errors import ParticipantConfigError
+from participant.node.ledger_backend import NodeLedgerBackend
+from participant.node.metrics import ParticipantMetrics
+from participant.node.node_store import NodeStore
+from participant.node.onboarding import in_genesis, onboard, onboarding_transactions
+from participant.node.parties import PartyManager
+from participant.protocol import TransactionProcessor
+from participant.store import CommitmentMismatch, ParticipantStore
+from participant.store import Offset as StoreOffset
+from protocol.crypto import (
+    EncryptionPrivateKey,
+    SigningPrivateKey,
+    load_encryption_key,
+    load_signing_key,
+)
+from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
+from protocol.sequencer_messages import SequencedEvent
+from protocol.timestamp import Timestamp
+from protocol.topology import TopologySnapshot, read_genesis
+
+log = logging.getLogger(__name__)
+
+PARTICIPANT_DB = "participant.sqlite"
+PACKAGES_DB = "packages.sqlite"
+NODE_DB = "node.sqlite"
+MEMBER_DIR = "member"
+
+
+class _Resolver(PackageResolver):
+    """The engine's package lookup over the node's package store."""
+
+    def __init__(self, store: PackageStore) -> None:
+        self.store = store
+
+    def get(self, package_id: PackageId) -> Package:
+        return self.store.get(package_id)
+
+
+class ParticipantNode:
+    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`."""
+
+    def __init__(self, config: ParticipantConfig) -> None:
+        self.config = config
+        self.domain: DomainId = parse_domain_id(config.domain.domain_id)
+        self.participant: MemberId = parse_member_id(config.node.participant_id)
+        self.registry = CollectorRegistry()
+        self.metrics = ParticipantMetrics(self.registry)
+        self.packages: PackageStore | None = None
+        self.store: ParticipantStore | None = None
+        self.node_store: NodeStore | None = None
+        self.link: MemberConnection | None = None
+        self.processor: TransactionProcessor | None = None
+        self.parties: PartyManager | None = None
+        self.backend: NodeLedgerBackend | None = None
+        self.ledger_api: LedgerApiServer | None = None
+        self.clock: TimeProofClock | None = None
+        self.dm: DomainManagerClient | None = None
+        self.ops: OpsServer | None = None
+        self.mismatches: list[CommitmentMismatch] = []
+        self._recovered = asyncio.Event()
+        self._tasks: asyncio.Task[None] | None = None
+        self._submitted: dict[str, float] = {}
+        self._completion_cursor = 0
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def grpc_endpoint(self) -> str:
+        port = self.ledger_api.port if self.ledger_api is not None else 0
+        return f"{self.config.ledger_api.host}:{port}"
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("participant %s running, ledger api %s", self.participant, self.grpc_endpoint)
+
+    def _keys(self) -> tuple[SigningPrivateKey, SigningPrivateKey, EncryptionPrivateKey]:
+        cfg = self.config
+        password = cfg.keys.password.resolve(cfg.base_dir)
+        namespace = load_signing_key(cfg.path(cfg.keys.namespace_keystore), password)
+        signing = load_signing_key(cfg.path(cfg.keys.signing_keystore), password)
+        encryption = load_encryption_key(cfg.path(cfg.keys.encryption_keystore), password)
+        if namespace.fingerprint != self.participant.rsplit("::", 1)[1]:
+            raise ParticipantConfigError(
+                "keys.namespace_keystore",
+                f"key {namespace.fingerprint} is not the root of {self.participant}",
+            )
+        return namespace, signing, encryption
+
+    async def _start(self) -> None:
+        cfg = self.config
+        namespace_key, signing_key, encryption_key = self._keys()
+        data_dir = cfg.path(cfg.node.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        genesis = read_genesis(cfg.domain.genesis_path(cfg.base_dir))
+        if genesis.domain != self.domain:
+            raise ParticipantConfigError("domain.genesis_file", f"is for {genesis.domain}")
+        if cfg.domain_manager is not None:
+            dm = cfg.domain_manager
+            self.dm = DomainManagerClient(
+                dm.endpoint, timeouts=DmClientTimeouts(change_s=dm.call_timeout_s)
+            )
+        member_dir = data_dir / MEMBER_DIR
+        if not in_genesis(genesis, self.participant) and not (member_dir / MEMBER_DB).exists():
+            if self.dm is None or cfg.domain_manager is None:
+                log.warning("not in genesis and no [domain_manager]: assuming onboarded")
+            else:
+                txs = onboarding_transactions(
+                    self.participant, namespace_key, signing_key, encryption_key
+                )
+                await onboard(self.dm, txs, cfg.domain_manager.onboarding_timeout_s)
+
+        self.packages = await asyncio.to_thread(PackageStore, data_dir / PACKAGES_DB)
+        for name in cfg.packages.examples:
+            self.packages.upload(example_source(name), f"<example {name}>")
+        for file in cfg.packages.files:
+            path = cfg.path(file)
+            try:
+                source = await asyncio.to_thread(path.read_text, "utf-8")
+            except OSError as exc:
+                raise ParticipantConfigError("packages.files", f"{path}: {exc}") from None
+            self.packages.upload(source, str(path))
+
+        self.store = await ParticipantStore.open(
+            data_dir / PARTICIPANT_DB, self.domain, self.participant
+        )
+        self.node_store = await NodeStore.open(data_dir / NODE_DB)
+        self._completion_cursor = await self.store.ledger_end()
+        self.link = MemberConnection.from_config(
+            cfg.domain,
+            member_id=self.participant,
+            signing_key=signing_key,
+            data_dir=member_dir,
+            handler=self,
+            base_dir=cfg.base_dir,
+        )
+        self.processor = TransactionProcessor(
+            participant=self.participant,
+            domain=self.domain,
+            signing_key=signing_key,
+            encryption_key=encryption_key,
+            store=self.store,
+            engine=Engine(_Resolver(self.packages)),
+            topology=self,
+            send=self.link.send,
+            config=cfg.protocol.processor_config(),
+            packages=self.packages,
+            on_mismatch=self._mismatch,
+        )
+        await self.link.start()
+        await self.processor.recover()
+        self._recovered.set()
+        p = cfg.protocol
+        self.clock = TimeProofClock(
+            self.link,
+            self.next_deadline,
+            on_proof=self.processor.on_time,
+            counter=self.metrics.time_proofs.inc,
+            poll_s=p.time_proof_poll_s,
+            idle_s=p.time_proof_idle_s,
+            clock_tolerance_s=p.clock_tolerance_s,
+            proof_timeout_s=p.time_proof_timeout_s,
+        )
+        self._tasks = asyncio.create_task(self.clock.run(), name="participant-clock")
+        self.parties = PartyManager(
+            self.participant,
+            namespace_key,
+            self.link.topology,
+            self.dm,
+            self.link,
+            timeout_s=cfg.domain_manager.call_timeout_s if cfg.domain_manager else 60.0,
+        )
+        link = self.link
+        self.backend = NodeLedgerBackend(
+            participant=self.participant,
+            domain=self.domain,
+            domain_alias=self.domain.split("::", 1)[0],
+            processor=self.processor,
+            store=self.store,
+            packages=self.packages,
+            parties=self.parties,
+            node_store=self.node_store,
+            connected=lambda: link.connected,
+            on_submitted=self._submitted_now,
+        )
+        self.ledger_api = LedgerApiServer(
+            cfg.ledger_api, self.backend, data_dir=data_dir, base_dir=cfg.base_dir
+        )
+        await self.ledger_api.start()
+        self.ops = OpsServer(
+            self.registry,
+            [
+                self.link.readiness_check(),
+                ReadinessCheck("participant-store", self._store_ready),
+                ReadinessCheck("ledger-api", self._api_ready),
+            ],
+            cfg.ops.host,
+            cfg.ops.port,
+        )
+        await self.ops.start()
+
+    async def _store_ready(self) -> str | None:
+        return None if self.store is not None and self._recovered.is_set() else "not recovered"
+
+    async def _api_ready(self) -> str | None:
+        return None if self.ledger_api is not None and self.ledger_api.port else "not serving"
+
+    # -- what the processor and the clock read ----------------------------------------------
+
+    def snapshot_at(self, at: Timestamp) -> TopologySnapshot:
+        """The processor's topology: the member runtime's store."""
+        if self.link is None:
+            raise ParticipantConfigError("node", "the member connection is not started")
+        return self.link.topology.snapshot_at(at)
+
+    def next_deadline(self) -> Timestamp | None:
+        """The earliest sequencer time at which something in flight is decided by time:
+        a pending request's decision deadline or an own submission's max sequencing time."""
+        if self.processor is None:
+            return None
+        times = [r.deadline for r in self.processor.pending.values()]
+        times += [s.max_sequencing_time for s in self.processor.in_flight.values()]
+        return min(times) if times else None
+
+    def _inflight(self) -> None:
+        if self.processor is not None:
+            self.metrics.inflight.set(len(self.processor.pending) + len(self.processor.in_flight))
+
+    def _mismatch(self, mismatch: CommitmentMismatch) -> None:
+        self.mismatches.append(mismatch)
+        self.metrics.mismatches.inc()
+        log.error(
+            "ACS COMMITMENT MISMATCH with %s for (%d, %d]: ours %s theirs %s; shared contracts %s",
+            mismatch.counterparty,
+            mismatch.from_time,
+            mismatch.to_time,
+            mismatch.ours.hex(),
+            mismatch.theirs.hex(),
+            ", ".join(mismatch.contract_ids),
+        )
+
+    def _submitted_now(self, request: SubmitRequest) -> None:
+        self._submitted[request.submission_id] = time.monotonic()
+        self.metrics.submissions.labels(result="accepted").inc()
+        self._inflight()
+
+    async def _observe_completions(self) -> None:
+        """Command latency: completions published since the last look, of submits made
+        through this process."""
+        if self.store is None:
+            return
+        end = await self.store.ledger_end()
+        if end <= self._completion_cursor:
+            return
+        if self._submitted:
+            for record in await self.store.completions(
+                StoreOffset(self._completion_cursor), limit=10_000
+            ):
+                started = self._submitted.pop(record.submission_id, None)
+                if started is not None:
+                    outcome = "ok" if record.status.ok else "rejected"
+                    self.metrics.command_latency.labels(outcome=outcome).observe(
+                        time.monotonic() - started
+                    )
+        self._completion_cursor = end
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def handle(self, event: SequencedEvent) -> None:
+        """The member runtime's handler (the event's topology is already processed)."""
+        await self._recovered.wait()
+        if self.processor is None:
+            raise ParticipantConfigError("node", "an event arrived before the processor")
+        if self.clock is not None:
+            self.clock.observed()
+        await self.processor.handle(event)
+        self.metrics.events.inc()
+        await self._observe_completions()
+        self._inflight()
+
+    async def wait(self) -> None:
+        """Return when stopped; raise the cause if the member connection or a task failed."""
+        waiters: set[asyncio.Future[None]] = set()
+        if self.link is not None:
+            waiters.add(asyncio.ensure_future(self.link.wait()))
+        if self._tasks is not None:
+            waiters.add(asyncio.ensure_future(asyncio.shield(self._tasks)))
+        if not waiters:
+            return
+        done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            task.result()
+
+    async def stop(self) -> None:
+        if self._tasks is not None:
+            self._tasks.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._tasks
+            self._tasks = None
+        if self.ledger_api is not None:
+            await self.ledger_api.stop()
+            self.ledger_api = None
+        if self.ops is not None:
+            await self.ops.stop()
+            self.ops = None
+        if self.link is not None:
+            await self.link.stop()
+            self.link = None
+        if self.dm is not None:
+            await self.dm.close()
+            self.dm = None
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+        if self.node_store is not None:
+            await self.node_store.close()
+            self.node_store = None
+        if self.packages is not None:
+            self.packages.close()
+            self.packages = None
+
+
+def data_path(config: ParticipantConfig, name: str) -> Path:
+    """A file of the node's data directory."""
+    return config.path(config.node.data_dir) / name
