@@ -146,7 +146,7 @@ class ParticipantNode:
                 )
                 await onboard(self.dm, txs, cfg.domain_manager.onboarding_timeout_s)
 
-        self.packages = await asyncio.to_thread(PackageStore, data_dir / PACKAGES_DB)
+        self.packages = PackageStore(data_dir / PACKAGES_DB)
         for name in cfg.packages.examples:
             self.packages.upload(example_source(name), f"<example {name}>")
         for file in cfg.packages.files:

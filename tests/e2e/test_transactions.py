@@ -1,0 +1,251 @@
+"""Issue #6 end to end: anvil, two sequencer nodes, the domain manager, the mediator and
+three participant nodes (onboarded through the domain manager by their own start, parties
+allocated through topology), the example packages. One network per module."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from participant.engine import CreateCommand, ExerciseCommand, PartyId
+from participant.ledger_api.backend import PartyFilter, TransactionTree, UpdateFilter
+from tests.e2e.support import Network, running_network
+from tests.support.domain import running_domain
+
+pytestmark = [pytest.mark.anvil, pytest.mark.asyncio(loop_scope="module")]
+
+SECRET_CURRENCY = "PLAINTEXT-EUR-5521"
+SECRET_USD = "PLAINTEXT-USD-3397"
+SECRET_ASSET = "PLAINTEXT-BOND-8812"
+SECRETS = (SECRET_CURRENCY, SECRET_USD, SECRET_ASSET)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network]:
+    tmp: Path = tmp_path_factory.mktemp("e2e")
+    async with running_domain(tmp) as domain, running_network(domain) as network:
+        yield network
+
+
+def iou(
+    net: Network, owner: str, issuer: str, observers: list[str], amount: str = "100.5"
+) -> CreateCommand:
+    return CreateCommand(
+        net.template("iou", "Iou"),
+        {
+            "issuer": net.party(issuer),
+            "owner": net.party(owner),
+            "amount": amount,
+            "currency": SECRET_CURRENCY,
+            "observers": [net.party(o) for o in observers],
+        },
+    )
+
+
+def transfer(net: Network, contract: str, to: str) -> ExerciseCommand:
+    return ExerciseCommand(
+        net.template("iou", "Iou"), contract, "Transfer", {"new_owner": net.party(to)}
+    )
+
+
+async def test_iou_transfer_commits_on_all_three_and_each_sees_its_part(net: Network) -> None:
+    created = await net.run("p1", ["alice"], iou(net, "alice", "alice", ["carol"]))
+    assert created.status.ok, created.status
+    assert created.update_id is not None
+    await net.update_on("p3", created.update_id)
+    contract = await net.active_id("p1", "Iou")
+
+    done = await net.run("p1", ["alice"], transfer(net, contract, "bob"))
+    assert done.status.ok, done.status
+    assert done.update_id is not None
+    updates = {n: await net.update_on(n, done.update_id) for n in ("p1", "p2", "p3")}
+    # the same transaction everywhere, each participant holding only its parties' part
+    assert {u.update_id for u in updates.values()} == {done.update_id}
+    assert updates["p1"].witnesses == {net.party("alice")}
+    assert updates["p2"].witnesses == {net.party("bob")}
+    assert updates["p3"].witnesses == {net.party("carol")}
+    assert [r.node_id for r in updates["p2"].transaction.roots] == ["0.0"]
+    assert updates["p1"].command_id == done.command_id and updates["p2"].command_id == ""
+    assert await net.active("p1", "IouTransferProposal") == ["IouTransferProposal"]
+    assert await net.active("p2", "IouTransferProposal") == ["IouTransferProposal"]
+    assert await net.active("p3", "Iou") == []  # archived; the proposal is not Carol's
+
+    # through the Ledger API backend: Bob's tree is the proposal only, Carol's the exercise
+    bob = frozenset({net.party("bob")})
+    tree = await net.backend("p2").transaction_by_id(done.update_id, bob, tree=True)  # type: ignore[arg-type]
+    assert isinstance(tree, TransactionTree)
+    assert [e.template_id.rsplit(":", 1)[1] for _id, e in tree.events_by_id] == [
+        "IouTransferProposal"
+    ]
+    carol = UpdateFilter((PartyFilter(net.party("carol")),))
+    flat = [
+        u
+        async for u in net.backend("p3").updates(
+            0,
+            await net.backend("p3").ledger_end(),
+            carol,
+            tree=False,  # type: ignore[arg-type]
+        )
+    ]
+    assert [u.update_id for u in flat][-1] == done.update_id
+
+
+async def _dvp_setup(net: Network) -> tuple[str, str]:
+    cash = CreateCommand(
+        net.template("dvp", "Cash"),
+        {
+            "bank": net.party("bank"),
+            "owner": net.party("bob"),
+            "amount": "50",
+            "currency": SECRET_USD,
+        },
+    )
+    asset = CreateCommand(
+        net.template("dvp", "Asset"),
+        {
+            "bank": net.party("bank"),
+            "owner": net.party("carol"),
+            "name": SECRET_ASSET,
+            "quantity": 3,
+        },
+    )
+    issued = await net.run("p1", ["bank"], cash, asset)
+    assert issued.status.ok, issued.status
+    assert issued.update_id is not None
+    for node in ("p2", "p3"):
+        await net.update_on(node, issued.update_id)
+    cash_id = await net.created("p2", issued.update_id, "Cash")
+    asset_id = await net.created("p3", issued.update_id, "Asset")
+    proposal = CreateCommand(
+        net.template("dvp", "TradeProposal"),
+        {
+            "seller": net.party("carol"),
+            "buyer": net.party("bob"),
+            "bank": net.party("bank"),
+            "asset": asset_id,
+            "price": "50",
+            "currency": SECRET_USD,
+        },
+    )
+    proposed = await net.run("p3", ["carol"], proposal)
+    assert proposed.status.ok, proposed.status
+    assert proposed.update_id is not None
+    await net.update_on("p2", proposed.update_id)
+    return await net.created("p2", proposed.update_id, "TradeProposal"), cash_id
+
+
+def settle(net: Network, proposal: str, cash: str) -> ExerciseCommand:
+    return ExerciseCommand(
+        net.template("dvp", "TradeProposal"), proposal, "Settle", {"payment": cash}
+    )
+
+
+async def test_dvp_commits_atomically_across_three_participants(net: Network) -> None:
+    proposal, cash = await _dvp_setup(net)
+    done = await net.run("p2", ["bob"], settle(net, proposal, cash), read_as=["bank"])
+    assert done.status.ok, done.status
+    assert done.update_id is not None
+    for node in ("p1", "p3"):
+        await net.update_on(node, done.update_id)
+    assert await net.created("p3", done.update_id, "Cash")  # Carol got paid
+    assert await net.created("p2", done.update_id, "Asset")  # Bob got the bond
+    for node in ("p2", "p3"):
+        active = [c.contract_id for c in await net.nodes[node].store.active_contracts()]  # type: ignore[union-attr]
+        assert proposal not in active
+
+
+async def test_dvp_with_one_rejecting_participant_commits_nowhere(net: Network) -> None:
+    proposal, cash = await _dvp_setup(net)
+    p1 = net.nodes["p1"]
+    assert p1.processor is not None and p1.store is not None
+    # the bank's participant will reject: its active contract set no longer has the cash
+    stored = await p1.store.contract(cash)
+    assert stored is not None
+    p1.processor.acs.archive(cash)  # type: ignore[arg-type]
+    ends = {n: await net.backend(n).ledger_end() for n in ("p1", "p3")}
+    try:
+        done = await net.run("p2", ["bob"], settle(net, proposal, cash), read_as=["bank"])
+    finally:
+        p1.processor.acs.add(stored.instance, stored.instance_bytes)
+    assert not done.status.ok
+    assert "CONTRACT_NOT_ACTIVE" in done.status.message, done.status
+    await net.settled()
+    assert {n: await net.backend(n).ledger_end() for n in ("p1", "p3")} == ends
+    active = [c.contract_id for c in await net.nodes["p2"].store.active_contracts()]  # type: ignore[union-attr]
+    assert proposal in active
+    assert cash in [c.contract_id for c in await net.nodes["p2"].store.active_contracts()]  # type: ignore[union-attr]
+    for node in net.nodes.values():
+        assert node.processor is not None and node.processor.acs.locks == {}
+
+
+async def test_two_conflicting_transfers_exactly_one_commits(net: Network) -> None:
+    created = await net.run("p1", ["alice"], iou(net, "alice", "alice", [], amount="7"))
+    assert created.status.ok
+    contract = next(
+        c.contract_id
+        for c in await net.nodes["p1"].store.active_contracts()  # type: ignore[union-attr]
+        if c.template_id.endswith(":Iou") and c.created_update == created.update_id
+    )
+    (a, begin_a), (b, begin_b) = await asyncio.gather(
+        net.submit("p1", ["alice"], transfer(net, contract, "bob")),
+        net.submit("p1", ["alice"], transfer(net, contract, "carol")),
+    )
+    first = await net.completion("p1", a, min(begin_a, begin_b), ["alice"])
+    second = await net.completion("p1", b, min(begin_a, begin_b), ["alice"])
+    outcomes = sorted([first.status.ok, second.status.ok])
+    assert outcomes == [False, True], (first.status, second.status)
+    failed = first if not first.status.ok else second
+    assert failed.status.error_code is not None
+    context = dict(failed.status.context)
+    code = context.get("participant_code", failed.status.error_code)
+    assert code in {"LOCAL_VERDICT_LOCKED_CONTRACTS", "INCONSISTENT_CONTRACTS"}, failed.status
+
+
+async def test_a_confirmer_that_never_answers_gives_a_timeout(net: Network) -> None:
+    account = CreateCommand(
+        net.template("iou", "Account"),
+        {"bank": net.party("alice"), "owner": net.party("bob"), "currency": SECRET_CURRENCY},
+    )
+    opened = await net.run("p2", ["bob"], account)
+    assert opened.status.ok, opened.status
+    created = await net.run("p1", ["alice"], iou(net, "alice", "alice", [], amount="9"))
+    assert created.status.ok and created.update_id is not None
+    contract = next(
+        c.contract_id
+        for c in await net.nodes["p1"].store.active_contracts()  # type: ignore[union-attr]
+        if c.created_update == created.update_id
+    )
+    proposed = await net.run("p1", ["alice"], transfer(net, contract, "bob"))
+    assert proposed.status.ok and proposed.update_id is not None
+    await net.update_on("p2", proposed.update_id)
+    proposal = next(
+        c.contract_id
+        for c in await net.nodes["p2"].store.active_contracts()  # type: ignore[union-attr]
+        if c.created_update == proposed.update_id
+    )
+    # Alice's participant must confirm Bob's acceptance; it stays silent
+    p1 = net.nodes["p1"]
+    assert p1.processor is not None
+    real_send = p1.processor.send
+
+    async def silent(*_args: object, **_kwargs: object) -> None:
+        return None
+
+    p1.processor.send = silent  # type: ignore[assignment]
+    try:
+        accept = ExerciseCommand(net.template("iou", "IouTransferProposal"), proposal, "Accept", {})
+        done = await net.run("p2", ["bob"], accept)
+    finally:
+        p1.processor.send = real_send
+    assert not done.status.ok
+    assert "Timeout" in done.status.message, done.status
+    await net.settled()
+    assert proposal in [
+        c.contract_id
+        for c in await net.nodes["p2"].store.active_contracts()  # type: ignore[union-attr]
+    ]
+    assert PartyId(net.party("bob"))  # nothing committed for Bob: the proposal is active
