@@ -20,6 +20,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,13 @@ from protocol.crypto import (
 )
 from protocol.errors import ProtocolError
 from protocol.identifiers import (
+    DomainId,
     MemberId,
     MemberKind,
     Namespace,
     make_domain_id,
     make_member_id,
+    parse_domain_id,
     parse_member_id,
     parse_party_id,
 )
@@ -359,11 +362,84 @@ async def _set_params(args: argparse.Namespace) -> int:
 # -- init ------------------------------------------------------------------------------------
 
 
-def _check_empty(out: Path) -> None:
+@dataclass(frozen=True, slots=True)
+class DomainInitOptions:
+    """What ``init_domain`` makes; the defaults are the CLI's."""
+
+    name: str = "domain"
+    """Domain name: the id is ``NAME::<namespace of the domain key>``."""
+    sequencers: int = 2
+    policy: str = "permissioned"
+    """The domain manager's onboarding policy written to ``dm.toml``."""
+    topology_change_delay_ms: int = 250
+    confirmations: int = 1
+    base_port: int = 4100
+    """Ports of the written node configs: sequencer i at base + 10·i, the DM at base + 100."""
+    scrypt: ScryptParams = field(default_factory=ScryptParams)
+    deployer_keystore: Path | None = None
+    """Chain account deploying the contract; anvil's development key 0 when ``None``."""
+    write_configs: bool = True
+    """Write ``seq<i>.toml``, ``dm.toml``, ``mediator1.toml`` (the devnet writes its own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFiles:
+    """The keystores of one domain node, as absolute paths."""
+
+    member: MemberId
+    namespace: Path
+    signing: Path
+    encryption: Path
+
+
+@dataclass(frozen=True, slots=True)
+class SequencerFiles:
+    keys: KeyFiles
+    writer: str
+    """Its chain account (checksummed address)."""
+    dev_key_index: int | None
+    """anvil's development key index of the writer account, or ``None`` (a keystore)."""
+    chain_keystore: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class InitializedDomain:
+    """A domain made by :func:`init_domain`, as recorded in its ``domain.json``."""
+
+    root: Path
+    domain_id: DomainId
+    rpc_url: str
+    contract: str
+    domain_manager: KeyFiles
+    mediator: KeyFiles
+    sequencers: tuple[SequencerFiles, ...]
+
+    @property
+    def genesis(self) -> Path:
+        return self.root / "genesis.json"
+
+    @property
+    def deployment(self) -> Path:
+        """The contract's deployment record (``sequencer_chain.contract.DeploymentRecord``)."""
+        return self.root / "inbox.json"
+
+    @property
+    def password_file(self) -> Path:
+        return self.root / "secrets" / "keystore.pw"
+
+    @property
+    def admin_secret_file(self) -> Path:
+        """The development HS256 secret of the domain manager's admin API."""
+        return self.root / "secrets" / "dev-hs256"
+
+
+def _check_empty(out: Path) -> Path:
+    """``out`` as an absolute path, if it can hold a new domain."""
     if (out / MARKER).exists():
         raise DomainCommandError(f"{out} already holds a domain ({MARKER}); refusing to overwrite")
     if out.exists() and any(out.iterdir()):
         raise DomainCommandError(f"{out} exists and is not empty")
+    return out.resolve()
 
 
 def _new_identity(
@@ -379,26 +455,72 @@ def _new_identity(
     return namespace, signing, encryption
 
 
+def _write_secret(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+
+
 async def _init(args: argparse.Namespace) -> int:
     out: Path = args.dir
     _check_empty(out)
     password = _password(args)
-    params = ScryptParams(n=args.scrypt_n)
-    keys = out / "keys"
+    options = DomainInitOptions(
+        name=args.name,
+        sequencers=args.sequencers,
+        policy=args.policy,
+        topology_change_delay_ms=args.topology_change_delay_ms,
+        confirmations=args.confirmations,
+        base_port=args.base_port,
+        scrypt=ScryptParams(n=args.scrypt_n),
+        deployer_keystore=args.deployer_keystore,
+    )
+    rpc_url = args.rpc_url
+    anvil: ManagedAnvil | None = None
+    if rpc_url is None:
+        anvil = ManagedAnvil(
+            AnvilConfig(block_time=1.0, state_path=out / "anvil-state.json", port=args.anvil_port)
+        ).start()
+        rpc_url = anvil.rpc_url
+        print(f"started a local anvil at {rpc_url} (state saved to {out / 'anvil-state.json'})")
+    try:
+        await init_domain(out, rpc_url, password, options)
+    finally:
+        if anvil is not None:
+            anvil.stop()
+    return 0
+
+
+async def init_domain(
+    out: Path,
+    rpc_url: str,
+    password: str,
+    options: DomainInitOptions = DomainInitOptions(),
+    echo: Callable[[str], None] = print,
+) -> InitializedDomain:
+    """Create a domain in the empty directory ``out`` on the chain at ``rpc_url``.
+
+    Made, in order: every keystore (``keys/``, encrypted with ``password``, which is also
+    written to ``secrets/keystore.pw``) and the admin API's development HS256 secret; the
+    ordering contract (``inbox.json``) with one writer account per sequencer (anvil's
+    development keys 1..N on chain 31337, new keystores elsewhere, to be funded); the
+    genesis topology; the node configs (``options.write_configs``); ``domain.json`` last,
+    so a directory without it is an interrupted attempt. ``chaindomain domain init`` and
+    ``chaindomain devnet up`` both call this.
+    """
+    root = _check_empty(out)
+    params = options.scrypt
+    keys = root / "keys"
     keys.mkdir(parents=True)
-    pw_file = out / "secrets" / "keystore.pw"
-    pw_file.parent.mkdir()
-    pw_file.write_text(password)
-    pw_file.chmod(0o600)
-    dev_secret = out / "secrets" / "dev-hs256"
-    dev_secret.write_text(secrets.token_urlsafe(48))
-    dev_secret.chmod(0o600)
+    (out / "secrets").mkdir()
+    _write_secret(out / "secrets" / "keystore.pw", password)
+    _write_secret(out / "secrets" / "dev-hs256", secrets.token_urlsafe(48))
 
     domain_key = SigningPrivateKey.generate()
     save_keystore(keys / "domain-namespace.json", domain_key, password, params)
-    domain = make_domain_id(args.name, Namespace(domain_key.fingerprint))
+    domain = make_domain_id(options.name, Namespace(domain_key.fingerprint))
     ns = Namespace(domain_key.fingerprint)
-    print(f"domain {domain}")
+    echo(f"domain {domain}")
     _, dm_sign, dm_enc = _new_identity(keys, "dm", password, params, domain_key)
     dm_id = make_member_id(MemberKind.DOMAIN_MANAGER, "dm", ns)
     med_root, med_sign, med_enc = _new_identity(keys, "mediator1", password, params, None)
@@ -409,89 +531,222 @@ async def _init(args: argparse.Namespace) -> int:
     members += member_transactions(med_id, med_root, med_sign, med_enc)
     members += member_transactions(dm_id, domain_key, dm_sign, dm_enc, with_root=False)
 
-    rpc_url = args.rpc_url
-    anvil: ManagedAnvil | None = None
-    if rpc_url is None:
-        anvil = ManagedAnvil(
-            AnvilConfig(block_time=1.0, state_path=out / "anvil-state.json", port=args.anvil_port)
-        ).start()
-        rpc_url = anvil.rpc_url
-        print(f"started a local anvil at {rpc_url} (state saved to {out / 'anvil-state.json'})")
+    w3 = await connect(rpc_url)
     try:
-        w3 = await connect(rpc_url)
-        try:
-            chain_id = int(await w3.eth.chain_id)
-            if args.deployer_keystore is not None:
-                deployer = load_keystore(args.deployer_keystore, password)
-            elif chain_id == ANVIL_CHAIN_ID:
-                deployer = dev_account(0, chain_id)
+        chain_id = int(await w3.eth.chain_id)
+        if options.deployer_keystore is not None:
+            deployer = load_keystore(options.deployer_keystore, password)
+        elif chain_id == ANVIL_CHAIN_ID:
+            deployer = dev_account(0, chain_id)
+        else:
+            raise DomainCommandError("not anvil: give --deployer-keystore")
+        record = await deploy_inbox(w3, deployer, domain_id_bytes(domain), domain_name=domain)
+        record.save(out / "inbox.json")
+        echo(f"deployed the ordering contract at {record.address} (chain {chain_id})")
+        inbox = InboxContract(w3, record.address)
+        writers: list[SequencerWriter] = []
+        sequencers: list[tuple[str, SequencerFiles, str]] = []
+        for index in range(1, options.sequencers + 1):
+            name = f"seq{index}"
+            _, sign, enc = _new_identity(keys, name, password, params, seq_root)
+            seq_id = make_member_id(MemberKind.SEQUENCER, name, Namespace(seq_root.fingerprint))
+            members += member_transactions(seq_id, seq_root, sign, enc, with_root=False)
+            dev_index: int | None = None
+            chain_keystore: Path | None = None
+            if chain_id == ANVIL_CHAIN_ID:
+                account, dev_index = dev_account(index, chain_id), index
+                account_cfg = f"dev_key_index = {index}"
             else:
-                raise DomainCommandError("not anvil: give --deployer-keystore")
-            record = await deploy_inbox(w3, deployer, domain_id_bytes(domain), domain_name=domain)
-            record.save(out / "inbox.json")
-            print(f"deployed the ordering contract at {record.address} (chain {chain_id})")
-            inbox = InboxContract(w3, record.address)
-            writers, accounts = [], []
-            for index in range(1, args.sequencers + 1):
-                name = f"seq{index}"
-                _, sign, enc = _new_identity(keys, name, password, params, seq_root)
-                seq_id = make_member_id(MemberKind.SEQUENCER, name, Namespace(seq_root.fingerprint))
-                members += member_transactions(seq_id, seq_root, sign, enc, with_root=False)
-                if chain_id == ANVIL_CHAIN_ID:
-                    account, account_cfg = dev_account(index, chain_id), f"dev_key_index = {index}"
-                else:
-                    account = create_keystore(keys / f"{name}-chain.json", password)
-                    account_cfg = (
-                        f'keystore = "keys/{name}-chain.json"\n'
-                        'password = { file = "secrets/keystore.pw" }'
-                    )
-                    print(f"  {name}: fund chain account {account.address} before starting")
-                data = inbox.calldata("addWriter", account.address)
-                await send_transaction(w3, deployer, to=record.address, data=data)
-                writers.append(
-                    SequencerWriter(seq_id, parse_chain_address(account.address.lower()))
+                chain_keystore = keys / f"{name}-chain.json"
+                account = create_keystore(chain_keystore, password)
+                account_cfg = (
+                    f'keystore = "keys/{name}-chain.json"\n'
+                    'password = { file = "secrets/keystore.pw" }'
                 )
-                accounts.append((name, seq_id, account_cfg))
-                print(f"  registered writer {account.address} for {seq_id}")
-        finally:
-            await w3.provider.disconnect()
+                echo(f"  {name}: fund chain account {account.address} before starting")
+            data = inbox.calldata("addWriter", account.address)
+            await send_transaction(w3, deployer, to=record.address, data=data)
+            writers.append(SequencerWriter(seq_id, parse_chain_address(account.address.lower())))
+            files = SequencerFiles(
+                KeyFiles(
+                    seq_id,
+                    keys / "sequencers-namespace.json",
+                    keys / f"{name}-signing.json",
+                    keys / f"{name}-encryption.json",
+                ),
+                str(account.address),
+                dev_index,
+                chain_keystore,
+            )
+            sequencers.append((name, files, account_cfg))
+            echo(f"  registered writer {account.address} for {seq_id}")
     finally:
-        if anvil is not None:
-            anvil.stop()
+        await w3.provider.disconnect()
     parameters = DomainParameters(
         domain,
         participant_response_timeout=Micros(30_000_000),
         mediator_reaction_timeout=Micros(30_000_000),
         ledger_time_record_time_tolerance=Micros(60_000_000),
-        topology_change_delay=Micros(args.topology_change_delay_ms * 1000),
+        topology_change_delay=Micros(options.topology_change_delay_ms * 1000),
         max_request_size=119_000,
-        confirmation_depth=args.confirmations,
+        confirmation_depth=options.confirmations,
     )
     genesis = build_genesis(
         domain_key,
-        args.name,
+        options.name,
         sequencers=writers,
         mediators=[med_id],
         parameters=parameters,
         member_transactions=members,
     )
     write_genesis(out / "genesis.json", genesis)
-    print(f"wrote genesis.json ({len(genesis.transactions)} transactions)")
-    port = args.base_port
-    endpoints = []
-    for index, (name, seq_id, account_cfg) in enumerate(accounts):
+    echo(f"wrote genesis.json ({len(genesis.transactions)} transactions)")
+    port = options.base_port
+    endpoints = [f"127.0.0.1:{port + 10 * i}" for i in range(len(sequencers))]
+    dm_port = port + 100
+    if options.write_configs:
+        _write_configs(
+            out,
+            options=options,
+            domain=domain,
+            rpc_url=rpc_url,
+            dm_id=dm_id,
+            med_id=med_id,
+            sequencers=sequencers,
+            endpoints=endpoints,
+        )
+        names = ", ".join(f"{n}.toml" for n, _, _ in sequencers)
+        echo(f"wrote {names}, dm.toml, mediator1.toml")
+    result = InitializedDomain(
+        root=root,
+        domain_id=domain,
+        rpc_url=rpc_url,
+        contract=record.address,
+        domain_manager=_key_files(keys, dm_id, "dm", "domain"),
+        mediator=_key_files(keys, med_id, "mediator1", "mediator1"),
+        sequencers=tuple(files for _, files, _ in sequencers),
+    )
+    marker = {
+        "domain": domain,
+        "genesis_hash": genesis.hash().to_multihash(),
+        "domain_manager": dm_id,
+        "mediators": [med_id],
+        "sequencers": [files.keys.member for _, files, _ in sequencers],
+        "sequencer_endpoints": endpoints,
+        "domain_manager_endpoint": f"127.0.0.1:{dm_port}",
+        "rpc_url": rpc_url,
+        "contract": record.address,
+        "files": _files_json(result),
+    }
+    (out / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+    echo(f"domain initialised in {out}")
+    return result
+
+
+def _key_files(keys: Path, member: MemberId, name: str, namespace: str) -> KeyFiles:
+    return KeyFiles(
+        member,
+        keys / f"{namespace}-namespace.json",
+        keys / f"{name}-signing.json",
+        keys / f"{name}-encryption.json",
+    )
+
+
+def _keys_json(k: KeyFiles, root: Path) -> dict[str, str]:
+    return {
+        "member": k.member,
+        "namespace": str(k.namespace.relative_to(root)),
+        "signing": str(k.signing.relative_to(root)),
+        "encryption": str(k.encryption.relative_to(root)),
+    }
+
+
+def _files_json(domain: InitializedDomain) -> dict[str, Any]:
+    """Key files relative to the domain directory, so the directory can be moved."""
+    root = domain.root
+    return {
+        "domain_manager": _keys_json(domain.domain_manager, root),
+        "mediator": _keys_json(domain.mediator, root),
+        "sequencers": [
+            {
+                **_keys_json(s.keys, root),
+                "writer": s.writer,
+                "dev_key_index": s.dev_key_index,
+                "chain_keystore": (
+                    str(s.chain_keystore.relative_to(root)) if s.chain_keystore else None
+                ),
+            }
+            for s in domain.sequencers
+        ],
+    }
+
+
+def load_domain(out: Path) -> InitializedDomain | None:
+    """The domain :func:`init_domain` made in ``out``, or ``None`` if ``out`` holds none
+    (no ``domain.json``); ``DomainCommandError`` for a ``domain.json`` it cannot read."""
+    path = out / MARKER
+    if not path.exists():
+        return None
+    root = out.resolve()
+    try:
+        data = json.loads(path.read_text())
+        files = data["files"]
+
+        def keys(d: dict[str, str]) -> KeyFiles:
+            return KeyFiles(
+                parse_member_id(d["member"]),
+                root / d["namespace"],
+                root / d["signing"],
+                root / d["encryption"],
+            )
+
+        return InitializedDomain(
+            root=root,
+            domain_id=parse_domain_id(data["domain"]),
+            rpc_url=str(data["rpc_url"]),
+            contract=str(data["contract"]),
+            domain_manager=keys(files["domain_manager"]),
+            mediator=keys(files["mediator"]),
+            sequencers=tuple(
+                SequencerFiles(
+                    keys(s),
+                    str(s["writer"]),
+                    None if s["dev_key_index"] is None else int(s["dev_key_index"]),
+                    root / s["chain_keystore"] if s["chain_keystore"] else None,
+                )
+                for s in files["sequencers"]
+            ),
+        )
+    except (OSError, ValueError, KeyError, TypeError, ProtocolError) as exc:
+        raise DomainCommandError(
+            f"{path}: not a domain record this version reads ({exc})"
+        ) from None
+
+
+def _write_configs(
+    out: Path,
+    *,
+    options: DomainInitOptions,
+    domain: DomainId,
+    rpc_url: str,
+    dm_id: MemberId,
+    med_id: MemberId,
+    sequencers: list[tuple[str, SequencerFiles, str]],
+    endpoints: list[str],
+) -> None:
+    port = options.base_port
+    for index, (name, files, account_cfg) in enumerate(sequencers):
         api, ops = port + 10 * index, port + 10 * index + 1
-        endpoints.append(f"127.0.0.1:{api}")
         (out / f"{name}.toml").write_text(
             _SEQ_TOML.format(
-                member=seq_id,
+                member=files.keys.member,
                 name=name,
                 domain=domain,
                 rpc=rpc_url,
                 account=account_cfg,
                 api=api,
                 ops=ops,
-                confirmations=args.confirmations,
+                confirmations=options.confirmations,
             )
         )
     dm_port = port + 100
@@ -500,7 +755,7 @@ async def _init(args: argparse.Namespace) -> int:
             member=dm_id,
             domain=domain,
             endpoints=", ".join(f'"{e}"' for e in endpoints),
-            policy=args.policy,
+            policy=options.policy,
             api=dm_port,
             ops=dm_port + 1,
         )
@@ -510,26 +765,6 @@ async def _init(args: argparse.Namespace) -> int:
             member=med_id, domain=domain, endpoints=", ".join(f'"{e}"' for e in endpoints)
         )
     )
-    (out / MARKER).write_text(
-        json.dumps(
-            {
-                "domain": domain,
-                "genesis_hash": genesis.hash().to_multihash(),
-                "domain_manager": dm_id,
-                "mediators": [med_id],
-                "sequencers": [s for _, s, _ in accounts],
-                "sequencer_endpoints": endpoints,
-                "domain_manager_endpoint": f"127.0.0.1:{dm_port}",
-                "rpc_url": rpc_url,
-                "contract": record.address,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {', '.join(f'{n}.toml' for n, _, _ in accounts)}, dm.toml, mediator1.toml")
-    print(f"domain initialised in {out}")
-    return 0
 
 
 _SEQ_TOML = """# sequencer node {name} (chaindomain domain init)

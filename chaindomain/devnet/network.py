@@ -7,8 +7,8 @@ same ledger:
 |---|---|
 | ``network.json`` | the node ports chosen on the first ``up``, kept so endpoints stay valid |
 | ``anvil-state.json`` | anvil's chain (``--state``: loaded at start, dumped at a clean stop) |
-| ``deployment.json`` | the ordering contract's deployment record |
-| ``domain/`` | the domain's genesis, keystores and secrets (``chaindomain/devnet/domain.py``) |
+| ``domain/`` | the domain made by ``init_domain``: ``domain.json``, ``genesis.json``, |
+|  | ``inbox.json`` (the contract's deployment record), ``keys/``, ``secrets/`` |
 | ``nodes/<name>.toml`` | each node's config, rewritten at every ``up`` |
 | ``data/<name>/`` | each node's databases |
 | ``logs/<name>.log`` | each node's log (JSON lines), appended across restarts |
@@ -32,24 +32,16 @@ from pathlib import Path
 
 from eth_utils.address import to_checksum_address
 
-from chaindomain.devnet.domain import DevnetDomain, create_domain, load_domain
+from chaindomain.commands.domain import InitializedDomain
+from chaindomain.devnet.domain import create_domain, existing_domain
 from chaindomain.devnet.errors import BootstrapError, NodeStartError
 from chaindomain.devnet.process import NodeSpec
 from chaindomain.devnet.state import DevnetLock, DevnetState
 from chaindomain.devnet.supervisor import Event, NodeExited, NodeReady, RestartPolicy, Supervisor
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
-from sequencer_chain.chain_keys import dev_account
-from sequencer_chain.contract import (
-    DeploymentRecord,
-    InboxContract,
-    connect,
-    deploy_inbox,
-    domain_id_bytes,
-    send_transaction,
-)
+from sequencer_chain.contract import DeploymentRecord, connect
 from sequencer_chain.errors import DeploymentRecordError, SequencerChainError
 
-OWNER_KEY_INDEX = 0
 DEFAULT_ANVIL_PORT = 8545
 Printer = Callable[[str], None]
 
@@ -79,10 +71,6 @@ class Layout:
         return self.root / "anvil-state.json"
 
     @property
-    def deployment(self) -> Path:
-        return self.root / "deployment.json"
-
-    @property
     def domain(self) -> Path:
         return self.root / "domain"
 
@@ -107,52 +95,46 @@ def load_ports(layout: Layout, names: list[str]) -> dict[str, int]:
     return ports
 
 
-async def ensure_contract(
-    rpc_url: str, record_path: Path, domain: DevnetDomain
-) -> DeploymentRecord:
-    """Reuse the recorded contract if the chain still has it; deploy it otherwise."""
+async def check_contract(domain: InitializedDomain, rpc_url: str) -> DeploymentRecord:
+    """The domain's contract, which the chain at ``rpc_url`` must still have."""
+    try:
+        record = DeploymentRecord.load(domain.deployment)
+    except DeploymentRecordError as exc:
+        raise BootstrapError("contract", f"unusable deployment record: {exc}") from None
     w3 = await connect(rpc_url)
     try:
         chain_id = await w3.eth.chain_id
-        owner = dev_account(OWNER_KEY_INDEX, chain_id)
-        if record_path.exists():  # noqa: ASYNC240 - one stat at start-up
-            try:
-                record = DeploymentRecord.load(record_path)
-            except DeploymentRecordError as exc:
-                raise BootstrapError("contract", f"unusable deployment record: {exc}") from None
-            if record.chain_id == chain_id and await w3.eth.get_code(
-                to_checksum_address(record.address)
-            ):
-                return record
-            raise BootstrapError(
-                "contract",
-                f"the chain at {rpc_url} no longer has the contract of {record_path} "
-                "(chain state lost?); remove the state directory to start a new network",
-            )
-        record = await deploy_inbox(
-            w3, owner, domain_id_bytes(domain.domain_id), domain_name=domain.domain_id
-        )
-        inbox = InboxContract(w3, record.address)
-        for index in domain.writer_key_indices:
-            writer = dev_account(index, chain_id).address
-            await send_transaction(
-                w3, owner, to=record.address, data=inbox.calldata("addWriter", writer)
-            )
-        record.save(record_path)
-        return record
+        if record.chain_id == chain_id and await w3.eth.get_code(
+            to_checksum_address(record.address)
+        ):
+            return record
     finally:
         await w3.provider.disconnect()
+    raise BootstrapError(
+        "contract",
+        f"the chain at {rpc_url} no longer has the contract of {domain.deployment} "
+        "(chain state lost?); remove the state directory to start a new network",
+    )
 
 
 def _q(value: object) -> str:
     return json.dumps(str(value))
 
 
+def _account(domain: InitializedDomain, index: int) -> str:
+    seq = domain.sequencers[index - 1]
+    if seq.dev_key_index is not None:
+        return f"dev_key_index = {seq.dev_key_index}"
+    return (
+        f"keystore = {_q(seq.chain_keystore)}\npassword = {{ file = {_q(domain.password_file)} }}"
+    )
+
+
 def sequencer_toml(
-    layout: Layout, domain: DevnetDomain, index: int, rpc_url: str, ports: dict[str, int]
+    layout: Layout, domain: InitializedDomain, index: int, rpc_url: str, ports: dict[str, int]
 ) -> str:
     name = f"seq{index}"
-    keys = domain.sequencers[index - 1]
+    keys = domain.sequencers[index - 1].keys
     return f"""# written by `chaindomain devnet up`; rewritten at every start
 [node]
 sequencer_id = {_q(keys.member)}
@@ -160,17 +142,17 @@ data_dir = {_q(layout.data(name).resolve())}
 
 [domain]
 domain_id = {_q(domain.domain_id)}
-genesis_file = {_q(domain.genesis.resolve())}
+genesis_file = {_q(domain.genesis)}
 
 [chain]
 rpc_url = {_q(rpc_url)}
-deployment = {_q(layout.deployment.resolve())}
+deployment = {_q(domain.deployment)}
 confirmations = 0
 poll_interval_s = 0.1
 linger_s = 0.02
 
 [chain.account]
-dev_key_index = {domain.writer_key_indices[index - 1]}
+{_account(domain, index)}
 
 [api]
 host = "127.0.0.1"
@@ -183,7 +165,7 @@ port = {ports[name + ".ops"]}
 
 
 def dm_toml(
-    layout: Layout, domain: DevnetDomain, endpoints: list[str], ports: dict[str, int]
+    layout: Layout, domain: InitializedDomain, endpoints: list[str], ports: dict[str, int]
 ) -> str:
     keys = domain.domain_manager
     quoted = ", ".join(_q(e) for e in endpoints)
@@ -194,14 +176,14 @@ data_dir = {_q(layout.data("dm").resolve())}
 
 [domain]
 domain_id = {_q(domain.domain_id)}
-genesis_file = {_q(domain.genesis.resolve())}
+genesis_file = {_q(domain.genesis)}
 sequencers = [{quoted}]
 
 [keys]
-namespace_keystore = {_q(keys.namespace.resolve())}
-signing_keystore = {_q(keys.signing.resolve())}
-encryption_keystore = {_q(keys.encryption.resolve())}
-password = {{ file = {_q(domain.password_file.resolve())} }}
+namespace_keystore = {_q(keys.namespace)}
+signing_keystore = {_q(keys.signing)}
+encryption_keystore = {_q(keys.encryption)}
+password = {{ file = {_q(domain.password_file)} }}
 
 [admin]
 host = "127.0.0.1"
@@ -210,7 +192,7 @@ policy = "open"
 admin_users = ["admin"]
 
 [admin.auth]
-allow_hs256_secret = {{ file = {_q(domain.admin_secret_file.resolve())} }}
+allow_hs256_secret = {{ file = {_q(domain.admin_secret_file)} }}
 
 [ops]
 host = "127.0.0.1"
@@ -238,7 +220,7 @@ def _spec(layout: Layout, name: str, module: str, options: UpOptions) -> NodeSpe
 
 
 def plan_nodes(
-    layout: Layout, domain: DevnetDomain, rpc_url: str, options: UpOptions, out: Printer
+    layout: Layout, domain: InitializedDomain, rpc_url: str, options: UpOptions, out: Printer
 ) -> list[NodeSpec]:
     """Write every node's config and return the nodes in start order."""
     names = ["seq1", "seq2", "dm"]
@@ -283,10 +265,7 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
     supervisor: Supervisor | None = None
     state = DevnetState(supervisor_pid=os.getpid())
     try:
-        domain = load_domain(layout.domain)
-        if domain is None:
-            out(f"creating the domain's keys and genesis in {layout.domain}/")
-            domain = await asyncio.to_thread(create_domain, layout.domain)
+        domain = existing_domain(layout.domain)
         rpc_url = options.rpc_url
         if rpc_url is None:
             # Not recorded: every node config is rewritten with the URL at each start.
@@ -303,7 +282,10 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
             rpc_url = anvil.rpc_url
             how = "resumed" if resumed else "new"
             out(f"anvil          {rpc_url}  ({how} chain, pid {anvil.pid})")
-        record = await ensure_contract(rpc_url, layout.deployment, domain)
+        if domain is None:
+            out(f"creating the domain (keys, contract, genesis) in {layout.domain}/")
+            domain = await create_domain(layout.domain, rpc_url, lambda line: out("  " + line))
+        record = await check_contract(domain, rpc_url)
         out(
             f"SequencerInbox {record.address}  "
             f"(chain {record.chain_id}, deployed in block {record.deploy_block})"
