@@ -5,14 +5,38 @@ allocated through topology), the example packages. One network per module."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import secrets
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from participant.engine import CreateCommand, ExerciseCommand, PartyId
+from participant.engine import Command, CreateCommand, ExerciseCommand, PartyId
 from participant.ledger_api.backend import PartyFilter, TransactionTree, UpdateFilter
+from participant.protocol import view_specs
+from protocol.identifiers import PartyId as ProtocolPartyId
+from protocol.sequencer_messages import Envelope
+from protocol.timestamp import Timestamp, now
+from protocol.transaction import (
+    Approve,
+    EncryptedViewMessage,
+    FullTransactionTree,
+    LocalApprove,
+    LocalReject,
+    LocalRejectCode,
+    Reject,
+    RootHashMessage,
+    SignedConfirmationResponse,
+    Verdict,
+    build_confirmation_request,
+    build_transaction_tree,
+    decode_protocol_message,
+)
+from sequencer_chain.contract.deploy import DeploymentRecord
+from sequencer_chain.contract.transact import connect
 from tests.e2e.support import Network, running_network
 from tests.support.domain import running_domain
 
@@ -249,3 +273,202 @@ async def test_a_confirmer_that_never_answers_gives_a_timeout(net: Network) -> N
         for c in await net.nodes["p2"].store.active_contracts()  # type: ignore[union-attr]
     ]
     assert PartyId(net.party("bob"))  # nothing committed for Bob: the proposal is active
+
+
+# -- a malicious participant ------------------------------------------------------------------
+
+
+def _forged_tree(
+    net: Network, *, act_as: list[str], interpret_as: list[str], commands: list[Command]
+) -> FullTransactionTree:
+    """P1 turned malicious: a tree interpreted as ``interpret_as`` that claims ``act_as``."""
+    p1 = net.nodes["p1"]
+    assert p1.processor is not None and p1.packages is not None
+    at = now()
+    tx = p1.processor.engine.submit(
+        commands,
+        act_as=[net.party(p) for p in interpret_as],
+        lookup=p1.processor.acs.lookup_for([net.party(p) for p in interpret_as]),
+        vetted=[p.package_id for p in p1.packages.list()],
+        seed=secrets.token_bytes(32),
+        ledger_time=at,
+    )
+    forged = dataclasses.replace(tx, submitters=frozenset(net.party(p) for p in act_as))
+    tree = build_transaction_tree(
+        transaction_seed=secrets.token_bytes(32),
+        domain=net.domain.domain,
+        mediator=net.domain.mediator.member,
+        submitting_participant=net.member("p1"),
+        act_as=frozenset(ProtocolPartyId(net.party(p)) for p in act_as),
+        application_id="evil",
+        command_id=f"evil-{secrets.token_hex(4)}",
+        max_sequencing_time=Timestamp(at + 60_000_000),
+        ledger_time=Timestamp(at),
+        workflow_id=None,
+        views=view_specs(forged),
+    )
+    return FullTransactionTree(tree)
+
+
+def _envelopes(net: Network, tree: FullTransactionTree) -> list[Envelope]:
+    link = net.nodes["p1"].link
+    assert link is not None
+    snapshot = link.topology.latest_snapshot()
+    built = build_confirmation_request(tree, snapshot, net.identities["p1"].signing_key)
+    return [Envelope.of(e.payload, e.recipients) for e in built]
+
+
+async def _send_evil(net: Network, envelopes: list[Envelope]) -> None:
+    link = net.nodes["p1"].link
+    assert link is not None
+    await link.send(envelopes, message_id=f"evil-{secrets.token_hex(6)}")
+
+
+async def _verdict_for(net: Network, tree: FullTransactionTree, timeout_s: float = 30) -> Verdict:
+    store = net.mediator.store
+    assert store is not None
+    async with asyncio.timeout(timeout_s):
+        while True:  # the mediator's own record of the request and its decision
+            request_id = await store.request_for_root(tree.root_hash())
+            decided = None if request_id is None else await store.verdict(request_id)
+            if decided is not None:
+                return decided.result.result.verdict
+            await asyncio.sleep(0.1)
+
+
+async def _ledger_ends(net: Network) -> dict[str, int]:
+    return {n: await net.backend(n).ledger_end() for n in net.nodes}
+
+
+async def _local_verdict(
+    net: Network, tree: FullTransactionTree, participant: str, timeout_s: float = 30
+) -> LocalReject | LocalApprove:
+    """``participant``'s response to the request of ``tree``, as the mediator received it
+    (read from the mediator's database, which keeps every response's signed bytes)."""
+    store = net.mediator.store
+    assert store is not None
+    sender = net.member(participant)
+    async with asyncio.timeout(timeout_s):
+        while True:
+            request_id = await store.request_for_root(tree.root_hash())
+            if request_id is not None:
+                with sqlite3.connect(f"file:{store.path}?mode=ro", uri=True) as db:
+                    rows = db.execute(
+                        "SELECT message FROM responses WHERE request_id = ? AND sender = ? "
+                        "AND message IS NOT NULL",
+                        (int(request_id), sender),
+                    ).fetchall()
+                for (message,) in rows:
+                    decoded = decode_protocol_message(bytes(message))
+                    assert isinstance(decoded, SignedConfirmationResponse)
+                    return decoded.response.verdict
+            await asyncio.sleep(0.1)
+
+
+async def test_a_forged_authorization_is_rejected_by_the_honest_confirmer(net: Network) -> None:
+    ends = await _ledger_ends(net)
+    # Alice claims an Iou issued by Carol: Carol never authorized it
+    tree = _forged_tree(
+        net,
+        act_as=["alice"],
+        interpret_as=["alice", "carol"],
+        commands=[iou(net, "alice", "carol", [])],
+    )
+    await _send_evil(net, _envelopes(net, tree))
+    verdict = await _verdict_for(net, tree)
+    assert isinstance(verdict, Reject), verdict
+    honest = await _local_verdict(net, tree, "p3")
+    assert isinstance(honest, LocalReject) and honest.code is LocalRejectCode.AUTHORIZATION
+    await net.settled()
+    assert await _ledger_ends(net) == ends
+
+
+async def test_a_view_not_of_the_root_hash_is_rejected(net: Network) -> None:
+    ends = await _ledger_ends(net)
+    tree = _forged_tree(
+        net,
+        act_as=["alice"],
+        interpret_as=["alice"],
+        commands=[iou(net, "alice", "alice", ["carol"])],
+    )
+    other = _forged_tree(
+        net,
+        act_as=["alice"],
+        interpret_as=["alice"],
+        commands=[iou(net, "alice", "alice", ["carol"])],
+    )
+    envelopes = _envelopes(net, tree)
+    assert isinstance(decode_protocol_message(envelopes[0].payload), EncryptedViewMessage)
+    envelopes[0] = _envelopes(net, other)[0]  # the other tree's view
+    await _send_evil(net, envelopes)
+    verdict = await _verdict_for(net, tree)
+    assert isinstance(verdict, Reject), verdict
+    honest = await _local_verdict(net, tree, "p3")
+    assert isinstance(honest, LocalReject), honest
+    assert honest.code is LocalRejectCode.ROOT_HASH_MISMATCH
+    await net.settled()
+    assert await _ledger_ends(net) == ends
+
+
+async def test_contents_other_than_the_mediator_saw_are_rejected(net: Network) -> None:
+    ends = await _ledger_ends(net)
+    shown = _forged_tree(
+        net,
+        act_as=["alice"],
+        interpret_as=["alice"],
+        commands=[iou(net, "alice", "alice", ["carol"])],
+    )
+    hidden = _forged_tree(
+        net,
+        act_as=["alice"],
+        interpret_as=["alice"],
+        commands=[iou(net, "alice", "alice", ["carol"])],
+    )
+    a, b = _envelopes(net, shown), _envelopes(net, hidden)
+    mediator = net.domain.mediator.member
+    # the participants get tree A (its root hash message kept from the mediator); the
+    # mediator gets tree B's informee message and root hash message
+    rhm_a = a[-1]
+    assert isinstance(decode_protocol_message(rhm_a.payload), RootHashMessage)
+    to_participants = Envelope.of(rhm_a.payload, set(rhm_a.recipients) - {mediator})
+    await _send_evil(net, [*a[:-2], to_participants, b[-2], Envelope.of(b[-1].payload, {mediator})])
+    verdict = await _verdict_for(net, hidden)
+    assert not isinstance(verdict, Approve), verdict
+    honest = await _local_verdict(net, hidden, "p3")
+    assert isinstance(honest, LocalReject), honest
+    assert honest.code is LocalRejectCode.ROOT_HASH_MISMATCH
+    # the participants roll tree A back at its decision deadline (no verdict can match it);
+    # nothing was committed anywhere
+    assert await _ledger_ends(net) == ends
+
+
+# -- privacy on a public chain ------------------------------------------------------------------
+
+
+async def test_no_plaintext_value_reaches_the_chain(net: Network) -> None:
+    """Every byte written to the chain: the contract's logs and every transaction's
+    calldata, from genesis to the head, after all the tests above."""
+    store = net.nodes["p1"].store
+    assert store is not None
+    # the scan can see them: the participant's own contract encoding holds them in clear
+    held = b"".join(c.instance_bytes for c in await store.active_contracts())
+    assert SECRET_CURRENCY.encode() in held and SECRET_USD.encode() in held
+    record = DeploymentRecord.load(net.domain.root / "inbox.json")
+    w3 = await connect(net.domain.anvil.rpc_url)
+    try:
+        logs = await w3.eth.get_logs(
+            {"address": record.address, "fromBlock": 0, "toBlock": "latest"}
+        )
+        blobs = [bytes(log["data"]) for log in logs]
+        blobs += [bytes(topic) for log in logs for topic in log["topics"]]
+        head = await w3.eth.block_number
+        for number in range(head + 1):
+            block = await w3.eth.get_block(number, full_transactions=True)
+            blobs += [bytes(tx["input"]) for tx in block["transactions"]]  # type: ignore[index]
+    finally:
+        await w3.provider.disconnect()
+    assert len(logs) > 20 and sum(map(len, blobs)) > 50_000  # the whole suite's traffic
+    chain = b"\x00".join(blobs)
+    for secret in SECRETS:
+        for form in (secret.encode(), secret.encode("utf-16-le"), secret.encode().hex().encode()):
+            assert form not in chain, secret
