@@ -32,12 +32,25 @@ from pathlib import Path
 
 from eth_utils.address import to_checksum_address
 
-from chaindomain.commands.domain import InitializedDomain
-from chaindomain.devnet.domain import create_domain, existing_domain
+from chaindomain.commands.domain import InitializedDomain, KeyFiles
+from chaindomain.devnet.configs import (
+    Layout,
+    dm_toml,
+    mediator_toml,
+    participant_toml,
+    sequencer_toml,
+)
+from chaindomain.devnet.domain import DEVNET_SCRYPT, create_domain, existing_domain
 from chaindomain.devnet.errors import BootstrapError, NodeStartError
+from chaindomain.devnet.participants import (
+    participant_identity,
+    participant_name,
+    set_up_organisations,
+)
 from chaindomain.devnet.process import NodeSpec
 from chaindomain.devnet.state import DevnetLock, DevnetState
 from chaindomain.devnet.supervisor import Event, NodeExited, NodeReady, RestartPolicy, Supervisor
+from protocol.errors import ProtocolError
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
 from sequencer_chain.contract import DeploymentRecord, connect
 from sequencer_chain.errors import DeploymentRecordError, SequencerChainError
@@ -56,32 +69,6 @@ class UpOptions:
     participants: int = 3
     restart: bool = False
     ready_timeout_s: float = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    root: Path
-
-    @property
-    def network(self) -> Path:
-        return self.root / "network.json"
-
-    @property
-    def anvil_state(self) -> Path:
-        return self.root / "anvil-state.json"
-
-    @property
-    def domain(self) -> Path:
-        return self.root / "domain"
-
-    def config(self, name: str) -> Path:
-        return self.root / "nodes" / f"{name}.toml"
-
-    def data(self, name: str) -> Path:
-        return self.root / "data" / name
-
-    def log(self, name: str) -> Path:
-        return self.root / "logs" / f"{name}.log"
 
 
 def load_ports(layout: Layout, names: list[str]) -> dict[str, int]:
@@ -117,89 +104,6 @@ async def check_contract(domain: InitializedDomain, rpc_url: str) -> DeploymentR
     )
 
 
-def _q(value: object) -> str:
-    return json.dumps(str(value))
-
-
-def _account(domain: InitializedDomain, index: int) -> str:
-    seq = domain.sequencers[index - 1]
-    if seq.dev_key_index is not None:
-        return f"dev_key_index = {seq.dev_key_index}"
-    return (
-        f"keystore = {_q(seq.chain_keystore)}\npassword = {{ file = {_q(domain.password_file)} }}"
-    )
-
-
-def sequencer_toml(
-    layout: Layout, domain: InitializedDomain, index: int, rpc_url: str, ports: dict[str, int]
-) -> str:
-    name = f"seq{index}"
-    keys = domain.sequencers[index - 1].keys
-    return f"""# written by `chaindomain devnet up`; rewritten at every start
-[node]
-sequencer_id = {_q(keys.member)}
-data_dir = {_q(layout.data(name).resolve())}
-
-[domain]
-domain_id = {_q(domain.domain_id)}
-genesis_file = {_q(domain.genesis)}
-
-[chain]
-rpc_url = {_q(rpc_url)}
-deployment = {_q(domain.deployment)}
-confirmations = 0
-poll_interval_s = 0.1
-linger_s = 0.02
-
-[chain.account]
-{_account(domain, index)}
-
-[api]
-host = "127.0.0.1"
-port = {ports[name]}
-
-[ops]
-host = "127.0.0.1"
-port = {ports[name + ".ops"]}
-"""
-
-
-def dm_toml(
-    layout: Layout, domain: InitializedDomain, endpoints: list[str], ports: dict[str, int]
-) -> str:
-    keys = domain.domain_manager
-    quoted = ", ".join(_q(e) for e in endpoints)
-    return f"""# written by `chaindomain devnet up`; rewritten at every start
-[node]
-member_id = {_q(keys.member)}
-data_dir = {_q(layout.data("dm").resolve())}
-
-[domain]
-domain_id = {_q(domain.domain_id)}
-genesis_file = {_q(domain.genesis)}
-sequencers = [{quoted}]
-
-[keys]
-namespace_keystore = {_q(keys.namespace)}
-signing_keystore = {_q(keys.signing)}
-encryption_keystore = {_q(keys.encryption)}
-password = {{ file = {_q(domain.password_file)} }}
-
-[admin]
-host = "127.0.0.1"
-port = {ports["dm"]}
-policy = "open"
-admin_users = ["admin"]
-
-[admin.auth]
-allow_hs256_secret = {{ file = {_q(domain.admin_secret_file)} }}
-
-[ops]
-host = "127.0.0.1"
-port = {ports["dm.ops"]}
-"""
-
-
 def node_package_present(module: str) -> bool:
     with contextlib.suppress(ImportError, ValueError):
         return importlib.util.find_spec(f"{module}.__main__") is not None
@@ -220,24 +124,51 @@ def _spec(layout: Layout, name: str, module: str, options: UpOptions) -> NodeSpe
 
 
 def plan_nodes(
-    layout: Layout, domain: InitializedDomain, rpc_url: str, options: UpOptions, out: Printer
-) -> list[NodeSpec]:
-    """Write every node's config and return the nodes in start order."""
-    names = ["seq1", "seq2", "dm"]
-    ports = load_ports(layout, [p for n in names for p in (n, f"{n}.ops")])
+    layout: Layout, domain: InitializedDomain, rpc_url: str, options: UpOptions
+) -> tuple[list[NodeSpec], dict[str, KeyFiles]]:
+    """Write every node's config (making participants' keys on first use) and return the
+    nodes in start order: sequencers, domain manager, mediator, participants."""
+    participants = [participant_name(i) for i in range(1, options.participants + 1)]
+    names = ["seq1", "seq2", "dm", *participants]
+    ports = load_ports(layout, [*(p for n in names for p in (n, f"{n}.ops")), "mediator.ops"])
     (layout.root / "nodes").mkdir(parents=True, exist_ok=True)
     specs: list[NodeSpec] = []
+    identities: dict[str, KeyFiles] = {}
     for index in (1, 2):
         name = f"seq{index}"
         layout.config(name).write_text(sequencer_toml(layout, domain, index, rpc_url, ports))
         specs.append(_spec(layout, name, "sequencer_chain", options))
-    endpoints = [f"127.0.0.1:{ports['seq1']}", f"127.0.0.1:{ports['seq2']}"]
-    layout.config("dm").write_text(dm_toml(layout, domain, endpoints, ports))
+    sequencers = [f"127.0.0.1:{ports['seq1']}", f"127.0.0.1:{ports['seq2']}"]
+    layout.config("dm").write_text(dm_toml(layout, domain, sequencers, ports))
     specs.append(_spec(layout, "dm", "domain_manager", options))
-    for module, what in (("mediator", "mediator"), ("participant", "participants")):
-        if not node_package_present(module):
-            out(f"  {what}: node package `{module}` is not in this checkout yet; not started")
-    return specs
+    layout.config("mediator").write_text(mediator_toml(layout, domain, sequencers, ports))
+    specs.append(_spec(layout, "mediator", "mediator", options))
+    for name in participants:
+        keys = participant_identity(layout.participants / name, name, domain, DEVNET_SCRYPT)
+        identities[name] = keys
+        layout.config(name).write_text(
+            participant_toml(layout, domain, name, keys, sequencers=sequencers, ports=ports)
+        )
+        specs.append(_spec(layout, name, "participant", options))
+    return specs, identities
+
+
+def summary(layout: Layout, state: DevnetState) -> str:
+    """Every endpoint and where the logs are."""
+    lines = ["endpoints:"]
+    for name, node in state.nodes.items():
+        for kind, address in sorted(node.endpoints.items()):
+            if kind in {"participant", "member"}:
+                continue
+            label = "ledger api" if node.module == "participant" and kind == "grpc" else kind
+            lines.append(f"  {name:<13} {label:<10} {address}")
+    for org in state.extra.get("organisations", []):
+        parties = ", ".join(org["parties"])
+        lines.append(f"  {org['name']:<13} ledger api {org['ledger_api']}  parties {parties}")
+    lines.append(f"logs    {layout.root}/logs/<node>.log  (JSON lines)")
+    lines.append(f"configs {layout.root}/nodes/<node>.toml")
+    lines.append(f"state   {layout.root}/devnet.json")
+    return "\n".join(lines)
 
 
 def describe(event: Event) -> str:
@@ -299,7 +230,7 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
             "anvil_pid": anvil.pid if anvil is not None else None,
         }
         state.extra = {"domain_id": domain.domain_id}
-        specs = plan_nodes(layout, domain, rpc_url, options, out)
+        specs, identities = await asyncio.to_thread(plan_nodes, layout, domain, rpc_url, options)
 
         def save(s: DevnetState) -> None:
             s.save(layout.root)
@@ -311,9 +242,24 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
         supervisor = Supervisor(state, save, report, policy)
         out("starting nodes:")
         await supervisor.start_all(specs)
+        nodes = state.nodes
+        participants = [
+            (nodes[name].endpoints["participant"], nodes[name].endpoints["grpc"], keys)
+            for name, keys in identities.items()
+        ]
+        if participants:
+            out("organisations (example packages uploaded, parties allocated):")
+            organisations, packages = await set_up_organisations(
+                participants,
+                dm_endpoint=nodes["dm"].endpoints["grpc"],
+                password=domain.password_file.read_text().rstrip("\r\n"),
+                out=out,
+            )
+            state.extra["organisations"] = [o.to_json() for o in organisations]
+            state.extra["packages"] = packages
         state.status = "running"
         save(state)
-        out(f"state {layout.root}/  logs {layout.root}/logs/  config {layout.root}/nodes/")
+        out(summary(layout, state))
         out("running; Ctrl-C or `chaindomain devnet down` to stop")
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -323,7 +269,7 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
                 out("anvil exited unexpectedly:\n" + anvil.log_tail())
                 return 1
         return 0
-    except (NodeStartError, BootstrapError, SequencerChainError) as exc:
+    except (NodeStartError, BootstrapError, SequencerChainError, ProtocolError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
