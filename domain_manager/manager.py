@@ -82,6 +82,7 @@ from protocol.topology import (
     TopologySnapshot,
     TopologyTransaction,
     UniqueKey,
+    VettedPackages,
     sign_transaction,
 )
 from protocol.topology.state import TopologyState
@@ -453,6 +454,49 @@ class DomainManager:
         for outcome in outcomes:
             await self.store.record_hosting(outcome, self._clock())
         return outcomes
+
+    # -- package vetting -------------------------------------------------------------------------
+
+    async def request_vetting(self, raw: bytes) -> ChangeResult:
+        """Forward a participant's ``VettedPackages`` transaction (``docs/domain-manager.md``
+        §4a). It must be complete (not a proposal): the participant's namespace alone
+        authorizes it. The participant must hold a ``ParticipantDomainPermission`` in the
+        head state (a stranger's namespace cannot fill every member's store). The dry run
+        gives the typed refusals (``UNAUTHORIZED``, ``INVALID_SIGNATURE``, ``WRONG_SERIAL``,
+        ``MAPPING_NOT_FOUND``, ``DUPLICATE`` …); the reply comes once it is sequenced."""
+        (signed,) = decode_all([raw], "transaction", 1)
+        mapping = signed.transaction.mapping
+        if not isinstance(mapping, VettedPackages):
+            raise InvalidRequestError(
+                "transaction",
+                f"{type(mapping).__name__}, expected VettedPackages",
+                code="UNEXPECTED_MAPPING",
+            )
+        if signed.is_proposal:
+            raise InvalidRequestError("transaction", "must be fully signed, not a proposal")
+        async with self._changes:
+            processor = self._processor()
+            key = UniqueKey(f"ParticipantDomainPermission/{self.domain}/{mapping.participant}")
+            admitted = processor.head.active(key)
+            if admitted is None:
+                raise UnknownMemberError(mapping.participant, "not a participant of the domain")
+            self._dry_run(processor, [signed])
+            at = await self._broadcast([signed])
+            try:
+                (record,) = self._require_accepted([signed])
+            except SequencingRejectedError as exc:
+                raise SequencingRejectedError(
+                    exc.code, await self._rejection_at(at, str(exc))
+                ) from None
+        who = mapping.participant
+        detail = f"serial {signed.transaction.serial}, {len(mapping.packages)} packages"
+        await self.store.audit(self._clock(), who, "vet", who, detail)
+        return ChangeResult(
+            signed.hash().to_multihash(),
+            signed.transaction.serial,
+            record.sequenced_at,
+            record.effective_at,
+        )
 
     # -- reading --------------------------------------------------------------------------------
 

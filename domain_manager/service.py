@@ -40,6 +40,7 @@ MEMBER_METHODS = frozenset(
         "RequestOnboarding",
         "GetOnboardingStatus",
         "RequestPartyHosting",
+        "RequestVetting",
         "GetTopologySnapshot",
     )
 )
@@ -198,6 +199,16 @@ class DomainManagerAdminService(pb_grpc.DomainManagerAdminServicer):
                     for o in outcomes
                 ]
             )
+
+        return await _call(context, work)
+
+    async def RequestVetting(  # noqa: N802 (gRPC method name)
+        self, request: pb.RequestVettingRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TopologyChangeResult:
+        async def work() -> pb.TopologyChangeResult:
+            if not request.transaction:
+                raise InvalidRequestError("transaction", "missing")
+            return change_to_pb(await self.manager.request_vetting(request.transaction))
 
         return await _call(context, work)
 

@@ -54,15 +54,21 @@ from protocol.timestamp import Micros
 from protocol.topology import (
     DomainParameters,
     HostingParticipant,
+    Operation,
     OwnerToKeyMapping,
     ParticipantPermission,
     PartyToParticipant,
     SequencerWriter,
+    Serial,
     SignedTopologyTransaction,
+    TopologyTransaction,
+    VettedPackages,
     add_mapping,
     build_genesis,
     parse_chain_address,
+    parse_package_id,
     root_certificate,
+    sign_transaction,
     write_genesis,
 )
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil
@@ -182,6 +188,20 @@ def register(groups: Any) -> None:
     host.add_argument("--password-file", type=Path)
     host.add_argument("--password-env", metavar="VAR")
     host.set_defaults(handler=_sync(_host_party))
+
+    vet = commands.add_parser("vet", help="set the packages a participant vets (VettedPackages)")
+    _dm_args(vet, admin=False)
+    vet.add_argument("--participant", required=True, help="participant id PAR::name::namespace")
+    vet.add_argument(
+        "--package", action="append", default=[], help="package id (64 hex), repeat for each"
+    )
+    vet.add_argument(
+        "--serial", type=int, default=1, help="1 adds the mapping; N > 1 replaces serial N - 1"
+    )
+    vet.add_argument("--key", type=Path, required=True, help="the participant's namespace key")
+    vet.add_argument("--password-file", type=Path)
+    vet.add_argument("--password-env", metavar="VAR")
+    vet.set_defaults(handler=_sync(_vet))
 
 
 def _dm_args(parser: argparse.ArgumentParser, *, admin: bool) -> None:
@@ -306,6 +326,21 @@ async def _host_party(args: argparse.Namespace) -> int:
     async with DomainManagerClient(args.dm) as client:
         outcomes = await client.request_party_hosting([signed.encode()])
     _print(args, [_fields(o) for o in outcomes])
+    return 0
+
+
+async def _vet(args: argparse.Namespace) -> int:
+    if args.serial < 1:
+        raise DomainCommandError(f"--serial {args.serial}: must be at least 1")
+    key = load_signing_key(args.key, _password(args))
+    mapping = VettedPackages(
+        parse_member_id(args.participant), tuple(parse_package_id(p) for p in args.package)
+    )
+    operation = Operation.ADD if args.serial == 1 else Operation.REPLACE
+    signed = sign_transaction(TopologyTransaction(operation, Serial(args.serial), mapping), [key])
+    async with DomainManagerClient(args.dm) as client:
+        change = await client.request_vetting(signed.encode())
+    _print(args, _fields(change))
     return 0
 
 

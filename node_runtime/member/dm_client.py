@@ -1,6 +1,6 @@
 """A typed async client of the domain manager's admin API (``DomainManagerAdmin``).
 
-Members use it to ask for onboarding and party hosting (no token: the transactions'
+Members use it to ask for onboarding, party hosting and package vetting (no token: the transactions'
 signatures authorize them); operators and the CLI use it for the admin calls (a bearer
 token with admin rights). Every call has a deadline (:class:`DmClientTimeouts`). A refusal
 raises :class:`DomainManagerRefusedError` carrying the gRPC status and the stable error
@@ -222,6 +222,15 @@ class DomainManagerClient:
             )
             for o in reply.outcomes
         ]
+
+    async def request_vetting(self, transaction: bytes) -> TopologyChange:
+        """``transaction``: an encoded SignedTopologyTransaction of the participant's
+        ``VettedPackages``, fully signed by its namespace. Returns once sequenced."""
+        request = pb.RequestVettingRequest(transaction=transaction)
+        reply = await self._call(self._stub.RequestVetting, request, self.timeouts.change_s)
+        return TopologyChange(
+            reply.transaction_hash, reply.serial, reply.sequenced_at, reply.effective_at
+        )
 
     async def topology_snapshot(self, at: int = 0) -> TopologySummary:
         request = pb.GetTopologySnapshotRequest(at=at)

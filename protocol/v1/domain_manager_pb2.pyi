@@ -166,6 +166,12 @@ class RequestPartyHostingRequest(_message.Message):
     transactions: _containers.RepeatedScalarFieldContainer[bytes]
     def __init__(self, transactions: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
+class RequestVettingRequest(_message.Message):
+    __slots__ = ("transaction",)
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    transaction: bytes
+    def __init__(self, transaction: _Optional[bytes] = ...) -> None: ...
+
 class PartyHostingOutcome(_message.Message):
     __slots__ = ("party", "transaction_hash", "state", "missing", "sequenced_at", "effective_at")
     PARTY_FIELD_NUMBER: _ClassVar[int]

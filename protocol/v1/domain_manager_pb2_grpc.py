@@ -79,6 +79,11 @@ class DomainManagerAdminStub:
                 request_serializer=protocol_dot_v1_dot_domain__manager__pb2.RequestPartyHostingRequest.SerializeToString,
                 response_deserializer=protocol_dot_v1_dot_domain__manager__pb2.PartyHostingResult.FromString,
                 _registered_method=True)
+        self.RequestVetting = channel.unary_unary(
+                '/chaindomain.protocol.v1.DomainManagerAdmin/RequestVetting',
+                request_serializer=protocol_dot_v1_dot_domain__manager__pb2.RequestVettingRequest.SerializeToString,
+                response_deserializer=protocol_dot_v1_dot_domain__manager__pb2.TopologyChangeResult.FromString,
+                _registered_method=True)
         self.GetTopologySnapshot = channel.unary_unary(
                 '/chaindomain.protocol.v1.DomainManagerAdmin/GetTopologySnapshot',
                 request_serializer=protocol_dot_v1_dot_domain__manager__pb2.GetTopologySnapshotRequest.SerializeToString,
@@ -155,6 +160,16 @@ class DomainManagerAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestVetting(self, request, context):
+        """A participant's VettedPackages transaction (ADD at serial 1, then REPLACE at the last
+        serial + 1), fully signed by the participant's namespace; the participant must be
+        admitted. Validated by the same dry run as every change, broadcast, and answered once
+        sequenced with its effective time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetTopologySnapshot(self, request, context):
         """The domain manager's topology snapshot at a time: digest and summary.
         """
@@ -209,6 +224,11 @@ def add_DomainManagerAdminServicer_to_server(servicer, server):
                     servicer.RequestPartyHosting,
                     request_deserializer=protocol_dot_v1_dot_domain__manager__pb2.RequestPartyHostingRequest.FromString,
                     response_serializer=protocol_dot_v1_dot_domain__manager__pb2.PartyHostingResult.SerializeToString,
+            ),
+            'RequestVetting': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestVetting,
+                    request_deserializer=protocol_dot_v1_dot_domain__manager__pb2.RequestVettingRequest.FromString,
+                    response_serializer=protocol_dot_v1_dot_domain__manager__pb2.TopologyChangeResult.SerializeToString,
             ),
             'GetTopologySnapshot': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTopologySnapshot,
@@ -459,6 +479,33 @@ class DomainManagerAdmin:
             '/chaindomain.protocol.v1.DomainManagerAdmin/RequestPartyHosting',
             protocol_dot_v1_dot_domain__manager__pb2.RequestPartyHostingRequest.SerializeToString,
             protocol_dot_v1_dot_domain__manager__pb2.PartyHostingResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestVetting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chaindomain.protocol.v1.DomainManagerAdmin/RequestVetting',
+            protocol_dot_v1_dot_domain__manager__pb2.RequestVettingRequest.SerializeToString,
+            protocol_dot_v1_dot_domain__manager__pb2.TopologyChangeResult.FromString,
             options,
             channel_credentials,
             insecure,
