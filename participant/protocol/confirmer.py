@@ -462,8 +462,13 @@ class _Context:
         out = set()
         for tree in self.request.views.values():
             for cid in tree.participant_data.consumed:
-                if ContractId(cid) in self.acs and ContractId(cid) not in self.created_here:
-                    out.add(ContractId(cid))
+                contract = ContractId(cid)
+                if (
+                    contract in self.acs
+                    and contract not in self.created_here
+                    and self.acs.locked_by(contract) is None
+                ):
+                    out.add(contract)
         return tuple(sorted(out))
 
 

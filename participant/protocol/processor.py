@@ -235,6 +235,20 @@ class TransactionProcessor:
     def in_flight(self) -> dict[str, InFlightSubmission]:
         return dict(self._submissions)
 
+    def next_deadline(self) -> Timestamp | None:
+        """The earliest time at which something here times out: a pending request's
+        decision deadline or an unsequenced submission's max sequencing time. Time moves
+        only with this participant's own events, so once sequencer time may have passed it
+        without traffic, the node should ask for a time proof (``MemberConnection.
+        time_proof``) and hand the resulting event to :meth:`handle`."""
+        times = [r.deadline for r in self._pending.values()]
+        times += [
+            s.max_sequencing_time
+            for s in self._submissions.values()
+            if s.state is SubmissionState.IN_FLIGHT
+        ]
+        return min(times) if times else None
+
     async def mismatches(self) -> list[CommitmentMismatch]:
         """Every ACS commitment mismatch found so far (for the node / Ledger API)."""
         return await self.store.mismatches()
