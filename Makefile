@@ -1,10 +1,14 @@
 # Entry points; each one bootstraps the toolchain first (idempotent, fast when done).
-.PHONY: test devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer
+.PHONY: demo test devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer
+
+demo:            ## from nothing to the multi-organisation demo: tools, a local network, the workflow
+	scripts/bootstrap
+	.venv/bin/chaindomain demo
 
 test:            ## pytest + forge test + ruff (the CI command)
 	scripts/test
 
-devnet:          ## the local network (anvil, contract, domain nodes), until Ctrl-C
+devnet:          ## the local network (anvil, contract, domain, 3 participants), until Ctrl-C
 	scripts/bootstrap
 	.venv/bin/chaindomain devnet up
 

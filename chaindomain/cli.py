@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from chaindomain import __version__
-from chaindomain.commands import contract, devnet, domain, identity, keys
+from chaindomain.commands import contract, demo, devnet, domain, identity, keys
 from protocol.errors import ProtocolError
 from sequencer_chain.errors import SequencerChainError
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     contract.register(groups)
     keys.register(groups)
     devnet.register(groups)
+    demo.register(groups)
     identity.register(groups)
     domain.register(groups)
     return parser
