@@ -513,7 +513,19 @@ class LedgerClient:
             self._packages.GetPackageStatus,
             package_service_pb2.GetPackageStatusRequest(package_id=package_id),
         )
-        return bool(response.package_status == package_service_pb2.PACKAGE_STATUS_REGISTERED)
+        return response.package_status in (
+            package_service_pb2.PACKAGE_STATUS_REGISTERED,
+            package_service_pb2.PACKAGE_STATUS_VETTED,
+        )
+
+    async def package_vetted(self, package_id: str) -> bool:
+        """Whether the participant has vetted the package in its effective topology
+        (participants with ``vetting = "topology"``)."""
+        response = await self._call(
+            self._packages.GetPackageStatus,
+            package_service_pb2.GetPackageStatusRequest(package_id=package_id),
+        )
+        return bool(response.package_status == package_service_pb2.PACKAGE_STATUS_VETTED)
 
     # --- users --------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ the participant's own API (a refused submission) and for the node itself::
     │   ├── DuplicateCommandError           its change id is within its dedup period
     │   ├── SubmissionTopologyError         the topology cannot serve it (no mediator,
     │   │                                   a party not hosted here with submission rights)
+    │   ├── PackageNotVettedByRecipientsError  an informee participant has not vetted a
+    │   │                                   package the transaction uses
     │   └── SubmissionBuildError            the request could not be built (too large, …)
     ├── ProtocolInputError              a malformed or unverifiable message from the
     │                                   network (handled inside the processor)
@@ -61,6 +63,20 @@ class SubmissionTopologyError(SubmissionError):
         self.what = what
         self.detail = detail
         super().__init__(f"{what}: {detail}")
+
+
+class PackageNotVettedByRecipientsError(SubmissionError):
+    """Canton's vetting rule at the submitter: every participant hosting an informee of
+    the transaction must have vetted (``VettedPackages``, in the topology snapshot the
+    submission uses) every package the transaction's nodes use; otherwise the request is
+    not sent (the confirmer would reject it anyway). ``missing`` pairs each such
+    participant with a package it has not vetted."""
+
+    def __init__(self, missing: tuple[tuple[str, str], ...]) -> None:
+        self.missing = missing
+        shown = ", ".join(f"{p} has not vetted {pkg}" for p, pkg in missing[:5])
+        more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
+        super().__init__(f"packages not vetted by informee participants: {shown}{more}")
 
 
 class SubmissionBuildError(SubmissionError):

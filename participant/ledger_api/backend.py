@@ -313,6 +313,10 @@ class PackageSource:
 class PackageStatus(enum.Enum):
     UNKNOWN = "unknown"
     REGISTERED = "registered"
+    """Stored on the participant."""
+    VETTED = "vetted"
+    """Stored, and vetted by this participant in its effective topology
+    (``vetting = "topology"``)."""
 
 
 # --- the interface ----------------------------------------------------------------------

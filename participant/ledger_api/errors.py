@@ -21,6 +21,8 @@ command completion carries the same ``google.rpc.Status``. See ``docs/ledger-api
         ├── ParticipantPrunedError         PARTICIPANT_PRUNED_DATA_ACCESSED
         ├── PackageNotFoundError           PACKAGE_NOT_FOUND
         ├── PackageRejectedError           INVALID_PACKAGE (upload refused)
+        ├── PackageNotVettedError          PACKAGE_NOT_VETTED_BY_RECIPIENTS (submission
+        │                                  refused: an informee participant has not vetted)
         ├── PartyAlreadyExistsError        PARTY_ALREADY_EXISTS
         ├── NotConnectedToDomainError      NOT_CONNECTED_TO_ANY_DOMAIN (UNAVAILABLE)
         └── BackendUnavailableError        SERVICE_NOT_RUNNING / PARTICIPANT_BACKPRESSURE
@@ -255,6 +257,21 @@ class PackageRejectedError(LedgerBackendError):
         self.reason = reason
         self.line = line
         super().__init__(f"package refused: {reason}", reason=reason, line=line)
+
+
+class PackageNotVettedError(LedgerBackendError):
+    """A submission refused before sending: an informee participant has not vetted a
+    package the transaction uses. ``missing`` pairs participants with packages."""
+
+    code = ErrorCode.PACKAGE_NOT_VETTED
+
+    def __init__(self, missing: tuple[tuple[str, str], ...], detail: str) -> None:
+        self.missing = missing
+        super().__init__(
+            detail,
+            participants=sorted({p for p, _ in missing}),
+            packages=sorted({pkg for _, pkg in missing}),
+        )
 
 
 class PartyAlreadyExistsError(LedgerBackendError):

@@ -31,7 +31,7 @@ commitment_period_s = 60.0
 max_sequencing_delay_s = 60.0
 max_dedup_duration_s = 604800.0
 send_timeout_s = 15.0
-vetting = "local"                       # or "topology"
+vetting = "topology"                    # or "local" (tests, development)
 time_proof_poll_s = 0.25
 time_proof_idle_s = 1.0
 clock_tolerance_s = 2.0
@@ -120,9 +120,12 @@ class ProtocolSection(StrictModel):
     max_dedup_duration_s: Annotated[float, Field(gt=0, le=365 * 86_400)] = 7 * 86_400.0
     """Command deduplication period when a command names none."""
     send_timeout_s: Annotated[float, Field(gt=0, le=600)] = 15.0
-    vetting: VettingMode = VettingMode.LOCAL
-    """``local``: every package in the node's package store is vetted; ``topology``: only
-    packages of this participant's ``VettedPackages`` topology mapping."""
+    vetting: VettingMode = VettingMode.TOPOLOGY
+    """``topology``: only packages of this participant's ``VettedPackages`` topology
+    mapping are vetted; the node vets every package it stores (at start and on upload)
+    through the domain manager, and a submission is refused unless every informee
+    participant has vetted its packages. ``local`` (tests, development): every package in
+    the node's package store is vetted and other participants' vetting is not checked."""
     time_proof_poll_s: Annotated[float, Field(gt=0, le=60)] = 0.25
     time_proof_idle_s: Annotated[float, Field(gt=0, le=3_600)] = 1.0
     """Silence on the stream before a time proof is asked for."""

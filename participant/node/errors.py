@@ -4,7 +4,8 @@ ParticipantError
 └── ParticipantNodeError            the node could not start or an admin step failed
     ├── ParticipantConfigError          a config value that cannot be used (key, detail)
     ├── OnboardingError                 not onboarded (state: REJECTED, TIMEOUT, REFUSED)
-    └── TopologyRequestError            a party hosting request that did not take effect
+    ├── TopologyRequestError            a party hosting request that did not take effect
+    └── VettingError                    a VettedPackages change refused or not effective
 """
 
 from __future__ import annotations
@@ -42,3 +43,14 @@ class TopologyRequestError(ParticipantNodeError):
         self.code = code
         self.detail = detail
         super().__init__(f"hosting of {party} {code}: {detail}")
+
+
+class VettingError(ParticipantNodeError):
+    """Vetting packages through the domain manager was refused (``code``: its refusal
+    code, ``NO_DOMAIN_MANAGER``) or did not become effective in time (``TIMEOUT``)."""
+
+    def __init__(self, participant: str, code: str, detail: str) -> None:
+        self.participant = participant
+        self.code = code
+        self.detail = detail
+        super().__init__(f"vetting by {participant} {code}: {detail}")

@@ -31,7 +31,11 @@ from participant.engine import PackageError, PackageId, PackageStore, PartyId
 from participant.errors import (
     DuplicateCommandError as CoreDuplicateCommandError,
 )
-from participant.errors import SubmissionBuildError, SubmissionTopologyError
+from participant.errors import (
+    PackageNotVettedByRecipientsError,
+    SubmissionBuildError,
+    SubmissionTopologyError,
+)
 from participant.ledger_api.backend import (
     LEDGER_BEGIN,
     ActiveContract,
@@ -64,6 +68,7 @@ from participant.ledger_api.errors import (
     NotConnectedToDomainError,
     OffsetAfterLedgerEndError,
     PackageNotFoundError,
+    PackageNotVettedError,
     PackageRejectedError,
     PartyAlreadyExistsError,
     UpdateNotFoundError,
@@ -73,9 +78,10 @@ from participant.ledger_api.projection import (
     flat_transaction,
     transaction_tree,
 )
-from participant.node.errors import TopologyRequestError
+from participant.node.errors import TopologyRequestError, VettingError
 from participant.node.node_store import NodeStore
 from participant.node.parties import PartyManager
+from participant.node.vetting import PackageVetter
 from participant.protocol import (
     DedupDuration,
     DedupOffset,
@@ -144,6 +150,7 @@ class NodeLedgerBackend:
         node_store: NodeStore,
         connected: Callable[[], bool],
         on_submitted: Callable[[SubmitRequest], None] | None = None,
+        vetter: PackageVetter | None = None,
     ) -> None:
         self.participant = participant
         self.domain = DomainId(domain)
@@ -155,6 +162,9 @@ class NodeLedgerBackend:
         self.node_store = node_store
         self.connected = connected
         self.on_submitted = on_submitted
+        self.vetter = vetter
+        """Set with ``vetting = "topology"``: an upload vets the package through the
+        domain manager and returns once it is effective here."""
 
     @property
     def participant_id(self) -> str:
@@ -192,6 +202,8 @@ class NodeLedgerBackend:
             ) from None
         except SubmissionTopologyError as exc:
             raise InvalidArgumentError("act_as", f"{exc.what}: {exc.detail}") from None
+        except PackageNotVettedByRecipientsError as exc:
+            raise PackageNotVettedError(exc.missing, str(exc)) from None
         except SubmissionBuildError as exc:
             raise InvalidArgumentError("commands", exc.detail) from None
 
@@ -422,6 +434,13 @@ class NodeLedgerBackend:
             reason = getattr(exc, "reason", None) or str(exc)
             raise PackageRejectedError(reason, line=getattr(exc, "line", None)) from None
         log.info("package %s %s stored", package.name, package.package_id)
+        if self.vetter is not None:
+            try:
+                await self.vetter.vet([package.package_id])
+            except VettingError as exc:
+                raise BackendUnavailableError(
+                    f"package {package.package_id} stored but not vetted: {exc}"
+                ) from None
         return await self._details(package.package_id)
 
     async def list_packages(self) -> tuple[PackageDetails, ...]:
@@ -434,7 +453,11 @@ class NodeLedgerBackend:
         return PackageSource(details, self.packages.get(package_id).source.encode())
 
     async def package_status(self, package_id: PackageId) -> PackageStatus:
-        return PackageStatus.REGISTERED if package_id in self.packages else PackageStatus.UNKNOWN
+        if package_id not in self.packages:
+            return PackageStatus.UNKNOWN
+        if self.vetter is not None and str(package_id) in self.vetter.vetted():
+            return PackageStatus.VETTED
+        return PackageStatus.REGISTERED
 
 
 __all__ = ["LEDGER_BEGIN", "NodeLedgerBackend", "completion_status"]

@@ -5,9 +5,11 @@ Start order: keys → (onboarding through the domain manager) → package store 
 configured packages → ``participant.sqlite`` and ``node.sqlite`` → member connection
 (topology sync, subscription; events wait until recovery is done) → processor recovery
 (ACS, pending requests, submissions; the outbox is resent under the same message ids) →
-time proof clock → Ledger API → ops. Events reach :meth:`ParticipantNode.handle` one at a
-time; the processor commits an event's changes before it returns, so the runtime's
-counter never runs ahead of the participant's state.
+time proof clock → (``vetting = "topology"``: the stored packages not yet vetted are vetted
+through the domain manager and waited for until effective) → Ledger API → ops. Events
+reach :meth:`ParticipantNode.handle` one at a time; the processor commits an event's
+changes before it returns, so the runtime's counter never runs ahead of the participant's
+state.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from participant.node.metrics import ParticipantMetrics
 from participant.node.node_store import NodeStore
 from participant.node.onboarding import in_genesis, onboard, onboarding_transactions
 from participant.node.parties import PartyManager
-from participant.protocol import TransactionProcessor
+from participant.node.vetting import PackageVetter
+from participant.protocol import TransactionProcessor, VettingMode
 from participant.store import CommitmentMismatch, ParticipantStore
 from participant.store import Offset as StoreOffset
 from protocol.crypto import (
@@ -84,6 +87,7 @@ class ParticipantNode:
         self.link: MemberConnection | None = None
         self.processor: TransactionProcessor | None = None
         self.parties: PartyManager | None = None
+        self.vetter: PackageVetter | None = None
         self.backend: NodeLedgerBackend | None = None
         self.ledger_api: LedgerApiServer | None = None
         self.clock: TimeProofClock | None = None
@@ -206,6 +210,16 @@ class ParticipantNode:
             self.link,
             timeout_s=cfg.domain_manager.call_timeout_s if cfg.domain_manager else 60.0,
         )
+        if p.vetting is VettingMode.TOPOLOGY:
+            self.vetter = PackageVetter(
+                self.participant,
+                namespace_key,
+                self.link.topology,
+                self.dm,
+                self.link,
+                timeout_s=cfg.domain_manager.call_timeout_s if cfg.domain_manager else 60.0,
+            )
+            await self._vet_stored()
         link = self.link
         self.backend = NodeLedgerBackend(
             participant=self.participant,
@@ -218,6 +232,7 @@ class ParticipantNode:
             node_store=self.node_store,
             connected=lambda: link.connected,
             on_submitted=self._submitted_now,
+            vetter=self.vetter,
         )
         self.ledger_api = LedgerApiServer(
             cfg.ledger_api, self.backend, data_dir=data_dir, base_dir=cfg.base_dir
@@ -234,6 +249,20 @@ class ParticipantNode:
             cfg.ops.port,
         )
         await self.ops.start()
+
+    async def _vet_stored(self) -> None:
+        """Vet every stored package (the configured ones included) that this participant
+        has not vetted yet, in one change; wait until it is effective. Without a domain
+        manager nothing can be vetted: commands then fail with PACKAGE_NOT_VETTED."""
+        assert self.vetter is not None and self.packages is not None
+        stored = [p.package_id for p in self.packages.list()]
+        if not stored:
+            return
+        if self.dm is None:
+            log.warning("vetting = topology but no [domain_manager]: packages not vetted")
+            return
+        if await self.vetter.vet(stored):
+            log.info("vetted the %d stored packages", len(stored))
 
     async def _store_ready(self) -> str | None:
         return None if self.store is not None and self._recovered.is_set() else "not recovered"

@@ -272,7 +272,10 @@ class TransactionProcessor:
 
         Returns once the request is recorded and handed to the sequencer. Raises
         :class:`DuplicateCommandError`, the engine's ``EngineError``, or a
-        :class:`~participant.errors.SubmissionError`. Every later outcome is a completion.
+        :class:`~participant.errors.SubmissionError` (with ``vetting = topology``:
+        ``PackageNotVettedByRecipientsError`` when an informee participant has not vetted
+        a package the transaction uses, at the snapshot the submission uses). Every later
+        outcome is a completion.
         """
         change = change_id(frozenset(command.act_as), command.application_id, command.command_id)
         async with self._lock:
@@ -313,6 +316,11 @@ class TransactionProcessor:
                 vetted=self._vetted(now),
                 ledger_time=now,
                 max_sequencing_time=max_time,
+                recipients_vetted=(
+                    snapshot.vetted_packages
+                    if self.config.vetting is VettingMode.TOPOLOGY
+                    else None
+                ),
             )
             message_id = message_id_for(built.root_hash)
             submission = InFlightSubmission(

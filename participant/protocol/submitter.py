@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from participant.engine import Engine, PackageId, Transaction
-from participant.errors import SubmissionBuildError, SubmissionTopologyError
+from participant.engine.types import split_template_id
+from participant.errors import (
+    PackageNotVettedByRecipientsError,
+    SubmissionBuildError,
+    SubmissionTopologyError,
+)
 from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import view_specs
 from participant.protocol.types import SubmissionCommand
@@ -83,6 +88,38 @@ def check_submitter(snapshot: TopologySnapshot, me: MemberId, act_as: Collection
             )
 
 
+def used_packages(transaction: Transaction) -> frozenset[PackageId]:
+    """The packages of every template the transaction's nodes name."""
+    out = set()
+    for node in transaction.nodes():
+        name = split_template_id(node.template_id)
+        if name is not None:
+            out.add(name.package_id)
+    return frozenset(out)
+
+
+def check_recipients_vetted(
+    transaction: Transaction,
+    snapshot: TopologySnapshot,
+    vetted_by: Callable[[MemberId], Collection[str]],
+) -> None:
+    """Canton's rule: every participant hosting an informee of ``transaction`` in
+    ``snapshot`` has vetted every package it uses. Raises
+    :class:`PackageNotVettedByRecipientsError` listing each gap."""
+    packages = used_packages(transaction)
+    participants = {
+        host.participant
+        for party in transaction.informees
+        for host in snapshot.active_hosts(ProtocolPartyId(party))
+    }
+    missing = []
+    for participant in sorted(participants):
+        have = frozenset(vetted_by(participant))
+        missing += [(str(participant), str(pkg)) for pkg in sorted(packages) if pkg not in have]
+    if missing:
+        raise PackageNotVettedByRecipientsError(tuple(missing))
+
+
 def build_submission(
     command: SubmissionCommand,
     *,
@@ -97,9 +134,13 @@ def build_submission(
     max_sequencing_time: Timestamp,
     submission_seed: bytes | None = None,
     transaction_seed: bytes | None = None,
+    recipients_vetted: Callable[[MemberId], Collection[str]] | None = None,
 ) -> BuiltSubmission:
     """Interpret and build (module docstring). Lets the engine's errors escape; raises
-    :class:`SubmissionTopologyError` / :class:`SubmissionBuildError` otherwise."""
+    :class:`SubmissionTopologyError` / :class:`SubmissionBuildError` otherwise, and
+    :class:`PackageNotVettedByRecipientsError` when ``recipients_vetted`` (the packages a
+    participant vetted, ``None`` when vetting is local) shows an informee participant
+    that has not vetted a package the transaction uses."""
     check_submitter(snapshot, me, command.act_as)
     sub_seed = submission_seed or secrets.token_bytes(SEED_SIZE)
     tx_seed = transaction_seed or secrets.token_bytes(SEED_SIZE)
@@ -113,6 +154,8 @@ def build_submission(
         seed=sub_seed,
         ledger_time=ledger_time,
     )
+    if recipients_vetted is not None:
+        check_recipients_vetted(transaction, snapshot, recipients_vetted)
     mediator = choose_mediator(snapshot, tx_seed)
     try:
         tree = build_transaction_tree(

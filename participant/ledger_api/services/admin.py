@@ -145,6 +145,13 @@ class PackageManagementService(
         )
 
 
+_PACKAGE_STATUS_TO_PB = {
+    PackageStatus.UNKNOWN: package_service_pb2.PACKAGE_STATUS_UNSPECIFIED,
+    PackageStatus.REGISTERED: package_service_pb2.PACKAGE_STATUS_REGISTERED,
+    PackageStatus.VETTED: package_service_pb2.PACKAGE_STATUS_VETTED,
+}
+
+
 class PackageService(package_service_pb2_grpc.PackageServiceServicer):
     def __init__(self, backend: LedgerBackend, access: Access) -> None:
         self.backend = backend
@@ -179,9 +186,7 @@ class PackageService(package_service_pb2_grpc.PackageServiceServicer):
     ) -> package_service_pb2.GetPackageStatusResponse:
         status = await self.backend.package_status(package_id(request.package_id))
         return package_service_pb2.GetPackageStatusResponse(
-            package_status=package_service_pb2.PACKAGE_STATUS_REGISTERED
-            if status is PackageStatus.REGISTERED
-            else package_service_pb2.PACKAGE_STATUS_UNSPECIFIED
+            package_status=_PACKAGE_STATUS_TO_PB[status]
         )
 
 

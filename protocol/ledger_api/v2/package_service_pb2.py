@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,protocol/ledger_api/v2/package_service.proto\x12\x16\x63om.daml.ledger.api.v2\"\x15\n\x13ListPackagesRequest\"+\n\x14ListPackagesResponse\x12\x13\n\x0bpackage_ids\x18\x01 \x03(\t\"\'\n\x11GetPackageRequest\x12\x12\n\npackage_id\x18\x01 \x01(\t\"Z\n\x12GetPackageResponse\x12\x17\n\x0f\x61rchive_payload\x18\x01 \x01(\x0c\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\"-\n\x17GetPackageStatusRequest\x12\x12\n\npackage_id\x18\x01 \x01(\t\"Y\n\x18GetPackageStatusResponse\x12=\n\x0epackage_status\x18\x01 \x01(\x0e\x32%.com.daml.ledger.api.v2.PackageStatus*N\n\rPackageStatus\x12\x1e\n\x1aPACKAGE_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19PACKAGE_STATUS_REGISTERED\x10\x01\x32\xd7\x02\n\x0ePackageService\x12i\n\x0cListPackages\x12+.com.daml.ledger.api.v2.ListPackagesRequest\x1a,.com.daml.ledger.api.v2.ListPackagesResponse\x12\x63\n\nGetPackage\x12).com.daml.ledger.api.v2.GetPackageRequest\x1a*.com.daml.ledger.api.v2.GetPackageResponse\x12u\n\x10GetPackageStatus\x12/.com.daml.ledger.api.v2.GetPackageStatusRequest\x1a\x30.com.daml.ledger.api.v2.GetPackageStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,protocol/ledger_api/v2/package_service.proto\x12\x16\x63om.daml.ledger.api.v2\"\x15\n\x13ListPackagesRequest\"+\n\x14ListPackagesResponse\x12\x13\n\x0bpackage_ids\x18\x01 \x03(\t\"\'\n\x11GetPackageRequest\x12\x12\n\npackage_id\x18\x01 \x01(\t\"Z\n\x12GetPackageResponse\x12\x17\n\x0f\x61rchive_payload\x18\x01 \x01(\x0c\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\"-\n\x17GetPackageStatusRequest\x12\x12\n\npackage_id\x18\x01 \x01(\t\"Y\n\x18GetPackageStatusResponse\x12=\n\x0epackage_status\x18\x01 \x01(\x0e\x32%.com.daml.ledger.api.v2.PackageStatus*i\n\rPackageStatus\x12\x1e\n\x1aPACKAGE_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19PACKAGE_STATUS_REGISTERED\x10\x01\x12\x19\n\x15PACKAGE_STATUS_VETTED\x10\x02\x32\xd7\x02\n\x0ePackageService\x12i\n\x0cListPackages\x12+.com.daml.ledger.api.v2.ListPackagesRequest\x1a,.com.daml.ledger.api.v2.ListPackagesResponse\x12\x63\n\nGetPackage\x12).com.daml.ledger.api.v2.GetPackageRequest\x1a*.com.daml.ledger.api.v2.GetPackageResponse\x12u\n\x10GetPackageStatus\x12/.com.daml.ledger.api.v2.GetPackageStatusRequest\x1a\x30.com.daml.ledger.api.v2.GetPackageStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,7 +32,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protocol.ledger_api.v2.pack
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PACKAGESTATUS']._serialized_start=411
-  _globals['_PACKAGESTATUS']._serialized_end=489
+  _globals['_PACKAGESTATUS']._serialized_end=516
   _globals['_LISTPACKAGESREQUEST']._serialized_start=72
   _globals['_LISTPACKAGESREQUEST']._serialized_end=93
   _globals['_LISTPACKAGESRESPONSE']._serialized_start=95
@@ -45,6 +45,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPACKAGESTATUSREQUEST']._serialized_end=318
   _globals['_GETPACKAGESTATUSRESPONSE']._serialized_start=320
   _globals['_GETPACKAGESTATUSRESPONSE']._serialized_end=409
-  _globals['_PACKAGESERVICE']._serialized_start=492
-  _globals['_PACKAGESERVICE']._serialized_end=835
+  _globals['_PACKAGESERVICE']._serialized_start=519
+  _globals['_PACKAGESERVICE']._serialized_end=862
 # @@protoc_insertion_point(module_scope)

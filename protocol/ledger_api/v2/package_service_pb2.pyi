@@ -11,8 +11,10 @@ class PackageStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PACKAGE_STATUS_UNSPECIFIED: _ClassVar[PackageStatus]
     PACKAGE_STATUS_REGISTERED: _ClassVar[PackageStatus]
+    PACKAGE_STATUS_VETTED: _ClassVar[PackageStatus]
 PACKAGE_STATUS_UNSPECIFIED: PackageStatus
 PACKAGE_STATUS_REGISTERED: PackageStatus
+PACKAGE_STATUS_VETTED: PackageStatus
 
 class ListPackagesRequest(_message.Message):
     __slots__ = ()
