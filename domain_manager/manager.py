@@ -29,8 +29,9 @@ import asyncio
 import dataclasses
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from domain_manager.errors import (
     DomainManagerError,
@@ -44,6 +45,7 @@ from domain_manager.errors import (
     UnknownRequestError,
 )
 from domain_manager.link import Sender, TopologyView
+from domain_manager.metrics import ChangeKind, ChangeOutcome, DomainManagerMetrics
 from domain_manager.onboarding import check_onboarding, decode_all
 from domain_manager.store import DomainManagerStore
 from domain_manager.types import (
@@ -88,6 +90,7 @@ from protocol.topology import (
 from protocol.topology.state import TopologyState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_HOSTING_TRANSACTIONS = 16
 PARAMETER_FIELDS = (
@@ -124,6 +127,7 @@ class DomainManager:
         settings: ManagerSettings | None = None,
         sender: Sender | None = None,
         clock: Callable[[], Timestamp] = now,
+        metrics: DomainManagerMetrics | None = None,
     ) -> None:
         self.domain = domain
         self.member = member
@@ -133,6 +137,7 @@ class DomainManager:
         self.settings = settings or ManagerSettings()
         self.sender = sender
         self._clock = clock
+        self.metrics = metrics
         self._intake = asyncio.Lock()
         self._changes = asyncio.Lock()
         self._receipts: dict[str, asyncio.Future[SequencedEvent]] = {}
@@ -198,6 +203,7 @@ class DomainManager:
             )
             await self.store.insert_request(request)
             await self.store.audit(t, submission.member, "request-onboarding", request.request_id)
+        await self._observe_requests()
         log.info("onboarding request %s for %s: %s", request.request_id, request.member, state)
         if state is OnboardingState.APPROVED:
             return await self._onboard(request)
@@ -224,6 +230,7 @@ class DomainManager:
             )
             await self.store.update_request(request)
             await self.store.audit(t, actor, "approve", request_id, reason)
+        await self._observe_requests()
         return await self._onboard(request)
 
     async def reject(self, request_id: str, actor: str, reason: str = "") -> OnboardingRequest:
@@ -240,6 +247,7 @@ class DomainManager:
             )
             await self.store.update_request(request)
             await self.store.audit(t, actor, "reject", request_id, reason)
+        await self._observe_requests()
         return request
 
     async def resume(self) -> None:
@@ -297,12 +305,13 @@ class DomainManager:
                 except TopologyRefusedError as exc:
                     await self._fail(request, f"{exc.code}: {exc.reason}")
                     raise
-                at = await self._broadcast(changes)
+                at = await self._counted("onboarding", self._broadcast(changes))
                 try:
                     self._require_accepted(changes)
                 except SequencingRejectedError as exc:
                     await self._fail(request, await self._rejection_at(at, str(exc)))
                     raise
+                self._count("onboarding", "effective")
             sequenced, effective = self._onboarded_times(request)
             request = dataclasses.replace(
                 request,
@@ -312,6 +321,7 @@ class DomainManager:
                 effective_at=effective,
             )
             await self.store.update_request(request)
+        await self._observe_requests()
         log.info("onboarded %s, effective at %d", request.member, effective)
         return request
 
@@ -320,6 +330,26 @@ class DomainManager:
             request, state=OnboardingState.REJECTED, updated_at=self._clock(), reason=reason
         )
         await self.store.update_request(failed)
+        self._count("onboarding", "refused")
+        await self._observe_requests()
+
+    # -- metrics ---------------------------------------------------------------------------------
+
+    async def _observe_requests(self) -> None:
+        if self.metrics is not None:
+            await self.metrics.refresh_onboarding(self.store)
+
+    def _count(self, kind: ChangeKind, outcome: ChangeOutcome) -> None:
+        if self.metrics is not None:
+            self.metrics.change(kind, outcome)
+
+    async def _counted(self, kind: ChangeKind, work: Awaitable[T]) -> T:
+        """``work``'s result; a refusal (any ``DomainManagerError``) counted as ``refused``."""
+        try:
+            return await work
+        except DomainManagerError:
+            self._count(kind, "refused")
+            raise
 
     def _onboarded_times(self, request: OnboardingRequest) -> tuple[Timestamp, Timestamp]:
         """When the last of the member's transactions and its admission were sequenced and
@@ -360,7 +390,7 @@ class DomainManager:
                 raise InvalidStateError(member, "revoked", "admitted")
             return dataclasses.replace(active.mapping, admission=Admission.REVOKED)
 
-        return await self._change(build, actor, "revoke", member, reason)
+        return await self._counted("revoke", self._change(build, actor, "revoke", member, reason))
 
     async def set_domain_parameters(self, changes: Mapping[str, int], actor: str) -> ChangeResult:
         """REPLACE the DomainParameters with ``changes`` applied (serial + 1)."""
@@ -383,7 +413,9 @@ class DomainManager:
             return updated
 
         detail = ", ".join(f"{k}={v}" for k, v in sorted(changes.items()))
-        return await self._change(build, actor, "set-parameters", self.domain, detail)
+        return await self._counted(
+            "parameters", self._change(build, actor, "set-parameters", self.domain, detail)
+        )
 
     async def _change(
         self,
@@ -405,6 +437,7 @@ class DomainManager:
                     exc.code, await self._rejection_at(at, str(exc))
                 ) from None
         await self.store.audit(self._clock(), actor, action, subject, detail)
+        self._count("parameters" if action == "set-parameters" else "revoke", "effective")
         return ChangeResult(
             signed.hash().to_multihash(),
             signed.transaction.serial,
@@ -417,6 +450,13 @@ class DomainManager:
     async def request_party_hosting(self, raw: Sequence[bytes]) -> list[HostingOutcome]:
         """Forward signed PartyToParticipant transactions (proposals or complete); each is
         EFFECTIVE once fully authorized, else PROPOSED with the namespaces still missing."""
+        outcomes = await self._counted("party_hosting", self._party_hosting(raw))
+        for outcome in outcomes:
+            effective = outcome.state is HostingState.EFFECTIVE
+            self._count("party_hosting", "effective" if effective else "proposed")
+        return outcomes
+
+    async def _party_hosting(self, raw: Sequence[bytes]) -> list[HostingOutcome]:
         txs = decode_all(raw, "transactions", MAX_HOSTING_TRANSACTIONS)
         for index, signed in enumerate(txs):
             if not isinstance(signed.transaction.mapping, PartyToParticipant):
@@ -464,6 +504,11 @@ class DomainManager:
         head state (a stranger's namespace cannot fill every member's store). The dry run
         gives the typed refusals (``UNAUTHORIZED``, ``INVALID_SIGNATURE``, ``WRONG_SERIAL``,
         ``MAPPING_NOT_FOUND``, ``DUPLICATE`` …); the reply comes once it is sequenced."""
+        result = await self._counted("vetting", self._vetting(raw))
+        self._count("vetting", "effective")
+        return result
+
+    async def _vetting(self, raw: bytes) -> ChangeResult:
         (signed,) = decode_all([raw], "transaction", 1)
         mapping = signed.transaction.mapping
         if not isinstance(mapping, VettedPackages):

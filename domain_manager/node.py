@@ -30,6 +30,7 @@ from auth import (
 from domain_manager.config import DomainManagerConfig
 from domain_manager.errors import DomainManagerStoreError
 from domain_manager.manager import DomainManager, ManagerSettings
+from domain_manager.metrics import DomainManagerMetrics
 from domain_manager.service import MEMBER_METHODS, SERVICE_NAME, DomainManagerAdminService
 from domain_manager.store import DomainManagerStore
 from domain_manager.types import Policy
@@ -79,6 +80,7 @@ class DomainManagerNode:
         self.link: MemberConnection | None = None
         self.ops: OpsServer | None = None
         self.registry = CollectorRegistry()
+        self.metrics = DomainManagerMetrics(self.registry)
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
         self._port = 0
@@ -135,7 +137,9 @@ class DomainManagerNode:
                 sequencing_window_s=cfg.admin.sequencing_window_s,
             ),
             sender=self.link,
+            metrics=self.metrics,
         )
+        await self.metrics.refresh_onboarding(self.store)
         await self._start_server()
         self.ops = OpsServer(
             self.registry,

@@ -1,5 +1,7 @@
 """``chaindomain devnet up / status / down / up`` as an operator runs them: real processes,
-a real anvil; the second ``up`` resumes the same chain, contract, domain and endpoints."""
+a real anvil; the second ``up`` resumes the same chain, contract, domain and endpoints.
+The domain's nodes only (no participants): the whole network, its ledger resumed, is in
+``tests/chaindomain/demo/test_demo.py``."""
 
 from __future__ import annotations
 
@@ -22,7 +24,19 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 def start_up(state_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
-        [*CLI, "devnet", "up", "--dir", str(state_dir), "--anvil-port", "0", "--block-time", "0"],
+        [
+            *CLI,
+            "devnet",
+            "up",
+            "--dir",
+            str(state_dir),
+            "--anvil-port",
+            "0",
+            "--block-time",
+            "0",
+            "--participants",
+            "0",
+        ],  # the full network: tests/chaindomain/demo/
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -63,7 +77,7 @@ def test_up_status_down_up_resumes_the_same_network(tmp_path: Path) -> None:
     try:
         output = "\n".join(lines)
         assert "new chain" in output
-        for node in ("seq1", "seq2", "dm"):
+        for node in ("seq1", "seq2", "dm", "mediator"):
             assert any(line.strip().startswith(f"{node} ") and "ready" in line for line in lines)
         state = json.loads((state_dir / "devnet.json").read_text())
         assert state["status"] == "running" and state["supervisor_pid"] == proc.pid

@@ -1,0 +1,196 @@
+"""From nothing to the finished demo, then the network it leaves: the reduced
+``chaindomain demo`` as a fresh checkout runs it (it starts ``devnet up`` itself: anvil,
+contract, domain, mediator, three participants onboarded, packages, parties), the named
+metrics after its traffic, a ``kill -9``ed participant reported, and ``devnet down`` /
+``up`` resuming the same ledger (ledger ends and active contracts) on which the demo runs
+again. One network for the module: each phase builds on the previous one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ledger_client import LedgerClient, Timeout
+
+pytestmark = pytest.mark.anvil
+
+ROOT = Path(__file__).resolve().parents[3]
+CLI = [sys.executable, "-m", "chaindomain.cli"]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=timeout,
+        check=False,
+    )  # fmt: skip
+
+
+def state(state_dir: Path) -> dict[str, object]:
+    return dict(json.loads((state_dir / "devnet.json").read_text()))
+
+
+def nodes(state_dir: Path) -> dict[str, dict[str, object]]:
+    return dict(state(state_dir)["nodes"])  # type: ignore[arg-type]
+
+
+def metrics(ops_url: str) -> dict[str, float]:
+    with urllib.request.urlopen(f"{ops_url}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+@dataclass
+class DemoRun:
+    state_dir: Path
+    output: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    state_dir = tmp_path_factory.mktemp("demo") / "devnet"
+    started = time.monotonic()
+    run = cli(
+        "demo", "--dir", str(state_dir), "--reduced", "--keep-running",
+        "--anvil-port", "0", "--block-time", "0",
+    )  # fmt: skip
+    try:
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+        print(f"demo from nothing: {time.monotonic() - started:.1f}s")
+        yield DemoRun(state_dir, run.stdout)
+    finally:
+        cli("devnet", "down", "--dir", str(state_dir), timeout=90)
+
+
+def test_the_demo_runs_from_nothing_and_shows_privacy_and_the_chain(demo: DemoRun) -> None:
+    out = demo.output
+    assert "starting a network in" in out
+    for node in ("seq1", "seq2", "dm", "mediator", "participant1", "participant2"):
+        assert re.search(rf"\|\s+{node}\s+ready", out), node
+    steps = re.findall(r"^  \[(\d)\] (.+?)\s+\d+\.\d\ds  offset \d+$", out, re.M)
+    assert [int(n) for n, _ in steps] == list(range(1, 9)), out
+    # Privacy: Bob's participant never has the bank's Ious, Alice's not Bob's account;
+    # the settlement reaches all three.
+    table = dict(
+        re.findall(r"^  \[\d\] (.+?)\s{2,}((?:yes|-)\s+(?:yes|-)\s+(?:yes|-))$", out, re.M)
+    )
+    seen = {step.strip(): marks.split() for step, marks in table.items()}
+    assert seen["Bank issues Ious of 100.00 EUR"] == ["yes", "-", "-"]
+    assert seen["Bob opens a EUR account"] == ["yes", "-", "yes"]
+    assert seen["Bob settles: shares and cash swap atomically"] == ["yes", "yes", "yes"]
+    alice = out.split("Alice's participant")[1].split("Bob's participant")[0]
+    assert "Cash(bank=Custodian, owner=Alice, amount=1000.00" in alice
+    assert "Iou(issuer=Bank, owner=Alice, amount=100.00" in alice
+    assert "Account(bank=Bank, owner=Bob" not in alice
+    summary = dict(
+        re.findall(r"^  (batches written|gas spent|ledger transactions)\s+(\S+)", out, re.M)
+    )
+    assert int(summary["batches written"]) > 0
+    assert int(summary["gas spent"].replace(",", "")) > 21_000
+    assert summary["ledger transactions"] == "8"
+    assert re.search(r"bytes per ledger tx\s+[1-9][\d,]*$", out, re.M)
+    assert "demo done: 8 ledger transactions" in out
+
+
+def test_metrics_after_the_demo_traffic(demo: DemoRun) -> None:
+    ops = {name: str(n["endpoints"]["ops"]) for name, n in nodes(demo.state_dir).items()}  # type: ignore[index]
+    seq = metrics(ops["seq1"])
+    assert seq["sequencer_batches_written_total"] > 0
+    assert seq["sequencer_bytes_written_total"] > 0
+    assert seq["sequencer_gas_spent_total"] > 21_000
+    assert seq["sequencer_head_lag_blocks"] >= 0 and seq["sequencer_pending_requests"] >= 0
+    mediator = metrics(ops["mediator"])
+    assert mediator['mediator_verdicts_total{kind="approve"}'] >= 8
+    assert mediator["mediator_verdict_latency_seconds_count"] >= 8
+    assert 0 < mediator["mediator_verdict_latency_seconds_sum"] < 60 * 8
+    commands = 0.0
+    for name in ("participant1", "participant2", "participant3"):
+        p = metrics(ops[name])
+        assert p["participant_inflight_requests"] == 0
+        commands += p['participant_command_latency_seconds_count{outcome="ok"}']
+    assert commands == 8
+    dm = metrics(ops["dm"])
+    assert dm['domain_manager_onboarding_requests{state="onboarded"}'] == 3
+    effective = {
+        k: v for k, v in dm.items() if k.startswith("domain_manager_topology_changes_total")
+    }
+    # three onboardings; four parties allocated and the custodian hosted a second time
+    assert (
+        effective['domain_manager_topology_changes_total{kind="onboarding",outcome="effective"}']
+        == 3
+    )
+    assert (
+        effective['domain_manager_topology_changes_total{kind="party_hosting",outcome="effective"}']
+        == 5
+    )
+    assert not any(v for k, v in effective.items() if 'outcome="refused"' in k)
+
+
+async def _ledger(state_dir: Path) -> dict[str, tuple[int, list[str]]]:
+    """Each organisation's ledger end and active contract ids, through its Ledger API."""
+    out: dict[str, tuple[int, list[str]]] = {}
+    for org in state(state_dir)["extra"]["organisations"]:  # type: ignore[index]
+        async with await LedgerClient.connect(org["ledger_api"], timeout=Timeout(connect=30)) as c:
+            acs = await c.active_contracts(list(org["parties"].values()))
+            out[org["name"]] = (await c.ledger_end(), sorted(x.contract_id for x in acs.contracts))
+    return out
+
+
+def test_killed_node_reported_then_down_and_up_resume_the_same_ledger(demo: DemoRun) -> None:
+    root = demo.state_dir
+    before = asyncio.run(_ledger(root))
+    assert all(end > 0 and acs for end, acs in before.values()), before
+
+    pid = int(nodes(root)["participant3"]["pid"])  # type: ignore[call-overload]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while nodes(root)["participant3"]["status"] != "exited":
+        assert time.monotonic() < deadline, nodes(root)["participant3"]
+        time.sleep(0.1)
+    assert nodes(root)["participant3"]["last_exit_code"] == -signal.SIGKILL
+    status = cli("devnet", "status", "--dir", str(root))
+    assert status.returncode == 1 and "exited" in status.stdout, status.stdout
+    log = (root / "devnet-up.log").read_text()
+    assert re.search(r"participant3\s+EXITED with code -9; left down", log), log[-3000:]
+
+    assert cli("devnet", "down", "--dir", str(root), timeout=90).returncode == 0
+    up = subprocess.Popen(
+        [*CLI, "devnet", "up", "--dir", str(root), "--anvil-port", "0", "--block-time", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert up.stdout is not None
+        lines = []
+        for line in up.stdout:
+            lines.append(line)
+            if line.startswith("running;"):
+                break
+        text = "".join(lines)
+        assert "resumed chain" in text and "creating the domain" not in text, text
+        assert asyncio.run(_ledger(root)) == before
+        again = cli("demo", "--dir", str(root), "--reduced")
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert "using the network running" in again.stdout
+        assert "already has a EUR account" in again.stdout
+        assert cli("devnet", "down", "--dir", str(root), timeout=90).returncode == 0
+        assert up.wait(timeout=60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
