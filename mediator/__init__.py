@@ -9,7 +9,6 @@ module             owns
 ``tally``          the decision rule over a request's policy and votes
 ``store``          ``mediator.sqlite``: requests, responses, verdicts, the event cursor
 ``outbox``         :class:`VerdictOutbox`: sending decided verdicts, retries
-``clock``          :class:`SequencerClock`: time proofs while requests wait in silence
 ``onboarding``     optional onboarding through the domain manager
 ``node``           :class:`MediatorNode`: the process (member connection, ops, wiring)
 ``config``         :class:`MediatorConfig`, :func:`load_mediator_config`
@@ -20,7 +19,6 @@ module             owns
 Like every node it imports ``protocol``, ``node_runtime`` and ``auth`` only.
 """
 
-from mediator.clock import SequencerClock, TimeSource
 from mediator.config import MediatorConfig, load_mediator_config
 from mediator.errors import (
     MediatorConfigError,
@@ -70,9 +68,7 @@ __all__ = [
     "ResponseRow",
     "ResponseStatus",
     "Sender",
-    "SequencerClock",
     "SnapshotSource",
-    "TimeSource",
     "TopologyView",
     "VerdictKind",
     "VerdictOutbox",

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from mediator.clock import SequencerClock
 from mediator.config import MediatorConfig
 from mediator.errors import MediatorConfigError
 from mediator.metrics import MediatorMetrics
@@ -29,6 +28,7 @@ from mediator.store import MediatorStore
 from mediator.validation import TopologyView
 from node_runtime import OpsServer, ReadinessCheck
 from node_runtime.member import MemberConnection
+from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from protocol.crypto import SigningPrivateKey, load_encryption_key, load_signing_key
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
@@ -55,7 +55,7 @@ class MediatorNode:
         self.processor: MediatorProcessor | None = None
         self.link: MemberConnection | None = None
         self.outbox: VerdictOutbox | None = None
-        self.clock: SequencerClock | None = None
+        self.clock: TimeProofClock | None = None
         self.ops: OpsServer | None = None
         self._tasks: asyncio.Task[None] | None = None
 
@@ -105,10 +105,10 @@ class MediatorNode:
             retry_max_s=m.send_retry_max_s,
         )
         self.outbox.submit(owed)
-        self.clock = SequencerClock(
+        self.clock = TimeProofClock(
             self.link,
             self.processor.next_deadline,
-            self.metrics,
+            counter=self.metrics.time_proofs.inc,
             poll_s=m.time_proof_poll_s,
             idle_s=m.time_proof_idle_s,
             clock_tolerance_s=m.clock_tolerance_s,

@@ -7,6 +7,7 @@ Like the rest of ``node_runtime`` this package imports no component (only ``prot
 """
 
 from node_runtime.member.client import ClientTimeouts, SequencerClient
+from node_runtime.member.clock import TimeProofClock, TimeSource
 from node_runtime.member.config import MemberConfig, MemberTuning
 from node_runtime.member.connection import EventHandler, MemberConnection
 from node_runtime.member.errors import (
@@ -46,7 +47,9 @@ __all__ = [
     "SendRefusedError",
     "SequencerClient",
     "StreamPosition",
+    "TimeProofClock",
     "TimeProofError",
+    "TimeSource",
     "TopologyHistoryError",
     "topology_broadcasts",
 ]

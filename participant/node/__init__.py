@@ -9,14 +9,13 @@ module               owns
 ``ledger_backend``   :class:`NodeLedgerBackend`: the Ledger API's backend
 ``parties``          :class:`PartyManager`: allocation and multi-hosting via the DM
 ``onboarding``       first-start onboarding through the domain manager
-``clock``            :class:`TimeProofClock`: time proofs while requests wait in silence
 ``node_store``       ``node.sqlite``: party display names, package times
 ``metrics``          :class:`ParticipantMetrics`
 ``errors``           the node's errors
 ===================  ==================================================================
 """
 
-from participant.node.clock import TimeProofClock
+from node_runtime.member.clock import TimeProofClock
 from participant.node.config import ParticipantConfig, load_participant_config
 from participant.node.errors import (
     OnboardingError,

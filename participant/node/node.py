@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from node_runtime import OpsServer, ReadinessCheck
 from node_runtime.member import MemberConnection
+from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from node_runtime.member.dm_client import DmClientTimeouts, DomainManagerClient
 from participant.engine import Engine, Package, PackageId, PackageStore
@@ -31,7 +32,6 @@ from participant.engine.examples import example_source
 from participant.engine.interpreter import PackageResolver
 from participant.ledger_api.backend import SubmitRequest
 from participant.ledger_api.server import LedgerApiServer
-from participant.node.clock import TimeProofClock
 from participant.node.config import ParticipantConfig
 from participant.node.errors import ParticipantConfigError
 from participant.node.ledger_backend import NodeLedgerBackend

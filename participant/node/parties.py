@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 
 from node_runtime.member import MemberRuntimeError
+from node_runtime.member.clock import TimeSource
 from node_runtime.member.dm_client import (
     DomainManagerClient,
     DomainManagerClientError,
@@ -27,7 +28,6 @@ from node_runtime.member.dm_client import (
     HostingState,
 )
 from node_runtime.member.topology import MemberTopology
-from participant.node.clock import TimeSource
 from participant.node.errors import TopologyRequestError
 from protocol.crypto import SigningPrivateKey
 from protocol.identifiers import MemberId, Namespace, PartyId, make_party_id, member_namespace

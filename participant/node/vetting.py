@@ -20,9 +20,9 @@ import logging
 from collections.abc import Iterable
 
 from node_runtime.member import MemberRuntimeError
+from node_runtime.member.clock import TimeSource
 from node_runtime.member.dm_client import DomainManagerClient, DomainManagerClientError
 from node_runtime.member.topology import MemberTopology
-from participant.node.clock import TimeSource
 from participant.node.errors import VettingError
 from protocol.crypto import SigningPrivateKey
 from protocol.identifiers import MemberId

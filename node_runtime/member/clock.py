@@ -1,8 +1,9 @@
-"""``TimeProofClock``: makes sequencer time advance while in-flight requests wait in silence.
+"""``TimeProofClock``: makes sequencer time advance while requests wait in silence.
 
-The processor decides everything by the sequencing times of events (a request rolled
-back at its decision deadline, a submission not sequenced by its max sequencing time).
-When requests are in flight and nothing arrives, those deadlines would never pass; so
+Members decide everything by the sequencing times of events (the mediator's response
+timeouts; the participant's rollback at a request's decision deadline, a submission not
+sequenced by its max sequencing time). When requests wait and nothing arrives, those
+deadlines would never pass; so
 once the earliest one is near on the local clock (within ``clock_tolerance_s``) and the
 stream has been silent for ``idle_s``, the clock asks the sequencer for a time proof. The
 proof's receipt is an event like any other and the processor acts on it. The wall clock
@@ -18,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from node_runtime.member import MemberRuntimeError
+from node_runtime.member.errors import MemberRuntimeError
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp, now
 
 log = logging.getLogger(__name__)
