@@ -15,7 +15,16 @@ RootHashMessage       every informee participant   root hash and request type, s
 Everything an envelope carries is readable by anyone on the chain, so the only ledger data
 (actions, contracts, ledger time) is inside ``EncryptedViewMessage`` ciphertexts.
 
-**Encryption of a view.** The encoded :class:`TransactionViewTree` is encrypted once under
+**Padding.** Ciphertext sizes are public, and a view's size says much about what it is (a
+create of a small contract, a DvP settlement, ...). The plaintext is therefore
+``u32_be(n) ‖ tree (n bytes) ‖ zero bytes`` padded to :func:`padded_size` — Padmé
+(Nikitin et al., PETS 2019): the size is rounded up so that only its top
+``⌊log2 ⌊log2 L⌋⌋ + 1`` bits are kept, which leaks O(log log L) bits at a cost below 12 %
+— with a floor of :data:`MIN_PADDED_SIZE` bytes, so small views all look alike. The
+recipient refuses a length prefix beyond the plaintext or non-zero padding
+(:class:`~protocol.transaction.errors.MalformedTransactionMessageError`).
+
+**Encryption of a view.** The padded, encoded :class:`TransactionViewTree` is encrypted once under
 a fresh random session key with AES-256-GCM, and the session key is wrapped to each
 recipient's X25519 key from topology (``protocol.crypto.encryption``, version 1). Both
 layers authenticate the associated data::
@@ -61,6 +70,7 @@ from protocol.identifiers import (
 )
 from protocol.transaction.errors import (
     InvalidTreeError,
+    MalformedTransactionMessageError,
     MessageSignatureError,
     RootHashMismatchError,
     ViewDecryptionError,
@@ -90,6 +100,43 @@ def _verify(message: str, key: SigningPublicKey, content: bytes, signature: Sign
         raise MessageSignatureError(message, exc.signer, exc.expected_signer, exc.detail) from None
 
 
+MIN_PADDED_SIZE = 512
+"""Every padded view plaintext is at least this many bytes."""
+_LENGTH_PREFIX = 4
+
+
+def padded_size(length: int) -> int:
+    """Padmé: ``length`` rounded up to keep only the top ``⌊log2 ⌊log2 L⌋⌋ + 1`` bits of its
+    binary form, and at least :data:`MIN_PADDED_SIZE`."""
+    if length <= MIN_PADDED_SIZE:
+        return MIN_PADDED_SIZE
+    exponent = length.bit_length() - 1
+    significant = exponent.bit_length()
+    mask = (1 << (exponent - significant)) - 1
+    return (length + mask) & ~mask
+
+
+def pad_plaintext(data: bytes) -> bytes:
+    """``u32_be(len) ‖ data ‖ zeros`` of :func:`padded_size` bytes."""
+    body = len(data).to_bytes(_LENGTH_PREFIX, "big") + data
+    return body + bytes(padded_size(len(body)) - len(body))
+
+
+def unpad_plaintext(plaintext: bytes) -> bytes:
+    """The data :func:`pad_plaintext` padded; refuses anything it could not have made."""
+    if len(plaintext) < _LENGTH_PREFIX:
+        raise MalformedTransactionMessageError("padded view", "shorter than its length prefix")
+    length = int.from_bytes(plaintext[:_LENGTH_PREFIX], "big")
+    end = _LENGTH_PREFIX + length
+    if end > len(plaintext):
+        raise MalformedTransactionMessageError(
+            "padded view", f"length {length} exceeds the {len(plaintext)}-byte plaintext"
+        )
+    if len(plaintext) != padded_size(end) or any(plaintext[end:]):
+        raise MalformedTransactionMessageError("padded view", "padding is not zeros of Padmé size")
+    return plaintext[_LENGTH_PREFIX:end]
+
+
 def view_associated_data(domain: DomainId, root_hash: RootHash, view_hash: ViewHash) -> bytes:
     """The associated data bound to an encrypted view (module docstring)."""
 
@@ -112,7 +159,8 @@ class EncryptedViewMessage:
     encrypted: EncryptedMessage
     """The view tree's bytes under a session key wrapped to each recipient."""
 
-    TAG = ("EncryptedViewMessage", 1)
+    TAG = ("EncryptedViewMessage", 2)
+    """Version 2: the plaintext is padded (module docstring)."""
 
     def __post_init__(self) -> None:
         parse_domain_id(self.domain)
@@ -125,7 +173,8 @@ class EncryptedViewMessage:
         domain = view_tree.common_metadata.domain
         root_hash, view_hash = view_tree.root_hash(), view_tree.view_hash
         ad = view_associated_data(domain, root_hash, view_hash)
-        return cls(domain, root_hash, view_hash, encrypt(recipients, view_tree.to_bytes(), ad))
+        plaintext = pad_plaintext(view_tree.to_bytes())
+        return cls(domain, root_hash, view_hash, encrypt(recipients, plaintext, ad))
 
     def decrypt(self, key: EncryptionPrivateKey) -> TransactionViewTree:
         """Open and check the view.
@@ -142,7 +191,7 @@ class EncryptedViewMessage:
             raise ViewDecryptionError(
                 exc.recipient, self.view_hash.to_multihash(), exc.detail
             ) from None
-        tree = TransactionViewTree.from_bytes(plaintext)
+        tree = TransactionViewTree.from_bytes(unpad_plaintext(plaintext))
         if tree.view_hash != self.view_hash:
             raise ViewMismatchError(
                 "view hash", self.view_hash.to_multihash(), tree.view_hash.to_multihash()

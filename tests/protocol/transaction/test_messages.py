@@ -186,3 +186,43 @@ def test_a_view_larger_than_an_envelope_is_refused_typed() -> None:
     with pytest.raises(InvalidTreeError) as info:
         build_confirmation_request(big, TOPOLOGY, signing_key(P1))
     assert info.value.what == "envelope payload"
+
+
+# -- padding of view plaintexts ------------------------------------------------------------
+
+
+def test_padded_sizes_follow_padme() -> None:
+    from protocol.transaction.messages import MIN_PADDED_SIZE, padded_size
+
+    assert [padded_size(n) for n in (1, 512, 513, 700, 1000, 3000, 10_000, 50_000)] == [
+        MIN_PADDED_SIZE, 512, 544, 704, 1024, 3072, 10_240, 51_200,
+    ]  # fmt: skip
+    for n in range(1, 200_000, 997):
+        size = padded_size(n)
+        assert size >= n and (n <= MIN_PADDED_SIZE or size <= n * 1.12)
+
+
+def test_padding_round_trips_and_refuses_what_it_could_not_have_made() -> None:
+    from protocol.transaction.errors import MalformedTransactionMessageError
+    from protocol.transaction.messages import pad_plaintext, padded_size, unpad_plaintext
+
+    for data in (b"", b"x", bytes(range(256)) * 7):
+        padded = pad_plaintext(data)
+        assert len(padded) == padded_size(4 + len(data))
+        assert unpad_plaintext(padded) == data
+    good = pad_plaintext(b"view")
+    for bad in (
+        good[:3],  # no length prefix
+        (10_000).to_bytes(4, "big") + good[4:],  # length past the end
+        good[:-1] + b"\x01",  # non-zero padding
+        good + bytes(16),  # padding longer than Padmé's size
+    ):
+        with pytest.raises(MalformedTransactionMessageError):
+            unpad_plaintext(bad)
+
+
+def test_views_of_different_small_sizes_encrypt_to_the_same_size() -> None:
+    """Sizes on the chain no longer tell a tiny view from a slightly larger one."""
+    from protocol.transaction.messages import pad_plaintext
+
+    assert len(pad_plaintext(b"a" * 10)) == len(pad_plaintext(b"b" * 400))
