@@ -35,6 +35,7 @@ from domain_manager.service import MEMBER_METHODS, SERVICE_NAME, DomainManagerAd
 from domain_manager.store import DomainManagerStore
 from domain_manager.types import Policy
 from node_runtime import OpsServer
+from node_runtime.logs import TraceInterceptor
 from node_runtime.member import MemberConnection
 from protocol.crypto import load_signing_key
 from protocol.identifiers import (
@@ -174,7 +175,7 @@ class DomainManagerNode:
             rights_lookup=StaticAdmins(cfg.admin.admin_users),
             public_methods=DEFAULT_PUBLIC_METHODS | MEMBER_METHODS,
         )
-        server = grpc.aio.server(interceptors=[interceptor])
+        server = grpc.aio.server(interceptors=[TraceInterceptor(), interceptor])
         pb_grpc.add_DomainManagerAdminServicer_to_server(  # type: ignore[no-untyped-call]
             DomainManagerAdminService(self.manager), server
         )

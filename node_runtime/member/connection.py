@@ -36,6 +36,7 @@ from typing import Protocol
 import grpc
 
 from node_runtime.http import ReadinessCheck
+from node_runtime.logs import current_trace_id, log_context
 from node_runtime.member.client import ClientTimeouts, SequencerClient
 from node_runtime.member.config import MemberConfig, MemberTuning
 from node_runtime.member.errors import (
@@ -75,6 +76,8 @@ MEMBER_DB = "member.sqlite"
 TOPOLOGY_DB = "topology.sqlite"
 START_TIMEOUT_S = 30.0
 TIME_PROOF_PREFIX = "time-proof-"
+MAX_TRACED_MESSAGES = 10_000
+"""Trace ids kept for receipts not yet handled (the oldest are forgotten first)."""
 
 
 class EventHandler(Protocol):
@@ -134,6 +137,8 @@ class MemberConnection:
         self._connected = False
         self._connected_event = asyncio.Event()
         self._time_proofs: dict[str, asyncio.Future[Timestamp]] = {}
+        self._traced: dict[str, str] = {}
+        """Message id → trace id of sends made on behalf of a traced call."""
         self._since_ack = 0
         self._failure: BaseException | None = None
 
@@ -422,11 +427,22 @@ class MemberConnection:
                 event.counter,
                 f"time {event.timestamp} not after the previous event's {position.last_timestamp}",
             )
-        await self.topology.observe(event)
-        try:
-            await self.handler.handle(event)
-        except Exception as exc:
-            raise HandlerError(event.counter, exc) from exc
+        # Every line logged while handling the event names it; ``sequenced_at`` is the same
+        # for every recipient, so it joins nodes' lines (``node_runtime.logs``).
+        fields: dict[str, object] = {"sequenced_at": int(event.timestamp), "counter": event.counter}
+        if event.message_id is not None:
+            fields["message_id"] = str(event.message_id)
+            trace = self._traced.pop(str(event.message_id), None)
+            if trace is not None:
+                fields["trace_id"] = trace
+        with log_context(**fields):
+            if "trace_id" in fields:
+                log.info("own message %s sequenced at %d", event.message_id, event.timestamp)
+            await self.topology.observe(event)
+            try:
+                await self.handler.handle(event)
+            except Exception as exc:
+                raise HandlerError(event.counter, exc) from exc
         await counters.processed(event.counter, event.timestamp, event_digest(data))
         self.topology.advance(event.timestamp)
         self._resolve_time_proof(event)
@@ -500,10 +516,23 @@ class MemberConnection:
                         raise
                     client = await self._client_for(endpoint, reauthenticate=True)
                     await client.send(signed)
+                self._remember_trace(mid, endpoint)
                 return mid
             except grpc.aio.AioRpcError as exc:
                 failures[endpoint] = _describe(exc)
         raise NoSequencerAvailableError(f"send {mid}", failures)
+
+    def _remember_trace(self, mid: MessageId, endpoint: str) -> None:
+        """A send on behalf of a traced call (a Ledger API command): log it with the trace
+        id, and bind the trace id again when its receipt is handled (``_process``)."""
+        trace = current_trace_id()
+        if trace is None:
+            log.debug("sent %s to %s", mid, endpoint)
+            return
+        log.info("sent %s to %s", mid, endpoint, extra={"message_id": str(mid)})
+        self._traced[str(mid)] = trace
+        while len(self._traced) > MAX_TRACED_MESSAGES:
+            self._traced.pop(next(iter(self._traced)))
 
     async def time_proof(self, timeout_s: float = 30.0) -> Timestamp:
         """Sequence an empty request (a batch with no envelopes, whose only recipient is

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from node_runtime.logs import trace_metadata
 from protocol.v1 import domain_manager_pb2 as pb
 from protocol.v1 import domain_manager_pb2_grpc as pb_grpc
 
@@ -174,7 +175,9 @@ class DomainManagerClient:
         await self.close()
 
     def _metadata(self) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {self.token}"),) if self.token else ()
+        """The bearer token, and the caller's trace id (``node_runtime.logs``) if bound."""
+        auth = (("authorization", f"Bearer {self.token}"),) if self.token else ()
+        return (*auth, *trace_metadata())
 
     async def _call(
         self, method: Callable[..., Awaitable[T]], request: Any, deadline_s: float

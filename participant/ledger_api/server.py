@@ -25,6 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from auth import AuthInterceptor, TokenVerifier, UserId, build_verifier
+from node_runtime.logs import TraceInterceptor
 from participant.ledger_api.backend import BackendInfo, LedgerBackend
 from participant.ledger_api.config import USERS_DB_NAME, LedgerApiConfig, TlsConfig
 from participant.ledger_api.services.access import Access
@@ -137,7 +138,7 @@ class LedgerApiServer:
     async def start(self) -> int:
         """Bind and serve; return the bound port."""
         access = Access(enabled=self.verifier is not None)
-        interceptors = []
+        interceptors: list[grpc.aio.ServerInterceptor] = [TraceInterceptor()]
         if self.verifier is not None:
             interceptors.append(
                 AuthInterceptor(self.verifier, rights_lookup=self.users, refuse=abort)

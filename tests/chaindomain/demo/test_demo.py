@@ -19,10 +19,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
 
 from ledger_client import LedgerClient, Timeout
+from node_runtime.logs import TRACE_METADATA_KEY
+from protocol.ledger_api.v2 import update_service_pb2, update_service_pb2_grpc
 
 pytestmark = pytest.mark.anvil
 
@@ -38,12 +42,14 @@ def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def state(state_dir: Path) -> dict[str, object]:
-    return dict(json.loads((state_dir / "devnet.json").read_text()))
+def state(state_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((state_dir / "devnet.json").read_text())
+    return data
 
 
-def nodes(state_dir: Path) -> dict[str, dict[str, object]]:
-    return dict(state(state_dir)["nodes"])  # type: ignore[arg-type]
+def nodes(state_dir: Path) -> dict[str, Any]:
+    found: dict[str, Any] = state(state_dir)["nodes"]
+    return found
 
 
 def metrics(ops_url: str) -> dict[str, float]:
@@ -110,7 +116,7 @@ def test_the_demo_runs_from_nothing_and_shows_privacy_and_the_chain(demo: DemoRu
 
 
 def test_metrics_after_the_demo_traffic(demo: DemoRun) -> None:
-    ops = {name: str(n["endpoints"]["ops"]) for name, n in nodes(demo.state_dir).items()}  # type: ignore[index]
+    ops = {name: str(n["endpoints"]["ops"]) for name, n in nodes(demo.state_dir).items()}
     seq = metrics(ops["seq1"])
     assert seq["sequencer_batches_written_total"] > 0
     assert seq["sequencer_bytes_written_total"] > 0
@@ -143,10 +149,59 @@ def test_metrics_after_the_demo_traffic(demo: DemoRun) -> None:
     assert not any(v for k, v in effective.items() if 'outcome="refused"' in k)
 
 
+def log_lines(state_dir: Path, node: str) -> list[dict[str, Any]]:
+    out = []
+    for line in (state_dir / "logs" / f"{node}.log").read_text().splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def test_trace_ids_follow_a_command_across_nodes(demo: DemoRun) -> None:
+    root = demo.state_dir
+    bank = log_lines(root, "participant1")
+    # The submitter: the Ledger API call's trace id on the submission, on the send, and
+    # again on the handling of its own request's receipt, at the request's sequencing time.
+    receipts = [e for e in bank if e["msg"].startswith("own message tx-")]
+    assert receipts, "no traced receipt in participant1's log"
+    receipt = receipts[-1]
+    trace, request_time = receipt["trace_id"], receipt["sequenced_at"]
+    traced = [e for e in bank if e.get("trace_id") == trace]
+    assert any(e["msg"].startswith("submission ") for e in traced), traced
+    assert any(e.get("message_id") == receipt["message_id"] for e in traced if e is not receipt)
+    assert all(e["rpc"].endswith("/SubmitAndWaitForTransaction") for e in traced if "rpc" in e)
+    # The mediator registered and decided that request under the same time.
+    mediator = log_lines(root, "mediator")
+    assert any(e.get("sequenced_at") == request_time and "registered" in e["msg"] for e in mediator)
+    assert any(e.get("request_id") == request_time for e in mediator)
+    # Another participant's lines name it too (the DvP settlement reached all three).
+    others = log_lines(root, "participant2") + log_lines(root, "participant3")
+    assert any(f"request {request_time} " in e["msg"] for e in others)
+
+    # A client's own trace id is bound as given.
+    org = state(root)["extra"]["organisations"][1]
+
+    async def unknown_update() -> None:
+        async with grpc.aio.insecure_channel(org["ledger_api"]) as channel:
+            stub = update_service_pb2_grpc.UpdateServiceStub(channel)  # type: ignore[no-untyped-call]
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.GetTransactionById(
+                    update_service_pb2.GetTransactionByIdRequest(
+                        update_id="u-" + "00" * 32, requesting_parties=[org["parties"]["Alice"]]
+                    ),
+                    metadata=((TRACE_METADATA_KEY, "demo-client-7"),),
+                    timeout=10,
+                )
+
+    asyncio.run(unknown_update())
+    refused = [e for e in log_lines(root, "participant2") if e.get("trace_id") == "demo-client-7"]
+    assert refused and refused[0]["rpc"].endswith("/GetTransactionById"), refused
+
+
 async def _ledger(state_dir: Path) -> dict[str, tuple[int, list[str]]]:
     """Each organisation's ledger end and active contract ids, through its Ledger API."""
     out: dict[str, tuple[int, list[str]]] = {}
-    for org in state(state_dir)["extra"]["organisations"]:  # type: ignore[index]
+    for org in state(state_dir)["extra"]["organisations"]:
         async with await LedgerClient.connect(org["ledger_api"], timeout=Timeout(connect=30)) as c:
             acs = await c.active_contracts(list(org["parties"].values()))
             out[org["name"]] = (await c.ledger_end(), sorted(x.contract_id for x in acs.contracts))
@@ -158,7 +213,7 @@ def test_killed_node_reported_then_down_and_up_resume_the_same_ledger(demo: Demo
     before = asyncio.run(_ledger(root))
     assert all(end > 0 and acs for end, acs in before.values()), before
 
-    pid = int(nodes(root)["participant3"]["pid"])  # type: ignore[call-overload]
+    pid = int(nodes(root)["participant3"]["pid"])
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while nodes(root)["participant3"]["status"] != "exited":
