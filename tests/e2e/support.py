@@ -71,8 +71,14 @@ clock_tolerance_s = 1.0
 
 
 def participant_toml(
-    domain: RunningDomain, name: str, identity: MemberIdentity, keys: dict[str, Path]
+    domain: RunningDomain,
+    name: str,
+    identity: MemberIdentity,
+    keys: dict[str, Path],
+    extra_toml: str = "",
 ) -> str:
+    """The node's config; ``extra_toml`` is appended (further tables, e.g.
+    ``[ledger_api.auth]``)."""
     endpoints = ", ".join(f'"{e}"' for e in domain.sequencer_endpoints)
     return f"""
 [node]
@@ -105,15 +111,17 @@ clock_tolerance_s = 1.0
 
 [ops]
 port = 0
-"""
+{extra_toml}"""
 
 
-def write_participant_config(domain: RunningDomain, name: str) -> tuple[Path, MemberIdentity]:
+def write_participant_config(
+    domain: RunningDomain, name: str, extra_toml: str = ""
+) -> tuple[Path, MemberIdentity]:
     identity = make_identity(MemberKind.PARTICIPANT, name)
     keys = save_identity(identity, domain.root / "keys")
     (domain.root / "node.pw").write_text(PASSWORD)
     path = domain.root / f"{name}.toml"
-    path.write_text(participant_toml(domain, name, identity, keys))
+    path.write_text(participant_toml(domain, name, identity, keys, extra_toml))
     return path, identity
 
 
@@ -247,17 +255,18 @@ class Network:
 
 
 async def start_participant(
-    domain: RunningDomain, name: str
+    domain: RunningDomain, name: str, extra_toml: str = ""
 ) -> tuple[ParticipantNode, MemberIdentity]:
-    path, identity = write_participant_config(domain, name)
+    path, identity = write_participant_config(domain, name, extra_toml)
     node = ParticipantNode(load_participant_config(path))
     await node.start()
     return node, identity
 
 
 @contextlib.asynccontextmanager
-async def running_network(domain: RunningDomain) -> AsyncIterator[Network]:
-    """The mediator and three participants on ``domain`` (see the module docstring)."""
+async def running_network(domain: RunningDomain, *, extra_toml: str = "") -> AsyncIterator[Network]:
+    """The mediator and three participants on ``domain`` (see the module docstring);
+    ``extra_toml`` is appended to each participant's config."""
     admin = domain.admin_client()
     change = await admin.set_domain_parameters(
         {"participant_response_timeout_us": RESPONSE_TIMEOUT_US}
@@ -270,7 +279,9 @@ async def running_network(domain: RunningDomain) -> AsyncIterator[Network]:
     await mediator.start()
     net = Network(domain, mediator)
     try:
-        started = await asyncio.gather(*(start_participant(domain, n) for n in ("p1", "p2", "p3")))
+        started = await asyncio.gather(
+            *(start_participant(domain, n, extra_toml) for n in ("p1", "p2", "p3"))
+        )
         for name, (node, identity) in zip(("p1", "p2", "p3"), started, strict=True):
             net.nodes[name] = node
             net.identities[name] = identity
