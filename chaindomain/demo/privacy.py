@@ -81,8 +81,11 @@ async def show_privacy(
     for index, step in enumerate(result.steps):
         marks = "".join(f"{'yes' if v.seen[index] else '-':>8}" for v in views)
         out(f"  [{index + 1}] {step.name[:47]:<48}{marks}")
-    for view in views:
-        hosted = ", ".join(party_name(p) for p in view.parties)
+    for org, view in zip(ctx.orgs, views, strict=True):
+        own = set(org.info.parties.values())
+        hosted = ", ".join(
+            party_name(p) + ("" if p in own else " (observing)") for p in view.parties
+        )
         out(f"{view.org}'s participant ({view.node}; hosts {hosted}), contracts of this run:")
         for contract in view.active:
             out(f"    {describe(contract)}")
