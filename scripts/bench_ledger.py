@@ -1,31 +1,41 @@
 #!/usr/bin/env python3
 """Benchmark the Ledger API: N concurrent clients doing Iou transfers (propose, accept).
 
-Setup, through the Ledger API only: upload the ``iou`` example package, allocate a bank
-and one sender per client on the first participant and one receiver per client on the
-last, give every receiver an ``Account``, and issue each sender enough ``Iou``s. Then
-each client runs ``--transfers`` transfers: the sender exercises ``Transfer`` (an
-``IouTransferProposal``), the receiver exercises ``Accept``. A transfer's latency is the
-sum of its two submit→completion times (``SubmitAndWait``); throughput is committed
-transfers over the wall time of the measured phase. Median of ``--runs`` runs.
+Setup, through the Ledger API only, concurrently: upload the ``iou`` example package,
+allocate for client ``i`` a sender on participant ``i mod n`` and a receiver on
+participant ``i+1 mod n`` (so every participant both sends and receives), give every
+receiver an ``Account`` and issue each sender its ``Iou``s. Then each client runs
+``--transfers`` transfers: the sender exercises ``Transfer`` (an ``IouTransferProposal``,
+``SubmitAndWaitForTransaction``), the receiver exercises ``Accept`` (``SubmitAndWait``).
+Latency is per command, submit→completion; throughput is committed transfers over the
+wall time of the measured phase. Median of ``--runs`` runs.
 
 Modes:
 
+* ``--network``: starts a whole local network in this process (``tests/e2e/support``:
+  anvil with ``--block-time`` ``--block-time-s`` (default 1), the ordering contract, two
+  sequencer nodes, the domain manager, the mediator, three participant nodes) and runs
+  with 2 and then 3 participants (``--participants 2,3``). Gas per committed transaction
+  is read from the chain: the receipts of the ordering contract's transactions in the
+  blocks of the measured phase, over the ledger transactions committed (two per transfer).
 * ``--targets host:port,host:port[,…]``: running participants (e.g. from
-  ``chaindomain devnet up``; 2 or 3 of them). ``--rpc-url`` adds gas per committed
-  transaction: the gas of the chain's blocks during the phase over the transactions
-  committed. ``--token`` (or ``LEDGER_API_TOKEN``) is sent with every call.
+  ``chaindomain devnet up``). ``--rpc-url`` and ``--contract`` add gas per committed
+  transaction as above. ``--token`` (or ``LEDGER_API_TOKEN``) is sent with every call.
 * ``--in-process``: one Ledger API server over the in-memory test backend (no domain):
   the cost of the API layer itself; ``gas_per_tx=0``.
 
-``--profile`` runs the in-process phase under cProfile and prints the top functions.
-The last line is ``RESULT tps=<n> p50_ms=<n> p99_ms=<n> gas_per_tx=<n> block_time_s=<n>``.
+``--profile`` runs the measured phases under cProfile (with ``--network`` that is every
+node of the domain: they share this event loop) and prints the self time by stage and the
+top functions. Each configuration prints a ``participants=…`` summary line; the last line
+is ``RESULT tps=<n> p50_ms=<n> p99_ms=<n> gas_per_tx=<n> block_time_s=<n>`` for the last
+configuration.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import os
 import pstats
@@ -33,6 +43,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +56,35 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from ledger_client import CreateCommand, ExerciseCommand, LedgerClient, Party, Timeout
 from participant.engine.examples import example_source
 from participant.ledger_api import LedgerApiConfig, LedgerApiServer
+from sequencer_chain.contract.deploy import DeploymentRecord
+from tests.e2e.support import running_network
+from tests.support.domain import running_domain
 from tests.support.ledger_backend import FakeLedgerBackend
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = (
+    ("participant/engine/", "participant: engine (interpretation)"),
+    ("participant/protocol/", "participant: confirmation protocol"),
+    ("participant/store/", "participant: store"),
+    ("participant/ledger_api/", "participant: Ledger API services"),
+    ("participant/", "participant: node"),
+    ("mediator/", "mediator"),
+    ("sequencer_chain/", "sequencer node"),
+    ("domain_manager/", "domain manager"),
+    ("node_runtime/", "member runtime (subscription, topology)"),
+    ("protocol/", "protocol (encoding, crypto wrappers)"),
+    ("ledger_client/", "benchmark clients"),
+    ("/grpc/", "gRPC (C core and aio)"),
+    ("web3/", "web3 / JSON-RPC"),
+    ("aiohttp/", "web3 / JSON-RPC"),
+    ("eth_", "eth libraries (abi, keys, rlp)"),
+    ("aiosqlite", "sqlite"),
+    ("sqlite3", "sqlite"),
+    ("cryptography/", "crypto (cryptography)"),
+    ("nacl/", "crypto (nacl)"),
+    ("google/protobuf", "protobuf"),
+    ("asyncio/", "asyncio event loop"),
+)
 
 
 @dataclass
@@ -52,11 +92,23 @@ class RunResult:
     transfers: int
     seconds: float
     latencies_ms: list[float]
+    """Submit→completion of every command of the phase."""
     gas: int
+    chain_txs: int
+    cpu_seconds: float
 
     @property
     def tps(self) -> float:
         return self.transfers / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Pair:
+    sender_api: LedgerClient
+    receiver_api: LedgerClient
+    sender: str
+    receiver: str
+    ious: list[str]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -66,161 +118,250 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def setup(
-    sender_api: LedgerClient, receiver_api: LedgerClient, clients: int, transfers: int, run: int
-) -> tuple[str, str, list[tuple[str, str, list[str]]]]:
-    package = await sender_api.upload_package(example_source("iou"))
-    if receiver_api is not sender_api:
-        await receiver_api.upload_package(example_source("iou"))
-    pkg = package.package_id
-    bank = (await sender_api.allocate_party(f"bank{run}")).party
-    pairs: list[tuple[str, str, list[str]]] = []
-    for i in range(clients):
-        sender = (await sender_api.allocate_party(f"s{run}x{i}")).party
-        receiver = (await receiver_api.allocate_party(f"r{run}x{i}")).party
-        await receiver_api.submit_and_wait(
-            [CreateCommand(f"{pkg}:Iou:Account",
-                           {"bank": Party(bank), "owner": Party(receiver), "currency": "EUR"})],
-            act_as=[receiver],
-        )  # fmt: skip
-        ious = []
-        for _ in range(transfers):
-            tx = await sender_api.submit_and_wait_for_transaction(
-                [CreateCommand(f"{pkg}:Iou:Iou", {
-                    "issuer": Party(bank), "owner": Party(sender), "amount": Decimal(10),
-                    "currency": "EUR", "observers": []})],
-                act_as=[bank, sender],
-            )  # fmt: skip
-            ious.append(tx.created[0].contract_id)
-        pairs.append((sender, receiver, ious))
-    return pkg, bank, pairs
+async def setup_pair(
+    apis: list[LedgerClient], pkg: str, index: int, transfers: int, run: int
+) -> Pair:
+    sender_api = apis[index % len(apis)]
+    receiver_api = apis[(index + 1) % len(apis)]
+    sender, receiver = await asyncio.gather(
+        sender_api.allocate_party(f"s{run}x{index}"),
+        receiver_api.allocate_party(f"r{run}x{index}"),
+    )
+    s, r = Party(sender.party), Party(receiver.party)
+    account = CreateCommand(f"{pkg}:Iou:Account", {"bank": r, "owner": r, "currency": "EUR"})
+    iou = CreateCommand(
+        f"{pkg}:Iou:Iou",
+        {"issuer": s, "owner": s, "amount": Decimal(10), "currency": "EUR", "observers": []},
+    )
+
+    async def issue() -> str:
+        tx = await sender_api.submit_and_wait_for_transaction([iou], act_as=[s])
+        return tx.created[0].contract_id
+
+    created = await asyncio.gather(
+        receiver_api.submit_and_wait([account], act_as=[r]),
+        *(issue() for _ in range(transfers)),
+    )
+    return Pair(sender_api, receiver_api, s, r, [str(c) for c in created[1:]])
 
 
-async def transfer_loop(
-    sender_api: LedgerClient,
-    receiver_api: LedgerClient,
-    *,
-    pkg: str,
-    sender: str,
-    receiver: str,
-    ious: list[str],
-    latencies: list[float],
-) -> None:
-    for cid in ious:
+async def transfer_loop(pair: Pair, pkg: str, latencies: list[float]) -> None:
+    for cid in pair.ious:
         start = time.perf_counter()
-        tree = await sender_api.submit_and_wait_for_transaction(
-            [ExerciseCommand(f"{pkg}:Iou:Iou", cid, "Transfer", {"new_owner": Party(receiver)})],
-            act_as=[sender],
+        transfer = ExerciseCommand(
+            f"{pkg}:Iou:Iou", cid, "Transfer", {"new_owner": Party(pair.receiver)}
         )
-        proposal = tree.created[0].contract_id
-        await receiver_api.submit_and_wait(
+        tx = await pair.sender_api.submit_and_wait_for_transaction([transfer], act_as=[pair.sender])
+        accepted = time.perf_counter()
+        latencies.append((accepted - start) * 1000)
+        proposal = tx.created[0].contract_id
+        await pair.receiver_api.submit_and_wait(
             [ExerciseCommand(f"{pkg}:Iou:IouTransferProposal", proposal, "Accept")],
-            act_as=[receiver],
+            act_as=[pair.receiver],
         )
-        latencies.append((time.perf_counter() - start) * 1000)
+        latencies.append((time.perf_counter() - accepted) * 1000)
 
 
-async def chain_gas(rpc_url: str | None, first_block: int | None) -> tuple[int, int]:
-    """(current block number, gas used in blocks after ``first_block``)."""
-    if rpc_url is None:
-        return 0, 0
-    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
-    head = await w3.eth.block_number
-    if first_block is None:
-        return head, 0
-    gas = 0
-    for number in range(first_block + 1, head + 1):
-        gas += (await w3.eth.get_block(number))["gasUsed"]
-    return head, gas
+class Chain:
+    """Gas of the ordering contract's transactions, read from receipts."""
+
+    def __init__(self, rpc_url: str | None, contract: str | None) -> None:
+        self.w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url)) if rpc_url else None
+        self.contract = contract.lower() if contract else None
+
+    async def close(self) -> None:
+        if self.w3 is not None:
+            await self.w3.provider.disconnect()
+
+    async def head(self) -> int:
+        return 0 if self.w3 is None else int(await self.w3.eth.block_number)
+
+    async def gas(self, first: int, last: int) -> tuple[int, int]:
+        """(gas used, transaction count) of the contract's transactions in blocks
+        ``first..last``."""
+        if self.w3 is None:
+            return 0, 0
+        gas = count = 0
+        for number in range(first, last + 1):
+            block = await self.w3.eth.get_block(number, full_transactions=True)
+            for tx in block["transactions"]:
+                assert not isinstance(tx, bytes)
+                to = tx.get("to")
+                if self.contract is not None and (to is None or to.lower() != self.contract):
+                    continue
+                receipt = await self.w3.eth.get_transaction_receipt(tx["hash"])
+                gas += int(receipt["gasUsed"])
+                count += 1
+        return gas, count
 
 
 async def one_run(
-    targets: list[str], args: argparse.Namespace, run: int, profiler: cProfile.Profile | None
+    targets: list[str],
+    args: argparse.Namespace,
+    run: int,
+    chain: Chain,
+    profiler: cProfile.Profile | None,
 ) -> RunResult:
-    timeout = Timeout(call=30, submit_and_wait=120)
+    timeout = Timeout(call=60, submit_and_wait=180)
     token = args.token or os.environ.get("LEDGER_API_TOKEN")
     apis = [LedgerClient(t, token=token, timeout=timeout, application_id="bench") for t in targets]
     try:
-        sender_api, receiver_api = apis[0], apis[-1]
-        pkg, _bank, pairs = await setup(sender_api, receiver_api, args.clients, args.transfers, run)
+        package = await apis[0].upload_package(example_source("iou"))
+        for api in apis[1:]:
+            await api.upload_package(example_source("iou"))
+        pkg = package.package_id
+        pairs = await asyncio.gather(
+            *(setup_pair(apis, pkg, i, args.transfers, run) for i in range(args.clients))
+        )
         latencies: list[float] = []
-        block, _ = await chain_gas(args.rpc_url, None)
+        first_block = await chain.head() + 1
         if profiler is not None:
             profiler.enable()
+        cpu = time.process_time()
         start = time.perf_counter()
         async with asyncio.TaskGroup() as tg:
-            for sender, receiver, ious in pairs:
-                tg.create_task(
-                    transfer_loop(
-                        sender_api,
-                        receiver_api,
-                        pkg=pkg,
-                        sender=sender,
-                        receiver=receiver,
-                        ious=ious,
-                        latencies=latencies,
-                    )
-                )
+            for pair in pairs:
+                tg.create_task(transfer_loop(pair, pkg, latencies))
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         if profiler is not None:
             profiler.disable()
-        _, gas = await chain_gas(args.rpc_url, block)
-        return RunResult(len(latencies), elapsed, latencies, gas)
+        last_block = await chain.head()
+        gas, chain_txs = await chain.gas(first_block, last_block)
+        return RunResult(len(latencies) // 2, elapsed, latencies, gas, chain_txs, cpu)
     finally:
         for api in apis:
             await api.aclose()
 
 
-async def in_process_targets(stack: list[object]) -> list[str]:
+@contextlib.asynccontextmanager
+async def in_process_targets() -> AsyncIterator[list[str]]:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     server = LedgerApiServer(LedgerApiConfig(), FakeLedgerBackend(), data_dir=data_dir)
     await server.start()
-    stack.append(server)
-    return [f"127.0.0.1:{server.port}"]
+    try:
+        yield [f"127.0.0.1:{server.port}"]
+    finally:
+        await server.stop(0)
 
 
-async def main(args: argparse.Namespace) -> None:
-    results: list[RunResult] = []
-    profiler = cProfile.Profile() if args.profile else None
-    for run in range(args.runs):
-        stack: list[object] = []
-        targets = await in_process_targets(stack) if args.in_process else args.targets.split(",")
-        try:
-            result = await one_run(targets, args, run, profiler)
-        finally:
-            for server in stack:
-                await server.stop(0)  # type: ignore[attr-defined]
-        results.append(result)
-        print(
-            f"run {run + 1}: {result.transfers} transfers in {result.seconds:.2f}s = "
-            f"{result.tps:.1f}/s, p50 {percentile(result.latencies_ms, 0.5):.1f} ms, "
-            f"p99 {percentile(result.latencies_ms, 0.99):.1f} ms",
-            flush=True,
-        )
+@contextlib.asynccontextmanager
+async def local_network(block_time_s: float) -> AsyncIterator[tuple[list[str], str, str]]:
+    """(Ledger API endpoints of three participants, chain RPC URL, contract address)."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ledger-net-"))
+    async with (
+        running_domain(tmp, block_time_s=block_time_s) as domain,
+        running_network(domain) as net,
+    ):
+        record = DeploymentRecord.load(domain.root / "inbox.json")
+        endpoints = [net.nodes[n].grpc_endpoint for n in ("p1", "p2", "p3")]
+        yield endpoints, domain.anvil.rpc_url, record.address
+
+
+def summarize(label: str, results: list[RunResult], block_time_s: float) -> str:
     tps = statistics.median(r.tps for r in results)
     p50 = statistics.median(percentile(r.latencies_ms, 0.5) for r in results)
     p99 = statistics.median(percentile(r.latencies_ms, 0.99) for r in results)
-    committed_txs = sum(2 * r.transfers for r in results)
-    gas_per_tx = sum(r.gas for r in results) // committed_txs if committed_txs else 0
-    if profiler is not None:
-        print("profile of the measured phases (cumulative):")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+    committed = sum(2 * r.transfers for r in results)
+    gas_per_tx = sum(r.gas for r in results) // committed if committed else 0
+    chain_txs = sum(r.chain_txs for r in results)
+    cpu = sum(r.cpu_seconds for r in results) / max(sum(r.seconds for r in results), 1e-9)
     print(
-        f"RESULT tps={tps:.1f} p50_ms={p50:.0f} p99_ms={p99:.0f} gas_per_tx={gas_per_tx} "
-        f"block_time_s={args.block_time_s:g}"
+        f"{label}: tps={tps:.1f} p50_ms={p50:.0f} p99_ms={p99:.0f} gas_per_tx={gas_per_tx} "
+        f"chain_txs={chain_txs} ledger_txs={committed} cpu_of_wall={cpu:.2f}",
+        flush=True,
     )
+    return (
+        f"RESULT tps={tps:.1f} p50_ms={p50:.0f} p99_ms={p99:.0f} gas_per_tx={gas_per_tx} "
+        f"block_time_s={block_time_s:g}"
+    )
+
+
+def stage_of(filename: str) -> str:
+    path = filename.replace("\\", "/")
+    if path.startswith(str(ROOT)) and "/.venv/" not in path:
+        path = path[len(str(ROOT)) + 1 :]
+    for marker, stage in STAGES:
+        if path.startswith(marker) or marker in path:
+            return stage
+    if path.startswith("~") or path.startswith("<"):
+        return "builtins (C: hashing, sockets, select)"
+    return "other"
+
+
+def print_profile(profiler: cProfile.Profile) -> None:
+    stats = pstats.Stats(profiler)
+    by_stage: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for (filename, _line, _name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        by_stage[stage_of(filename)] += tt
+        total += tt
+    print(f"profile of the measured phases: {total:.1f}s of self time by stage")
+    for stage, seconds in sorted(by_stage.items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds:8.2f}s {100 * seconds / total:5.1f}%  {stage}")
+    print("top functions by self time:")
+    stats.sort_stats("tottime").print_stats(25)
+    print("top functions by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(40)
+
+
+async def measure(targets: list[str], args: argparse.Namespace, chain: Chain, label: str) -> str:
+    results: list[RunResult] = []
+    profiler = cProfile.Profile() if args.profile else None
+    for run in range(args.runs):
+        result = await one_run(targets, args, run + 100 * len(targets), chain, profiler)
+        results.append(result)
+        print(
+            f"{label} run {run + 1}: {result.transfers} transfers in {result.seconds:.2f}s = "
+            f"{result.tps:.1f}/s, p50 {percentile(result.latencies_ms, 0.5):.0f} ms, "
+            f"p99 {percentile(result.latencies_ms, 0.99):.0f} ms, "
+            f"{result.chain_txs} chain txs {result.gas} gas, "
+            f"cpu {result.cpu_seconds:.1f}s",
+            flush=True,
+        )
+    if profiler is not None:
+        print_profile(profiler)
+    return summarize(label, results, args.block_time_s)
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.in_process:
+        async with in_process_targets() as targets:
+            line = await measure(targets, args, Chain(None, None), "in-process")
+    elif args.network:
+        async with local_network(args.block_time_s) as (endpoints, rpc_url, contract):
+            chain = Chain(rpc_url, contract)
+            line = ""
+            try:
+                for n in (int(x) for x in args.participants.split(",")):
+                    line = await measure(endpoints[:n], args, chain, f"participants={n}")
+            finally:
+                await chain.close()
+    else:
+        targets = args.targets.split(",")
+        chain = Chain(args.rpc_url, args.contract)
+        try:
+            line = await measure(targets, args, chain, f"participants={len(targets)}")
+        finally:
+            await chain.close()
+    print(line)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--targets", help="Ledger API addresses: sender side first")
+    mode.add_argument("--network", action="store_true", help="start a local network here")
+    mode.add_argument("--targets", help="Ledger API addresses of running participants")
     mode.add_argument("--in-process", action="store_true", help="API layer over a fake backend")
+    parser.add_argument("--participants", default="2,3", help="with --network: 2,3 | 2 | 3")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--transfers", type=int, default=25, help="per client and run")
+    parser.add_argument("--transfers", type=int, default=10, help="per client and run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rpc-url", help="chain RPC, for gas per committed transaction")
-    parser.add_argument("--block-time-s", type=float, default=0.0, help="reported as given")
+    parser.add_argument("--contract", help="ordering contract address (with --rpc-url)")
+    parser.add_argument(
+        "--block-time-s", type=float, default=1.0, help="anvil's block time (--network)"
+    )
     parser.add_argument("--token", help="bearer token (default: $LEDGER_API_TOKEN)")
     parser.add_argument("--profile", action="store_true")
     return parser.parse_args()
