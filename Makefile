@@ -1,5 +1,5 @@
 # Entry points; each one bootstraps the toolchain first (idempotent, fast when done).
-.PHONY: demo test devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer
+.PHONY: demo test devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer bench-ledger
 
 demo:            ## from nothing to the multi-organisation demo: tools, a local network, the workflow
 	scripts/bootstrap
@@ -48,3 +48,7 @@ bench-chain:     ## gas per byte and throughput of full batches on anvil
 bench-sequencer: ## envelopes/s, latency and gas per byte through one and two sequencer nodes
 	scripts/bootstrap
 	.venv/bin/python scripts/bench_sequencer.py
+
+bench-ledger:    ## Iou transfers through the Ledger API on a local network at anvil --block-time 1
+	scripts/bootstrap
+	.venv/bin/python scripts/bench_ledger.py --network
