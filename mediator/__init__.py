@@ -34,6 +34,7 @@ from mediator.processor import MediatorProcessor, PendingRequest, SnapshotSource
 from mediator.store import MediatorStore, ResponseRow
 from mediator.tally import decide
 from mediator.types import (
+    InformeeHosts,
     OutboxState,
     OutgoingVerdict,
     PartyPolicy,
@@ -49,6 +50,7 @@ from mediator.types import (
 from mediator.validation import TopologyView
 
 __all__ = [
+    "InformeeHosts",
     "MediatorConfig",
     "MediatorConfigError",
     "MediatorError",

@@ -50,7 +50,8 @@ from protocol.transaction import (
     SignedConfirmationResult,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: request records v2 (views hold their non-confirming informees' hosts)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -12,6 +12,12 @@ Per view ``v`` and confirming party ``p`` (with ``hosts(p)`` able to confirm and
 * ``v`` is **approved** when the weights of approving parties reach ``v``'s threshold,
   and **rejected** when the weights of parties that did not reject fall below it.
 
+A view is also **rejected** when a host of one of its *non-confirming* informees rejected
+it with ``MODEL_CONFORMANCE`` for that informee (a policy veto,
+:func:`mediator.types.is_policy_veto`): the submitter declares the confirming
+parties, and an informee it wrongly left out must be able to stop the view. Such a host
+can never approve for it, so a malicious one can block a request, never make one pass.
+
 The request is **rejected** as soon as any view is rejected (``Reject`` with the
 rejections that count against rejected views, sorted by participant), **approved** when
 every view is approved. A timeout is decided elsewhere: by time, not by votes.
@@ -19,7 +25,7 @@ every view is approved. A timeout is decided elsewhere: by time, not by votes.
 
 from __future__ import annotations
 
-from mediator.types import PartyPolicy, RequestRecord, ViewPolicy, Vote
+from mediator.types import PartyPolicy, RequestRecord, ViewPolicy, Vote, is_policy_veto
 from protocol.identifiers import MemberId, PartyId
 from protocol.transaction import Approve, LocalReject, Reject, RejectReason, Verdict
 
@@ -52,6 +58,23 @@ def _party_outcome(
     return approved and not rejected, rejected, rejections
 
 
+def _vetoes(
+    view: ViewPolicy, votes: tuple[Vote, ...]
+) -> list[tuple[PartyId, MemberId, LocalReject]]:
+    """The policy vetoes against ``view``: (informee, its host, the rejection)."""
+    out: list[tuple[PartyId, MemberId, LocalReject]] = []
+    for vote in votes:
+        verdict = vote.verdict
+        if vote.view != view.position or not isinstance(verdict, LocalReject):
+            continue
+        if is_policy_veto(verdict):
+            out += [
+                (p, vote.participant, verdict)
+                for p in sorted(vote.parties & view.vetoers(vote.participant))
+            ]
+    return out
+
+
 def decide(record: RequestRecord, votes: tuple[Vote, ...]) -> Verdict | None:
     """The verdict the votes make, or None while undecided (module docstring)."""
     all_approved = True
@@ -67,7 +90,9 @@ def decide(record: RequestRecord, votes: tuple[Vote, ...]) -> Verdict | None:
             if not rejected:
                 possible_weight += party.weight
             view_rejections += [(party.party, who, reject) for who, reject in rejections]
-        if possible_weight < view.threshold:
+        vetoes = _vetoes(view, votes)
+        view_rejections += vetoes
+        if vetoes or possible_weight < view.threshold:
             for party_id, participant, reject in view_rejections:
                 key = (participant, reject.code, reject.reason)
                 parties, _ = reasons.setdefault(key, (set(), reject))

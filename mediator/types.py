@@ -27,6 +27,7 @@ from protocol.timestamp import Timestamp, read_timestamp, write_timestamp
 from protocol.transaction import (
     LocalApprove,
     LocalReject,
+    LocalRejectCode,
     LocalVerdict,
     RequestId,
     RootHash,
@@ -139,9 +140,35 @@ class PartyPolicy:
         return cls(party, weight, hosts, r.u16())
 
 
+def is_policy_veto(verdict: LocalVerdict) -> bool:
+    """A rejection saying a view's declared confirmation policy is not the one its nodes
+    need (``MODEL_CONFORMANCE``): the only answer the mediator takes from a host of a
+    non-confirming informee (:class:`InformeeHosts`)."""
+    return isinstance(verdict, LocalReject) and verdict.code is LocalRejectCode.MODEL_CONFORMANCE
+
+
+@dataclass(frozen=True, slots=True)
+class InformeeHosts:
+    """A view's informee that is *not* a confirming party, as the topology at the request
+    time has it: the hosts that may veto the view's declared confirmation policy for it
+    (a ``LocalReject`` with code ``MODEL_CONFORMANCE``, ``docs/mediator.md`` §4)."""
+
+    party: PartyId
+    hosts: frozenset[MemberId]
+    """The active participants hosting it with at least confirmation permission."""
+
+    def write(self, w: Writer) -> None:
+        write_party_id(w, self.party)
+        w.set(self.hosts, write_member_id)
+
+    @classmethod
+    def read(cls, r: Reader) -> InformeeHosts:
+        return cls(read_party_id(r), frozenset(r.set(read_member_id)))
+
+
 @dataclass(frozen=True, slots=True)
 class ViewPolicy:
-    """One view: what must approve it."""
+    """One view: what must approve it, and who may veto its declared policy."""
 
     position: ViewPosition
     view_hash: ViewHash
@@ -149,17 +176,27 @@ class ViewPolicy:
     """The sum of approving parties' weights needed (from the informee tree)."""
     parties: tuple[PartyPolicy, ...]
     """The view's confirming parties, sorted by party."""
+    other_informees: tuple[InformeeHosts, ...] = ()
+    """The view's informees that are not confirming parties, sorted by party. The
+    submitter declares the confirming parties; an informee it left out can still reject
+    the view by saying the declaration is wrong (never approve it)."""
 
     def write(self, w: Writer) -> None:
         write_view_position(w, self.position)
         self.view_hash.write(w)
         w.u32(self.threshold)
         w.sequence(self.parties, lambda w_, p: p.write(w_))
+        w.sequence(self.other_informees, lambda w_, i: i.write(w_))
 
     @classmethod
     def read(cls, r: Reader) -> ViewPolicy:
         position, view_hash, threshold = read_view_position(r), read_view_hash(r), r.u32()
-        return cls(position, view_hash, threshold, tuple(r.sequence(PartyPolicy.read)))
+        parties = tuple(r.sequence(PartyPolicy.read))
+        return cls(position, view_hash, threshold, parties, tuple(r.sequence(InformeeHosts.read)))
+
+    def vetoers(self, participant: MemberId) -> frozenset[PartyId]:
+        """The non-confirming informees ``participant`` may veto this view for."""
+        return frozenset(i.party for i in self.other_informees if participant in i.hosts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +219,8 @@ class RequestRecord:
     """``response_deadline + mediator_reaction_timeout``: the verdict's max sequencing
     time; participants roll back by themselves after it."""
 
-    TAG = ("MediatorRequestRecord", 1)
+    TAG = ("MediatorRequestRecord", 2)
+    """v2: each view also holds its non-confirming informees' hosts."""
 
     def view(self, position: ViewPosition) -> ViewPolicy | None:
         for view in self.views:

@@ -35,7 +35,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mediator.types import PartyPolicy, RequestRecord, ResponseStatus, ViewPolicy, Vote
+from mediator.types import (
+    InformeeHosts,
+    PartyPolicy,
+    RequestRecord,
+    ResponseStatus,
+    ViewPolicy,
+    Vote,
+    is_policy_veto,
+)
 from protocol.crypto.encryption import EncryptionPublicKey
 from protocol.crypto.signing import SigningPublicKey
 from protocol.identifiers import DomainId, MemberId, MemberKind, PartyId, member_kind
@@ -352,11 +360,7 @@ def _view_policy(view: InformeeView, topology: TopologyView) -> ViewPolicy:
         )
     parties = []
     for party, weight in sorted(confirming.items()):
-        hosts = frozenset(
-            h.participant
-            for h in topology.active_hosts(party)
-            if h.permission >= ParticipantPermission.CONFIRMATION
-        )
+        hosts = _confirmation_hosts(party, topology)
         ptp = topology.party_hosting(party)
         needed = ptp.threshold if ptp is not None else 1
         if len(hosts) < needed:
@@ -366,7 +370,19 @@ def _view_policy(view: InformeeView, topology: TopologyView) -> ViewPolicy:
                 f"{len(hosts)} are active",
             )
         parties.append(PartyPolicy(party, weight, hosts, needed))
-    return ViewPolicy(view.position, view.view_hash, common.threshold, tuple(parties))
+    others = tuple(
+        InformeeHosts(party, _confirmation_hosts(party, topology))
+        for party in sorted({i.party for i in common.informees} - set(confirming))
+    )
+    return ViewPolicy(view.position, view.view_hash, common.threshold, tuple(parties), others)
+
+
+def _confirmation_hosts(party: PartyId, topology: TopologyView) -> frozenset[MemberId]:
+    return frozenset(
+        h.participant
+        for h in topology.active_hosts(party)
+        if h.permission >= ParticipantPermission.CONFIRMATION
+    )
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -437,7 +453,8 @@ def check_response(
         if view.view_hash != response.view_hash:
             return IgnoredResponse(invalid, "view hash differs from the request's")
         views = (view,)
-    allowed = {p.party for v in views for p in v.parties if sender in p.hosts}
+    veto = response.view_position is not None and is_policy_veto(response.verdict)
+    allowed = {p for v in views for p in _answerable(v, sender, veto=veto)}
     not_allowed = sorted(response.confirming_parties - allowed)
     if not_allowed:
         return IgnoredResponse(
@@ -450,12 +467,15 @@ def check_response(
     fresh = frozenset(
         p
         for p in claimed
-        if any((v.position, p) not in done for v in views if p in _hosted(v, sender))
+        if any((v.position, p) not in done for v in views if p in _answerable(v, sender, veto=veto))
     )
     if not fresh:
         return IgnoredResponse(ResponseStatus.DUPLICATE, "every party was already answered for")
     return Vote(at, sender, response.view_position, fresh, response.verdict)
 
 
-def _hosted(view: ViewPolicy, participant: MemberId) -> frozenset[PartyId]:
-    return frozenset(p.party for p in view.parties if participant in p.hosts)
+def _answerable(view: ViewPolicy, participant: MemberId, *, veto: bool) -> frozenset[PartyId]:
+    """The parties ``participant`` may answer for in ``view``: the confirming parties it
+    hosts, and for a policy veto also the non-confirming informees it hosts."""
+    hosted = frozenset(p.party for p in view.parties if participant in p.hosts)
+    return hosted | view.vetoers(participant) if veto else hosted

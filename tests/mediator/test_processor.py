@@ -296,6 +296,82 @@ async def test_response_for_a_party_the_participant_does_not_host_does_not_count
     assert processor.pending[RequestId(T0)].votes == ()
 
 
+async def test_a_non_confirming_informee_vetoes_a_view_with_model_conformance(
+    domain: ScriptedDomain, processor: MediatorProcessor
+) -> None:
+    # the submitter declared Alice confirming and Carol a mere informee of view 0; Carol's
+    # participant says the declaration is wrong (her party should confirm)
+    request, tree = domain.request(T0)
+    await processor.handle(request)
+    assert processor.pending[RequestId(T0)].record.views[0].other_informees[0].party == (
+        domain.party("carol")
+    )
+    await processor.handle(domain.response(T0 + 1, "p1", tree, T0, (0,), ["alice"]))
+    veto = LocalReject(
+        LocalRejectCode.MODEL_CONFORMANCE,
+        "view confirming parties differ from those its nodes need",
+    )
+    out = only(
+        await processor.handle(domain.response(T0 + 2, "p3", tree, T0, (0,), ["carol"], veto))
+    )
+    verdict = verdict_of(out)
+    assert isinstance(verdict, Reject)
+    assert [(r.participant, r.parties, r.reject) for r in verdict.reasons] == [
+        (domain.member("p3"), frozenset({domain.party("carol")}), veto)
+    ]
+    rows = await processor.store.responses(RequestId(T0))
+    assert [r.status for r in rows] == [ResponseStatus.ACCEPTED, ResponseStatus.ACCEPTED]
+
+
+async def test_a_non_confirming_informee_can_neither_reject_otherwise_nor_approve(
+    domain: ScriptedDomain, processor: MediatorProcessor
+) -> None:
+    request, tree = domain.request(T0)
+    await processor.handle(request)
+    other = LocalReject(LocalRejectCode.CONTRACT_NOT_ACTIVE, "never heard of that Iou")
+    viewless = LocalReject(LocalRejectCode.MALFORMED, "a view-less rejection")
+    for at, position, verdict in (
+        (T0 + 1, (0,), other),
+        (T0 + 2, (0,), None),  # an approval for Carol
+        (T0 + 3, None, viewless),
+        # Carol is no informee of view 0.0: nothing to veto there
+        (T0 + 4, (0, 0), LocalReject(LocalRejectCode.MODEL_CONFORMANCE, "not an informee")),
+    ):
+        event = domain.response(at, "p3", tree, T0, position, ["carol"], verdict)
+        assert await processor.handle(event) == []
+    rows = await processor.store.responses(RequestId(T0))
+    assert [r.status for r in rows] == [ResponseStatus.INVALID] * 4
+    assert all("may not confirm for" in r.reason for r in rows)
+    assert processor.pending[RequestId(T0)].votes == ()
+    # the declared confirming parties still decide
+    await processor.handle(domain.response(T0 + 5, "p1", tree, T0, (0,), ["alice"]))
+    out = only(await processor.handle(domain.response(T0 + 6, "p2", tree, T0, (0, 0), ["bob"])))
+    assert verdict_of(out) == Approve()
+
+
+async def test_an_informee_veto_counts_after_a_restart(
+    tmp_path: Path, domain: ScriptedDomain, store: MediatorStore
+) -> None:
+    first = make_processor(domain, store)
+    await first.recover()
+    request, tree = domain.request(T0)
+    await first.handle(request)
+    await store.close()
+    reopened = await MediatorStore.open(
+        tmp_path / "mediator.sqlite", domain.domain, domain.mediator.member
+    )
+    try:
+        second = make_processor(domain, reopened)
+        await second.recover()
+        veto = LocalReject(LocalRejectCode.MODEL_CONFORMANCE, "Carol must confirm")
+        out = only(
+            await second.handle(domain.response(T0 + 1, "p3", tree, T0, (0,), ["carol"], veto))
+        )
+        assert isinstance(verdict_of(out), Reject)
+    finally:
+        await reopened.close()
+
+
 async def test_a_second_response_for_the_same_party_is_a_duplicate(
     domain: ScriptedDomain, processor: MediatorProcessor
 ) -> None:
