@@ -96,6 +96,9 @@ def _status(args: argparse.Namespace) -> int:
         if node.ready is False:
             print(f"      {node.detail[:300]}")
         print(f"      log {info.log}  restarts {info.restarts}")
+    for org in state.extra.get("organisations", []):
+        parties = "  ".join(str(p) for p in org.get("parties", {}).values())
+        print(f"  {org.get('name', '?'):<12} ledger api {org.get('ledger_api')}  {parties}")
     unhealthy = any(n.ready is False or n.status == "exited" for n in status.nodes)
     return 0 if status.running and not unhealthy else 1
 

@@ -9,20 +9,21 @@ same ledger:
 | ``anvil-state.json`` | anvil's chain (``--state``: loaded at start, dumped at a clean stop) |
 | ``domain/`` | the domain made by ``init_domain``: ``domain.json``, ``genesis.json``, |
 |  | ``inbox.json`` (the contract's deployment record), ``keys/``, ``secrets/`` |
+| ``participants/<name>/`` | each participant's keystores and id, made on the first ``up`` |
 | ``nodes/<name>.toml`` | each node's config, rewritten at every ``up`` |
 | ``data/<name>/`` | each node's databases |
 | ``logs/<name>.log`` | each node's log (JSON lines), appended across restarts |
 | ``devnet.json``, ``devnet.lock`` | the running network's state file and lock (``state.py``) |
 
-Order of start: anvil (or ``--rpc-url``), contract, seq1, seq2, domain manager, then the
-mediator and the participants when their node packages are present. Stop: the reverse.
+Order of start: anvil (or ``--rpc-url``), the domain (first ``up``: keys, contract,
+genesis), seq1, seq2, domain manager, mediator, participants; then the organisations'
+packages and parties through the participants' Ledger APIs. Stop: the reverse.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import sys
@@ -64,7 +65,7 @@ class UpOptions:
     state_dir: Path
     rpc_url: str | None = None
     anvil_port: int = DEFAULT_ANVIL_PORT
-    """0 picks a free port on the first ``up`` (then kept)."""
+    """0: a free port at each ``up`` (the nodes' configs are rewritten with it)."""
     block_time_s: float = 0.5
     participants: int = 3
     restart: bool = False
@@ -102,12 +103,6 @@ async def check_contract(domain: InitializedDomain, rpc_url: str) -> DeploymentR
         f"the chain at {rpc_url} no longer has the contract of {domain.deployment} "
         "(chain state lost?); remove the state directory to start a new network",
     )
-
-
-def node_package_present(module: str) -> bool:
-    with contextlib.suppress(ImportError, ValueError):
-        return importlib.util.find_spec(f"{module}.__main__") is not None
-    return False
 
 
 def _spec(layout: Layout, name: str, module: str, options: UpOptions) -> NodeSpec:
@@ -155,7 +150,7 @@ def plan_nodes(
 
 def summary(layout: Layout, state: DevnetState) -> str:
     """Every endpoint and where the logs are."""
-    lines = ["endpoints:"]
+    lines = ["endpoints:", f"  {'chain':<13} {'rpc':<10} {state.chain.get('rpc_url')}"]
     for name, node in state.nodes.items():
         for kind, address in sorted(node.endpoints.items()):
             if kind in {"participant", "member"}:
