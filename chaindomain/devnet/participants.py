@@ -8,8 +8,9 @@ first ``up``:
    domain's keystore password) — its id is ``PAR::<name>::<namespace>``;
 2. the node onboards itself through the domain manager (``open`` policy) at its first start;
 3. once every node is ready, :func:`set_up_organisations` uploads the example packages
-   through each participant's Ledger API (vetted: the participants run
-   ``vetting = "local"``) and allocates each organisation's party there.
+   through each participant's Ledger API (each upload is vetted through topology: the
+   participant's ``VettedPackages`` via the domain manager) and allocates each
+   organisation's parties there.
 
 Every step is idempotent: a later ``up`` finds the keys, the node's member database, the
 packages (same source, same id) and the parties (listed by the participant) and makes

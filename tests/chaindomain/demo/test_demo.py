@@ -147,6 +147,10 @@ def test_metrics_after_the_demo_traffic(demo: DemoRun) -> None:
         == 5
     )
     assert not any(v for k, v in effective.items() if 'outcome="refused"' in k)
+    # every participant vetted the packages it uploaded through topology
+    assert (
+        effective['domain_manager_topology_changes_total{kind="vetting",outcome="effective"}'] >= 3
+    )
 
 
 def log_lines(state_dir: Path, node: str) -> list[dict[str, Any]]:
