@@ -21,6 +21,11 @@ class Layout:
     """Where everything lives in a state directory (``docs/devnet.md`` §4)."""
 
     root: Path
+    """Made absolute: the configs name files by absolute paths (a relative one would be
+    read relative to the config file's directory)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", self.root.resolve())
 
     @property
     def network(self) -> Path:

@@ -111,6 +111,15 @@ def test_every_node_config_loads_through_its_model(
     assert participant.ledger_api.port == 5001 and participant.packages.examples == []
 
 
+def test_paths_are_absolute_for_a_relative_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    layout = Layout(Path(".devnet"))
+    assert layout.root == tmp_path / ".devnet"
+    assert layout.participants.is_absolute() and layout.config("p1").is_absolute()
+
+
 def test_a_participant_identity_is_made_once(tmp_path: Path, domain: InitializedDomain) -> None:
     cheap = ScryptParams(n=2**10)
     first = participant_identity(tmp_path / "p1", "participant1", domain, cheap)
