@@ -35,9 +35,9 @@ CLI = [sys.executable, "-m", "chaindomain.cli"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, timeout: float = 240, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=timeout,
+        [*CLI, *args], capture_output=True, text=True, env=ENV, cwd=cwd, timeout=timeout,
         check=False,
     )  # fmt: skip
 
@@ -73,9 +73,10 @@ class DemoRun:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     state_dir = tmp_path_factory.mktemp("demo") / "devnet"
     started = time.monotonic()
+    # As the README runs it: a state directory relative to the working directory.
     run = cli(
-        "demo", "--dir", str(state_dir), "--reduced", "--keep-running",
-        "--anvil-port", "0", "--block-time", "0",
+        "demo", "--dir", "devnet", "--reduced", "--keep-running",
+        "--anvil-port", "0", "--block-time", "0", cwd=state_dir.parent,
     )  # fmt: skip
     try:
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
