@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chaindomain.demo.errors import DemoSetupError
 from chaindomain.devnet.participants import Organisation
 from chaindomain.devnet.state import DevnetState
-from ledger_client import LedgerClient, NotFoundError, Party, Timeout
+from ledger_client import LedgerClient, LedgerClientError, NotFoundError, Party, Timeout
 
 CLIENT_TIMEOUT = Timeout(call=15.0, submit_and_wait=60.0, connect=15.0)
 VISIBLE_TIMEOUT_S = 30.0
@@ -87,9 +87,15 @@ async def open_context(state: DevnetState) -> AsyncIterator[DemoContext]:
     async with contextlib.AsyncExitStack() as stack:
         clients = []
         for org in orgs[:3]:
-            client = await LedgerClient.connect(
-                org.ledger_api, timeout=CLIENT_TIMEOUT, application_id="chaindomain-demo"
-            )
+            try:
+                client = await LedgerClient.connect(
+                    org.ledger_api, timeout=CLIENT_TIMEOUT, application_id="chaindomain-demo"
+                )
+            except LedgerClientError as exc:
+                raise DemoSetupError(
+                    f"{org.name}'s participant ({org.node}) at {org.ledger_api}: {exc} "
+                    "(is it running? `chaindomain devnet status`)"
+                ) from None
             stack.push_async_callback(client.aclose)
             clients.append(Org(org, client))
         yield DemoContext(clients[0], clients[1], clients[2], packages)

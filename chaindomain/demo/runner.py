@@ -6,12 +6,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import aiohttp
+from web3.exceptions import Web3Exception
+
 from chaindomain.demo.chain import ChainSummary, chain_summary, head_block, show_chain_summary
 from chaindomain.demo.context import open_context
 from chaindomain.demo.errors import DemoSetupError
 from chaindomain.demo.network import DemoNetwork, NetworkOptions, ensure_network
 from chaindomain.demo.privacy import OrgView, show_privacy
 from chaindomain.demo.workflow import Workflow, WorkflowResult
+from ledger_client import LedgerClientError
 
 Printer = Callable[[str], None]
 
@@ -36,6 +40,16 @@ class DemoReport:
 
 
 async def run_demo(options: DemoOptions, out: Printer) -> DemoReport:
+    """Run the demo; ``DemoError`` if the network cannot be used or a step fails."""
+    try:
+        return await _run(options, out)
+    except LedgerClientError as exc:  # outside a step: reading views, ledger ends
+        raise DemoSetupError(f"a participant's Ledger API: {exc}") from None
+    except (OSError, aiohttp.ClientError, Web3Exception) as exc:
+        raise DemoSetupError(f"the chain: {exc or type(exc).__name__}") from None
+
+
+async def _run(options: DemoOptions, out: Printer) -> DemoReport:
     began = time.monotonic()
     network: DemoNetwork = await ensure_network(options.network, out)
     network_seconds = time.monotonic() - began

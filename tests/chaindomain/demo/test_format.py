@@ -1,12 +1,18 @@
-"""How the demo prints values: amounts, parties and contracts (no network)."""
+"""How the demo prints values (amounts, parties, contracts, the chain summary) and what it
+refuses to run on; no network."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from chaindomain.demo.chain import ChainSummary, show_chain_summary
+from chaindomain.demo.context import open_context
+from chaindomain.demo.errors import DemoSetupError
 from chaindomain.demo.privacy import describe
 from chaindomain.demo.workflow import amount, party_name
+from chaindomain.devnet.state import DevnetState
 from ledger_client import ContractId, CreatedEvent, Party
 
 
@@ -49,3 +55,16 @@ def test_the_chain_summary_divides_by_ledger_transactions() -> None:
     assert "bytes per ledger tx         6,000" in text
     assert "gas per ledger tx           225,000" in text
     assert ChainSummary(1, 1, 0, 0, 0, 0, 0, 0).bytes_per_ledger_transaction == 0
+
+
+async def test_a_network_without_what_the_demo_needs_is_refused() -> None:
+    org = {"name": "Bank", "node": "participant1", "participant": "PAR::p::x",
+           "ledger_api": "127.0.0.1:1", "parties": {"Bank": "Bank::x"}}  # fmt: skip
+    two = DevnetState(supervisor_pid=1, extra={"organisations": [org, org], "packages": {}})
+    with pytest.raises(DemoSetupError, match="three organisations; the network has 2"):
+        async with open_context(two):
+            pass
+    no_packages = DevnetState(supervisor_pid=1, extra={"organisations": [org] * 3})
+    with pytest.raises(DemoSetupError, match="not uploaded"):
+        async with open_context(no_packages):
+            pass
