@@ -53,7 +53,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
-from ledger_client import CreateCommand, ExerciseCommand, LedgerClient, Party, Timeout
+from ledger_client import (
+    CreateCommand,
+    ExerciseCommand,
+    LedgerClient,
+    NotFoundError,
+    Party,
+    Timeout,
+)
 from participant.engine.examples import example_source
 from participant.ledger_api import LedgerApiConfig, LedgerApiServer
 from sequencer_chain.contract.deploy import DeploymentRecord
@@ -95,6 +102,7 @@ class RunResult:
     """Submit→completion of every command of the phase."""
     gas: int
     chain_txs: int
+    calldata_bytes: int
     cpu_seconds: float
 
     @property
@@ -145,6 +153,18 @@ async def setup_pair(
     return Pair(sender_api, receiver_api, s, r, [str(c) for c in created[1:]])
 
 
+async def visible(api: LedgerClient, update_id: str, party: str, timeout_s: float = 60) -> None:
+    """Until ``party``'s participant has committed ``update_id``: each participant applies
+    a verdict on its own, so the receiver's may trail the sender's."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            try:
+                await api.transaction_by_id(update_id, [party])
+                return
+            except NotFoundError:
+                await asyncio.sleep(0.05)
+
+
 async def transfer_loop(pair: Pair, pkg: str, latencies: list[float]) -> None:
     for cid in pair.ious:
         start = time.perf_counter()
@@ -152,9 +172,10 @@ async def transfer_loop(pair: Pair, pkg: str, latencies: list[float]) -> None:
             f"{pkg}:Iou:Iou", cid, "Transfer", {"new_owner": Party(pair.receiver)}
         )
         tx = await pair.sender_api.submit_and_wait_for_transaction([transfer], act_as=[pair.sender])
-        accepted = time.perf_counter()
-        latencies.append((accepted - start) * 1000)
+        latencies.append((time.perf_counter() - start) * 1000)
         proposal = tx.created[0].contract_id
+        await visible(pair.receiver_api, tx.update_id, pair.receiver)
+        accepted = time.perf_counter()
         await pair.receiver_api.submit_and_wait(
             [ExerciseCommand(f"{pkg}:Iou:IouTransferProposal", proposal, "Accept")],
             act_as=[pair.receiver],
@@ -176,12 +197,12 @@ class Chain:
     async def head(self) -> int:
         return 0 if self.w3 is None else int(await self.w3.eth.block_number)
 
-    async def gas(self, first: int, last: int) -> tuple[int, int]:
-        """(gas used, transaction count) of the contract's transactions in blocks
-        ``first..last``."""
+    async def gas(self, first: int, last: int) -> tuple[int, int, int]:
+        """(gas used, transaction count, calldata bytes) of the contract's transactions in
+        blocks ``first..last``."""
         if self.w3 is None:
-            return 0, 0
-        gas = count = 0
+            return 0, 0, 0
+        gas = count = size = 0
         for number in range(first, last + 1):
             block = await self.w3.eth.get_block(number, full_transactions=True)
             for tx in block["transactions"]:
@@ -192,7 +213,8 @@ class Chain:
                 receipt = await self.w3.eth.get_transaction_receipt(tx["hash"])
                 gas += int(receipt["gasUsed"])
                 count += 1
-        return gas, count
+                size += len(tx["input"])
+        return gas, count, size
 
 
 async def one_run(
@@ -227,8 +249,8 @@ async def one_run(
         if profiler is not None:
             profiler.disable()
         last_block = await chain.head()
-        gas, chain_txs = await chain.gas(first_block, last_block)
-        return RunResult(len(latencies) // 2, elapsed, latencies, gas, chain_txs, cpu)
+        gas, chain_txs, size = await chain.gas(first_block, last_block)
+        return RunResult(len(latencies) // 2, elapsed, latencies, gas, chain_txs, size, cpu)
     finally:
         for api in apis:
             await api.aclose()
@@ -265,10 +287,12 @@ def summarize(label: str, results: list[RunResult], block_time_s: float) -> str:
     committed = sum(2 * r.transfers for r in results)
     gas_per_tx = sum(r.gas for r in results) // committed if committed else 0
     chain_txs = sum(r.chain_txs for r in results)
+    size = sum(r.calldata_bytes for r in results) // committed if committed else 0
     cpu = sum(r.cpu_seconds for r in results) / max(sum(r.seconds for r in results), 1e-9)
     print(
         f"{label}: tps={tps:.1f} p50_ms={p50:.0f} p99_ms={p99:.0f} gas_per_tx={gas_per_tx} "
-        f"chain_txs={chain_txs} ledger_txs={committed} cpu_of_wall={cpu:.2f}",
+        f"chain_txs={chain_txs} ledger_txs={committed} calldata_bytes_per_tx={size} "
+        f"cpu_of_wall={cpu:.2f}",
         flush=True,
     )
     return (
@@ -315,7 +339,7 @@ async def measure(targets: list[str], args: argparse.Namespace, chain: Chain, la
             f"{label} run {run + 1}: {result.transfers} transfers in {result.seconds:.2f}s = "
             f"{result.tps:.1f}/s, p50 {percentile(result.latencies_ms, 0.5):.0f} ms, "
             f"p99 {percentile(result.latencies_ms, 0.99):.0f} ms, "
-            f"{result.chain_txs} chain txs {result.gas} gas, "
+            f"{result.chain_txs} chain txs {result.gas} gas {result.calldata_bytes} bytes, "
             f"cpu {result.cpu_seconds:.1f}s",
             flush=True,
         )
