@@ -83,6 +83,7 @@ from protocol.identifiers import DomainId, MemberId
 from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Batch, Deliver, DeliverError, Envelope, SequencedEvent
 from protocol.timestamp import Timestamp, add_micros
+from protocol.topology import is_topology_payload
 from protocol.transaction import (
     AcsCommitment,
     Approve,
@@ -548,6 +549,8 @@ class TransactionProcessor:
         results: list[SignedConfirmationResult] = []
         commitments: list[SignedAcsCommitment] = []
         for envelope in event.batch.envelopes:
+            if is_topology_payload(envelope.payload):
+                continue  # the member runtime processed it before this event reached us
             try:
                 message = decode_protocol_message(envelope.payload)
             except MalformedTransactionMessageError as exc:
