@@ -29,6 +29,12 @@ step   check                                                  reject code
        request (pessimistic: the earlier one may commit)
 =====  =====================================================  ===========================
 
+For a view where this participant hosts informees (with confirmation permission) but no
+confirming party, only steps 5 (without the root authorizers) and 6 run: if the declared
+informees, confirming parties or contract lists are not those its nodes need, it answers
+``MODEL_CONFORMANCE`` for those informees (a policy veto the mediator accepts); otherwise,
+and for any other finding, it sends nothing for that view.
+
 If no view is rejected, the contracts the request consumes that this participant holds
 are locked until the verdict (or the deadline).
 """
@@ -213,6 +219,9 @@ def check_request(
         view_tree = request.views[position]
         parties = confirming_parties(view_tree.common_data, me, snapshot)
         if not parties:
+            veto = _policy_veto(context, position, me, snapshot)
+            if veto is not None:
+                checked.verdicts.append(veto)
             continue
         try:
             context.check_view(position)
@@ -233,6 +242,57 @@ def check_request(
     if not request.rejected:
         request.locks = context.locks()
     return checked
+
+
+def _policy_veto(
+    context: _Context, position: ViewPosition, me: MemberId, snapshot: TopologySnapshot
+) -> ViewVerdict | None:
+    """For a view where this participant hosts informees but no confirming party: a
+    ``MODEL_CONFORMANCE`` rejection naming those informees if the view's declared
+    informees, confirming parties or contract lists are not those its nodes need, or its
+    nodes do not re-interpret to themselves (a submitter that left a hosted party out of
+    the confirming parties); None otherwise, and nothing is sent.
+
+    The mediator takes exactly this answer from a host of a non-confirming informee
+    (``docs/mediator.md`` §4); any other finding is the confirming parties' to make."""
+    common = context.request.views[position].common_data
+    hosted = frozenset(
+        informee.party
+        for informee in common.informees
+        if any(
+            h.participant == me and h.permission >= ParticipantPermission.CONFIRMATION
+            for h in snapshot.active_hosts(informee.party)
+        )
+    )
+    if not hosted:
+        return None
+    try:
+        context.check_declared(position)
+        context.check_reinterpretation(position)
+    except _RejectError as rej:
+        if rej.code is not LocalRejectCode.MODEL_CONFORMANCE:
+            log.info(
+                "request %d view %s (informee only here): %s %s; not ours to reject",
+                context.request.request_id,
+                position_text(position),
+                rej.code.name,
+                rej.reason,
+            )
+            return None
+        context.request.rejected = True
+        log.warning(
+            "request %d view %s: declared policy vetoed for %s: %s",
+            context.request.request_id,
+            position_text(position),
+            ", ".join(sorted(hosted)),
+            rej.reason,
+        )
+        return ViewVerdict(
+            position,
+            frozenset(PartyId(p) for p in hosted),
+            LocalReject(LocalRejectCode.MODEL_CONFORMANCE, rej.reason),
+        )
+    return None
 
 
 def _strs(values: Iterable[str]) -> frozenset[str]:
@@ -358,13 +418,25 @@ class _Context:
             )
 
         # 5: the view's own data against its nodes
-        node = action.node
         if len(position) == 1 and action.authorizers != act_as:
             raise _RejectError(
                 LocalRejectCode.MODEL_CONFORMANCE,
                 "root view claims authorizers other than the act-as parties",
             )
-        full = reassemble(position, req.actions)
+        self.check_declared(position)
+
+        # 6: re-interpretation
+        self.check_reinterpretation(position)
+
+        # 7, 8: activeness and locks of the contracts this view uses
+        self._check_contracts(position)
+
+    def check_declared(self, position: ViewPosition) -> None:
+        """Step 5 (but the root authorizers): the view's informees, confirming parties
+        and contract lists are those its nodes need."""
+        req = self.request
+        tree = req.views[position]
+        node = req.actions[position].node
         own = list(iter_nodes((node,)))
         common = tree.common_data
         if _strs(common.informee_parties) != _strs(node.informees) or any(
@@ -403,7 +475,14 @@ class _Context:
             if str(instance.contract_id) != str(item.contract_id):
                 raise _RejectError(LocalRejectCode.MALFORMED, "input contract bytes of another id")
 
-        # 6: re-interpretation
+    def check_reinterpretation(self, position: ViewPosition) -> None:
+        """Step 6: re-interpreting the view gives its nodes (authorization included)."""
+        req = self.request
+        tree = req.views[position]
+        action = req.actions[position]
+        data = tree.participant_data
+        ledger_time = tree.participant_metadata.ledger_time
+        full = reassemble(position, req.actions)
         try:
             view = engine_view(
                 full,
@@ -424,7 +503,11 @@ class _Context:
                 raise _RejectError(LocalRejectCode.PACKAGE_NOT_VETTED, _text(str(cause))) from None
             raise _RejectError(LocalRejectCode.MODEL_CONFORMANCE, _text(exc.reason)) from None
 
-        # 7, 8: activeness and locks of the contracts this view uses
+    def _check_contracts(self, position: ViewPosition) -> None:
+        """Steps 7 and 8: activeness and locks of the contracts this view uses."""
+        req = self.request
+        data = req.views[position].participant_data
+        own = list(iter_nodes((req.actions[position].node,)))
         for item in data.inputs:
             cid = ContractId(item.contract_id)
             instance = self.instances[cid]

@@ -18,20 +18,26 @@ from protocol.identifiers import PartyId as PPartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
+    ConfirmationResponse,
     EncryptedViewMessage,
     FullTransactionTree,
+    Informee,
+    LocalApprove,
     LocalReject,
     LocalRejectCode,
     Reject,
+    RequestId,
     RootHashMessage,
     SignedConfirmationResponse,
     SignedConfirmationResult,
+    ViewSpec,
     build_confirmation_request,
     build_transaction_tree,
     decode_protocol_message,
 )
 from tests.participant.protocol.support import (
     SECOND,
+    STEP,
     ProtocolDomain,
     command,
     make_test_domain,
@@ -126,6 +132,7 @@ async def test_iou_transfer_commits_everywhere_and_each_sees_its_part(d: Protoco
     assert await active_templates(d, "p1") == ["IouTransferProposal"]
     assert await active_templates(d, "p2") == ["IouTransferProposal"]
     assert await active_templates(d, "p3") == []  # the Iou is archived, the proposal unseen
+    assert _responses(d, "p3") == []  # Carol only observes: nothing wrong, nothing sent
     # offsets are dense per participant; the ledger end follows them
     assert [u.offset for u in await d.stores["p3"].updates(0)] == [1, 2]
     assert await d.stores["p2"].ledger_end() == 1
@@ -250,10 +257,17 @@ async def test_a_duplicate_command_is_refused_in_flight_and_after_commit(d: Prot
 
 
 async def _forged_request(
-    d: ProtocolDomain, *, act_as: list[str], interpret_as: list[str], commands: list[object]
+    d: ProtocolDomain,
+    *,
+    act_as: list[str],
+    interpret_as: list[str],
+    commands: list[object],
+    submitter: str = "p1",
+    confirming: list[str] | None = None,
 ) -> FullTransactionTree:
-    """A tree built from an interpretation as ``interpret_as`` but claiming ``act_as``."""
-    p1 = d.processors["p1"]
+    """A tree built from an interpretation as ``interpret_as`` but claiming ``act_as``
+    (and, if given, declaring ``confirming`` the only confirming parties of every view)."""
+    p1 = d.processors[submitter]
     now = d.ordering.now
     tx = Engine(d.packages).submit(
         commands,  # type: ignore[arg-type]
@@ -268,21 +282,41 @@ async def _forged_request(
         transaction_seed=secrets.token_bytes(32),
         domain=d.domain,
         mediator=d.mediator.member,
-        submitting_participant=d.member("p1"),
+        submitting_participant=d.member(submitter),
         act_as=frozenset(PPartyId(d.party(p)) for p in act_as),
         application_id="evil",
         command_id=f"evil-{secrets.token_hex(4)}",
         max_sequencing_time=Timestamp(now + 60 * SECOND),
         ledger_time=Timestamp(now),
         workflow_id=None,
-        views=view_specs(forged),
+        views=_declare(view_specs(forged), {d.party(p) for p in confirming})
+        if confirming is not None
+        else view_specs(forged),
     )
     return FullTransactionTree(tree)
 
 
-def _envelopes(d: ProtocolDomain, tree: FullTransactionTree) -> list[Envelope]:
+def _declare(specs: list[ViewSpec], confirming: set[str]) -> list[ViewSpec]:
+    """``specs`` with ``confirming`` (where informees) as the only confirming parties."""
+    out = []
+    for spec in specs:
+        informees = tuple(
+            Informee(i.party, 1 if i.party in confirming else 0) for i in spec.informees
+        )
+        out.append(
+            dataclasses.replace(
+                spec,
+                informees=informees,
+                threshold=sum(i.weight for i in informees),
+                subviews=tuple(_declare(list(spec.subviews), confirming)),
+            )
+        )
+    return out
+
+
+def _envelopes(d: ProtocolDomain, tree: FullTransactionTree, signer: str = "p1") -> list[Envelope]:
     snapshot = d.topology.snapshot_at(d.ordering.now)
-    built = build_confirmation_request(tree, snapshot, d.participants["p1"].signing_key)
+    built = build_confirmation_request(tree, snapshot, d.participants[signer].signing_key)
     return [Envelope.of(e.payload, e.recipients) for e in built]
 
 
@@ -325,6 +359,64 @@ async def test_forged_authorization_is_rejected_by_the_honest_confirmer(d: Proto
     assert isinstance(verdict.result.verdict, Reject)
     for name in ("p1", "p2", "p3"):
         assert await d.stores[name].ledger_end() == 0
+
+
+async def test_an_owner_left_out_of_the_confirming_parties_vetoes_the_theft(
+    d: ProtocolDomain,
+) -> None:
+    # Bob observes Alice's Iou. Bob's participant, malicious, transfers it to Bob
+    # (interpreted as Alice, claiming Bob) and declares Bob the only confirming party of
+    # every view: Alice is a mere informee, and Bob's participant approves for Bob.
+    iou = await create_iou(d, observers=["bob"])
+    tree = await _forged_request(
+        d,
+        act_as=["bob"],
+        interpret_as=["alice"],
+        commands=[transfer(d, iou)],
+        submitter="p2",
+        confirming=["bob"],
+    )
+    assert d.ordering.queue == []
+    request_id = Timestamp(d.ordering.now + STEP)
+    await d.ordering.sender_for(d.member("p2"))(_envelopes(d, tree, "p2"), message_id="evil-4")
+    d.ordering.muted.add(d.member("p2"))  # its honest protocol code does not answer
+    await d.ordering.flush()
+
+    # Alice's participant hosts no confirming party, yet rejects: the policy is wrong
+    responses = [r for r in _responses(d, "p1") if r.response.request_id == request_id]
+    (response,) = (r.response for r in responses)  # one view: the proposal is in it
+    assert response.view_position == (0,)
+    assert response.confirming_parties == {d.party("alice")}
+    assert isinstance(response.verdict, LocalReject)
+    assert response.verdict.code is LocalRejectCode.MODEL_CONFORMANCE
+    assert "confirming parties differ" in response.verdict.reason
+
+    # the malicious participant's approval for Bob comes too late: the view is rejected
+    d.ordering.muted.clear()
+    send = d.ordering.sender_for(d.member("p2"))
+    for position, _view in tree.views():
+        approve = ConfirmationResponse(
+            d.domain,
+            RequestId(request_id),
+            d.member("p2"),
+            position,
+            tree.view_tree(position).view_hash,
+            LocalApprove(),
+            frozenset({PPartyId(d.party("bob"))}),
+            tree.root_hash(),
+        )
+        signed = SignedConfirmationResponse.sign(approve, d.participants["p2"].signing_key)
+        await send([Envelope.of(signed.to_bytes(), {d.mediator.member})])
+    await d.ordering.flush()
+    (verdict,) = (v for v in _verdicts(d, "p1") if v.result.request_id == request_id)
+    assert isinstance(verdict.result.verdict, Reject)
+    assert {r.participant for r in verdict.result.verdict.reasons} == {d.member("p1")}
+    for name in ("p1", "p2"):
+        assert await d.stores[name].ledger_end() == 1  # only the Iou's creation
+        assert d.processors[name].pending == {}
+        assert d.processors[name].acs.locks == {}
+    assert await active_templates(d, "p1") == ["Iou"]
+    assert await active_templates(d, "p2") == ["Iou"]
 
 
 async def test_a_view_not_of_the_root_hash_is_rejected(d: ProtocolDomain) -> None:
