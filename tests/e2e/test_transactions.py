@@ -24,6 +24,7 @@ from protocol.transaction import (
     Approve,
     EncryptedViewMessage,
     FullTransactionTree,
+    Informee,
     LocalApprove,
     LocalReject,
     LocalRejectCode,
@@ -31,6 +32,7 @@ from protocol.transaction import (
     RootHashMessage,
     SignedConfirmationResponse,
     Verdict,
+    ViewSpec,
     build_confirmation_request,
     build_transaction_tree,
     decode_protocol_message,
@@ -279,9 +281,15 @@ async def test_a_confirmer_that_never_answers_gives_a_timeout(net: Network) -> N
 
 
 def _forged_tree(
-    net: Network, *, act_as: list[str], interpret_as: list[str], commands: list[Command]
+    net: Network,
+    *,
+    act_as: list[str],
+    interpret_as: list[str],
+    commands: list[Command],
+    confirming: list[str] | None = None,
 ) -> FullTransactionTree:
-    """P1 turned malicious: a tree interpreted as ``interpret_as`` that claims ``act_as``."""
+    """P1 turned malicious: a tree interpreted as ``interpret_as`` that claims ``act_as``
+    (and, if given, declares only ``confirming`` as confirming parties)."""
     p1 = net.nodes["p1"]
     assert p1.processor is not None and p1.packages is not None
     at = now()
@@ -305,9 +313,29 @@ def _forged_tree(
         max_sequencing_time=Timestamp(at + 60_000_000),
         ledger_time=Timestamp(at),
         workflow_id=None,
-        views=view_specs(forged),
+        views=view_specs(forged)
+        if confirming is None
+        else _declare(view_specs(forged), {str(net.party(p)) for p in confirming}),
     )
     return FullTransactionTree(tree)
+
+
+def _declare(specs: list[ViewSpec], confirming: set[str]) -> list[ViewSpec]:
+    """``specs`` with ``confirming`` (where informees) as the only confirming parties."""
+    out = []
+    for spec in specs:
+        informees = tuple(
+            Informee(i.party, 1 if str(i.party) in confirming else 0) for i in spec.informees
+        )
+        out.append(
+            dataclasses.replace(
+                spec,
+                informees=informees,
+                threshold=sum(i.weight for i in informees),
+                subviews=tuple(_declare(list(spec.subviews), confirming)),
+            )
+        )
+    return out
 
 
 def _envelopes(net: Network, tree: FullTransactionTree) -> list[Envelope]:
@@ -381,6 +409,47 @@ async def test_a_forged_authorization_is_rejected_by_the_honest_confirmer(net: N
     assert isinstance(honest, LocalReject) and honest.code is LocalRejectCode.AUTHORIZATION
     await net.settled()
     assert await _ledger_ends(net) == ends
+
+
+async def test_an_owner_left_out_of_the_confirming_parties_vetoes_the_theft(
+    net: Network,
+) -> None:
+    created = await net.run("p3", ["carol"], iou(net, "carol", "carol", ["alice"]))
+    assert created.status.ok, created.status
+    await net.update_on("p1", created.update_id or "")
+    contract = await net.created("p1", created.update_id, "Iou")
+    ends = await _ledger_ends(net)
+    # Alice's participant moves Carol's Iou to Alice (interpreted as Carol, claiming
+    # Alice) and declares Alice the only confirming party: Carol is a mere informee.
+    # It does not reject its own request (its protocol code's answers are dropped).
+    tree = _forged_tree(
+        net,
+        act_as=["alice"],
+        interpret_as=["carol"],
+        commands=[transfer(net, contract, "alice")],
+        confirming=["alice"],
+    )
+    p1 = net.nodes["p1"]
+    assert p1.processor is not None
+    real_send = p1.processor.send
+
+    async def silent(*_args: object, **_kwargs: object) -> None:
+        return None
+
+    p1.processor.send = silent  # type: ignore[assignment]
+    try:
+        await _send_evil(net, _envelopes(net, tree))
+        verdict = await _verdict_for(net, tree)  # not a Timeout: Carol's veto decides
+    finally:
+        p1.processor.send = real_send
+    assert isinstance(verdict, Reject), verdict
+    assert {r.participant for r in verdict.reasons} == {net.member("p3")}
+    honest = await _local_verdict(net, tree, "p3")
+    assert isinstance(honest, LocalReject), honest
+    assert honest.code is LocalRejectCode.MODEL_CONFORMANCE
+    await net.settled()
+    assert await _ledger_ends(net) == ends
+    assert await net.created("p3", created.update_id, "Iou") == contract  # still Carol's
 
 
 async def test_a_view_not_of_the_root_hash_is_rejected(net: Network) -> None:
