@@ -65,7 +65,7 @@ from protocol.timestamp import MICROS_PER_SECOND, Timestamp
 from protocol.topology import is_topology_payload
 from sequencer_chain.contract.inbox import BatchAppended, next_acc
 from sequencer_chain.errors import HashChainMismatchError
-from sequencer_chain.members import MemberLookup
+from sequencer_chain.members import MemberInfo, MemberLookup
 from sequencer_chain.store.event_store import DedupEntry, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,9 @@ def check_hash_chain(state: DerivationState, event: BatchAppended) -> bytes:
 
 def _reject_reason(
     signed: SignedSubmissionRequest,
+    sender: MemberInfo,
     at: Timestamp,
+    *,
     domain_id: DomainId,
     members: MemberLookup,
     state: DerivationState,
@@ -156,8 +158,7 @@ def _reject_reason(
         return DeliverErrorReason(
             DeliverErrorCode.WRONG_DOMAIN, f"request is for domain {request.domain_id}"[:512]
         )
-    sender = members.member(request.sender, at)
-    if sender is None or not sender.active:
+    if not sender.active:
         return DeliverErrorReason(DeliverErrorCode.UNKNOWN_SENDER, "sender is not active")
     unknown = sorted(
         m
@@ -181,12 +182,10 @@ def _reject_reason(
     return None
 
 
-def _not_authored(
-    signed: SignedSubmissionRequest, at: Timestamp, members: MemberLookup
-) -> str | None:
-    """Rule 4's authorship check: why the named sender did not write ``signed`` (it is then
-    dropped), or ``None``. A known sender that is not active passes: it gets a receipt."""
-    sender = members.member(signed.request.sender, at)
+def _not_authored(signed: SignedSubmissionRequest, sender: MemberInfo | None) -> str | None:
+    """Rule 4's authorship check: why the named sender (``sender``: its info at the
+    request's time) did not write ``signed`` (it is then dropped), or ``None``. A known
+    sender that is not active passes: it gets a receipt."""
     if sender is None:
         return "sender has no key at this time"
     key = sender.key(signed.signature.signer)
@@ -269,8 +268,9 @@ def derive_batch(
 
     for signed, ts in zip(batch.requests, times, strict=True):
         request = signed.request
-        forged = _not_authored(signed, ts, members)
-        if forged is not None:
+        sender = members.member(request.sender, ts)
+        forged = _not_authored(signed, sender)
+        if forged is not None or sender is None:
             log.warning(
                 "dropping request %r of batch %d (writer %s) claiming sender %s: %s",
                 request.message_id,
@@ -280,7 +280,9 @@ def derive_batch(
                 forged,
             )
             continue
-        reason = _reject_reason(signed, ts, domain_id, members, state)
+        reason = _reject_reason(
+            signed, sender, ts, domain_id=domain_id, members=members, state=state
+        )
         if reason is not None:
             error = DeliverError(state.take_counter(request.sender), ts, request.message_id, reason)
             emit(request.sender, error)
