@@ -301,15 +301,7 @@ class TopologyStore:
                 await self._db.execute("DELETE FROM pending")
                 await self._db.executemany(
                     "INSERT INTO pending VALUES (?, ?, ?, ?)",
-                    [
-                        (
-                            p.transaction_hash.digest,
-                            p.first_sequenced_at,
-                            p.last_sequenced_at,
-                            p.signed.encode(),
-                        )
-                        for p in processor.pending_proposals()
-                    ],
+                    [_pending_row(p) for p in processor.pending_proposals()],
                 )
                 new_last = processor.last_sequenced_at
                 if new_last is None:
@@ -357,12 +349,7 @@ class TopologyStore:
                 p = outcome.proposal
                 await self._db.execute(
                     "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)",
-                    (
-                        p.transaction_hash.digest,
-                        p.first_sequenced_at,
-                        p.last_sequenced_at,
-                        p.signed.encode(),
-                    ),
+                    _pending_row(p),
                 )
             else:
                 await self._db.execute(
@@ -410,6 +397,11 @@ class TopologyStore:
             "SELECT sequenced_at, code, detail FROM rejections ORDER BY id"
         )
         return [(Timestamp(s), c, d) for s, c, d in rows]
+
+
+def _pending_row(p: PendingProposal) -> tuple[bytes, int, int, bytes]:
+    """A pending proposal as a row of the ``pending`` table."""
+    return (p.transaction_hash.digest, p.first_sequenced_at, p.last_sequenced_at, p.signed.encode())
 
 
 def _describe(outcome: Outcome) -> str:
