@@ -171,12 +171,15 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         caller = await self._caller(context)
         try:
             signed = self._decode(request.signed_submission_request)
+            # Validation first, so that a request naming an unknown sender gets its typed
+            # UNKNOWN_SENDER (the caller, being authenticated, is always known); a valid
+            # request of another member is a permission error, not a typed refusal.
+            self._validate(signed)
             if signed.request.sender != caller:
                 await context.abort(
                     grpc.StatusCode.PERMISSION_DENIED,
                     f"authenticated as {caller}, cannot send as {signed.request.sender}",
                 )
-            self._validate(signed)
             await self._check_duplicate(signed)
             await self._enqueue(request.signed_submission_request, signed)
         except _Refused as refused:

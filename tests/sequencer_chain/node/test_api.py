@@ -13,7 +13,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from protocol.sequencer_messages import Deliver, SequencedEvent, SignedSubmissionRequest
-from protocol.timestamp import now
+from protocol.timestamp import Timestamp, now
 from protocol.v1 import sequencer_pb2 as pb
 from sequencer_chain.api import SERVICE_NAME, SendRefusedError, SequencerClient, encode_signature
 from sequencer_chain.node import SequencerNode
@@ -22,6 +22,7 @@ from tests.sequencer_chain.sequencer_support import (
     ALICE,
     BOB,
     DOMAIN,
+    DORMANT,
     MALLORY,
     Party,
     signed_request,
@@ -99,6 +100,8 @@ async def test_every_bad_send_gets_its_typed_error_and_node_keeps_serving(
 
     async def refused(data: bytes) -> int:
         reply = await alice.send_raw(data)
+        # The node keeps serving after each refusal: the next call still answers.
+        assert await alice.get_time() >= 0
         return int(reply.error)
 
     ok = signed_request(ALICE, "fine", [(b"x", [BOB.member])])
@@ -106,6 +109,11 @@ async def test_every_bad_send_gets_its_typed_error_and_node_keeps_serving(
     assert await refused(b"\x01" * 119_001) == E.SEND_ASYNC_ERROR_TOO_LARGE
     forged = SignedSubmissionRequest(ok.request, BOB.key.sign(ok.request.to_bytes()))
     assert await refused(forged.to_bytes()) == E.SEND_ASYNC_ERROR_BAD_SIGNATURE
+    # A request naming a sender that is not a member, or not an active one.
+    from_unknown = signed_request(MALLORY, "s", [(b"x", [BOB.member])])
+    assert await refused(from_unknown.to_bytes()) == E.SEND_ASYNC_ERROR_UNKNOWN_SENDER
+    from_dormant = signed_request(DORMANT, "d", [(b"x", [BOB.member])])
+    assert await refused(from_dormant.to_bytes()) == E.SEND_ASYNC_ERROR_UNKNOWN_SENDER
     to_unknown = signed_request(ALICE, "u", [(b"x", [MALLORY.member])])
     assert await refused(to_unknown.to_bytes()) == E.SEND_ASYNC_ERROR_UNKNOWN_RECIPIENT
     past = signed_request(ALICE, "p", [(b"x", [BOB.member])], max_sequencing_time=now() - 1)
@@ -181,6 +189,31 @@ async def test_authentication_and_own_stream_only(make_node: NodeFactory) -> Non
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     for c in (anonymous, impostor, stranger, alice):
         await c.close()
+
+
+async def test_an_expired_token_is_refused(make_node: NodeFactory) -> None:
+    node = await make_node()
+    assert node.api is not None
+    auth = node.api.service.auth
+    alice = await client_for(node, ALICE)
+    assert alice.token_expires_at is not None
+    assert alice.token_expires_at - now() <= auth.token_ttl_us
+    assert alice.token_expires_at - now() > auth.token_ttl_us - 60_000_000
+    reply = await alice.send_raw(b"\x00garbage")  # accepted as Alice: judged, not refused
+    assert reply.error == E.SEND_ASYNC_ERROR_MALFORMED
+    # A token this node issued (its MAC is right) whose expiry has passed.
+    alice.token = auth._token_text(ALICE.member, Timestamp(now() - 1))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await alice.send_raw(b"\x00garbage")
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "expired" in (err.value.details() or "")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await take(alice.subscribe(0), 1, timeout_s=5)
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    # Authenticating again gives a fresh token that works.
+    await alice.authenticate()
+    assert (await alice.send_raw(b"\x00garbage")).error == E.SEND_ASYNC_ERROR_MALFORMED
+    await alice.close()
 
 
 async def test_health_turns_serving_once_caught_up(make_node: NodeFactory) -> None:
