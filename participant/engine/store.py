@@ -51,6 +51,7 @@ class PackageStore:
         if path is not None:
             self._db = sqlite3.connect(str(path))
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(_SCHEMA)
             self._db.commit()
             rows = self._db.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,11 @@ def test_reaching_the_clock_through_dunder_import_is_refused() -> None:
     ("snippet", "reason"),
     [
         ("X = open('/etc/passwd')", "builtin 'open' is not allowed"),
+        ("import random", "import of 'random' is not allowed"),
+        ("from datetime import datetime", "import from 'datetime' is not allowed"),
+        ("X = hash('a')", "builtin 'hash' is not allowed"),
+        ("X = id(T)", "builtin 'id' is not allowed"),
+        ("X = print('a')", "builtin 'print' is not allowed"),
         ("X = eval('1')", "builtin 'eval' is not allowed"),
         ("X = getattr(T, 'p')", "builtin 'getattr' is not allowed"),
         ("X = T.__dict__", "names starting with '_' are not accessible"),
@@ -135,3 +141,37 @@ def test_store_lists_gets_and_persists(tmp_path: Path) -> None:
         reopened.get("0" * 64)  # type: ignore[arg-type]
     assert info.value.package_id == "0" * 64
     reopened.close()
+
+
+def test_store_is_durable_wal_with_full_sync(tmp_path: Path) -> None:
+    path = tmp_path / "packages.sqlite"
+    store = PackageStore(path)
+    assert store._db is not None
+    assert store._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert store._db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    store.close()
+
+
+def _alter(path: Path, expression: str) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute(f"UPDATE packages SET source = {expression}")
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_a_stored_package_whose_source_was_altered_is_refused_on_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "packages.sqlite"
+    store = PackageStore(path)
+    iou = store.upload(example_source("iou"))
+    store.close()
+    _alter(path, "source || '# altered' || char(10)")
+    with pytest.raises(PackageNotFoundError) as info:
+        PackageStore(path)
+    assert info.value.package_id == iou.package_id
+    _alter(path, "'import os' || char(10) || source")
+    with pytest.raises(PackageValidationError) as refused:
+        PackageStore(path)
+    assert refused.value.file == f"<stored {iou.package_id}>"
+    assert "import of 'os' is not allowed" in refused.value.reason
