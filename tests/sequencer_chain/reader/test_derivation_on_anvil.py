@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -97,20 +98,37 @@ async def test_batches_become_events_in_order(
 
 
 async def test_garbage_batch_is_skipped_and_next_delivered(
-    w3: Any, deployed: DeployedInbox, tmp_path: Path
+    w3: Any, deployed: DeployedInbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    poster = Poster(w3, deployed.inbox, deployed.writers[0])
-    await poster.post(b"\x07not a batch at all")
-    await poster.post(batch_of(signed_request(ALICE, "after-garbage", [(b"ok", [BOB.member])])))
-    store = await open_store(tmp_path / "events.sqlite", deployed.inbox)
-    reader = make_reader(w3, deployed.inbox, store, deployed.record.deploy_block, confirmations=0)
-    await catch_up(reader)
-    assert reader.skipped_batches == [0]
-    bob = await events_of(store, BOB.member)
-    assert len(bob) == 1 and bob[0].batch.envelopes[0].payload == b"ok"
-    cursor = await store.cursor()
-    assert cursor is not None and cursor.next_batch_seq == 2
-    await store.close()
+    """Two allowed writers each post a garbage batch between good ones; every reader skips
+    the same batches (logged with their batch seq), keeps going, and derives the same events."""
+    first, second = (Poster(w3, deployed.inbox, w) for w in deployed.writers)
+    await first.post(b"\x07not a batch at all")
+    await first.post(batch_of(signed_request(ALICE, "after-garbage", [(b"ok", [BOB.member])])))
+    await second.post(batch_of(signed_request(ALICE, "x", [(b"y", [BOB.member])]))[:-3])
+    await second.post(batch_of(signed_request(CAROL, "after-more", [(b"ok2", [BOB.member])])))
+    stores = []
+    with caplog.at_level(logging.WARNING, logger="sequencer_chain.reader.derivation"):
+        for name in ("one", "two"):
+            store = await open_store(tmp_path / f"{name}.sqlite", deployed.inbox)
+            stores.append(store)
+            reader = make_reader(
+                w3, deployed.inbox, store, deployed.record.deploy_block, confirmations=0
+            )
+            await catch_up(reader)
+            assert reader.skipped_batches == [0, 2]
+            bob = await events_of(store, BOB.member)
+            assert [e.batch.envelopes[0].payload for e in bob] == [b"ok", b"ok2"]
+            assert [e.counter for e in bob] == [0, 1]
+            cursor = await store.cursor()
+            assert cursor is not None and cursor.next_batch_seq == 4
+    skipped = [r.getMessage() for r in caplog.records if "undecodable batch" in r.getMessage()]
+    assert len(skipped) == 4  # two readers, two batches each
+    assert sum("undecodable batch 0 " in m for m in skipped) == 2
+    assert sum("undecodable batch 2 " in m for m in skipped) == 2
+    assert await stores[0].all_events() == await stores[1].all_events()
+    for store in stores:
+        await store.close()
 
 
 async def test_invalid_requests_give_deliver_error_to_sender_only_and_forged_are_dropped(
@@ -253,6 +271,9 @@ async def test_reorg_below_depth_rolls_back_and_never_shows_two_histories(
 
     bob = await events_of(store, BOB.member)
     assert [e.batch.envelopes[0].payload for e in bob] == [b"common", b"new-branch"]
+    # What was below the common ancestor is untouched; counter 1 now holds the new branch.
+    after = {e.counter: e.event for e in await store.read_events(BOB.member, 0)}
+    assert after[0] == seen[0] and after[1] != seen[1]
     fresh = await open_store(tmp_path / "fresh.sqlite", deployed.inbox)
     await catch_up(
         make_reader(w3, deployed.inbox, fresh, deployed.record.deploy_block, confirmations=1)
