@@ -55,6 +55,9 @@ TEMPLATE_MARK = "__cd_template__"
 RECORD_MARK = "__cd_record__"
 VARIANT_MARK = "__cd_variant__"
 PACKAGE_MARK = "__cd_package__"
+CONTRACT_TEMPLATE = "__cd_contract_template__"
+"""Where the engine records, on a :class:`ContractId` it hands to package code, the
+template id the id was declared (or created) with; package code cannot name it."""
 
 Text = str
 Int = int
@@ -71,9 +74,14 @@ class Party(str):
 
 
 class ContractId(str, Generic[T]):
-    """The id of a contract of template ``T`` (``ContractId["Iou"]`` in annotations)."""
+    """The id of a contract of template ``T`` (``ContractId["Iou"]`` in annotations).
 
-    __slots__ = ()
+    Ids the engine hands to package code (contract fields, choice arguments and results,
+    ``ctx.create``, ``ctx.fetch_by_key``, ``ctx.lookup_by_key``) remember their template,
+    and ``ctx.fetch`` / ``ctx.exercise`` / ``ctx.archive`` refuse a contract of another
+    template, as Daml does. ``ContractId(text)`` built by package code is untyped (Daml's
+    ``coerceContractId``). No ``__slots__``: the template is kept in the instance dict.
+    """
 
 
 class _Decimal(decimal.Decimal):

@@ -75,7 +75,15 @@ from participant.engine.types import (
     child_node_id,
     split_template_id,
 )
-from participant.engine.typesys import TRecord, Type, from_plain, to_native, to_value
+from participant.engine.typesys import (
+    TRecord,
+    Type,
+    contract_id_template,
+    from_plain,
+    to_native,
+    to_value,
+    typed_contract_id,
+)
 from participant.engine.values import (
     DECIMAL_CONTEXT,
     ListValue,
@@ -473,21 +481,23 @@ class Update:
         argument = to_value(contract, tdef.record_type, f"create {tdef.name}", engine.meter)
         if not isinstance(argument, RecordValue):
             raise TypeMismatchError("create", "a template record", type(argument).__name__)
-        return api.ContractId(engine.create(self._scope, tdef, argument))
+        return typed_contract_id(engine.create(self._scope, tdef, argument), tdef.template_id)
 
     def exercise(self, cid: str, choice: str, **args: Any) -> Any:
         engine = self._live()
-        return self._exercise(engine, ContractId(str(cid)), choice, args, None)
+        return self._exercise(engine, cid, choice, args, None)
 
     def _exercise(
         self,
         engine: Interpreter,
-        cid: ContractId,
+        typed: object,
         choice: str,
         args: Mapping[str, Any],
         by_key: KeyWithMaintainers | None,
     ) -> Any:
+        cid = ContractId(str(typed))
         instance = engine.contract(cid)
+        _check_typed(typed, cid, instance.template_id)
         tdef = engine.template(instance.template_id)
         choice_def = tdef.choices.get(str(choice))
         if choice_def is None:
@@ -510,32 +520,44 @@ class Update:
         tdef = engine.template_of(template)
         key_value = to_value(key, _key_type(tdef), f"{tdef.name} key", engine.meter)
         cid, key_info = engine.by_key(tdef, key_value)
-        return self._exercise(engine, cid, choice, args, key_info)
+        return self._exercise(engine, typed_contract_id(cid, tdef.template_id), choice, args,
+                              key_info)  # fmt: skip
 
     def fetch(self, cid: str) -> Any:
         engine = self._live()
-        return engine.fetch(self._scope, ContractId(str(cid)))
+        contract_id = ContractId(str(cid))
+        _check_typed(cid, contract_id, engine.contract(contract_id).template_id)
+        return engine.fetch(self._scope, contract_id)
 
     def fetch_by_key(self, template: type, key: Any) -> tuple[api.ContractId[Any], Any]:
         engine = self._live()
         tdef = engine.template_of(template)
         key_value = to_value(key, _key_type(tdef), f"{tdef.name} key", engine.meter)
         cid, key_info = engine.by_key(tdef, key_value)
-        return api.ContractId(cid), engine.fetch(self._scope, cid, tdef, key_info)
+        contract = engine.fetch(self._scope, cid, tdef, key_info)
+        return typed_contract_id(cid, tdef.template_id), contract
 
     def lookup_by_key(self, template: type, key: Any) -> api.ContractId[Any] | None:
         engine = self._live()
         tdef = engine.template_of(template)
         key_value = to_value(key, _key_type(tdef), f"{tdef.name} key", engine.meter)
         found = engine.lookup_by_key(self._scope, tdef, key_value)
-        return None if found is None else api.ContractId(found)
+        return None if found is None else typed_contract_id(found, tdef.template_id)
 
     def archive(self, cid: str) -> None:
         engine = self._live()
-        self._exercise(engine, ContractId(str(cid)), "Archive", {}, None)
+        self._exercise(engine, cid, "Archive", {}, None)
 
     def get_time(self) -> api.Time:
         return api.Time(self._live().ledger_time)
+
+
+def _check_typed(typed: object, cid: ContractId, actual: str) -> None:
+    """Daml's wrongly-typed-contract check: an id typed ``ContractId[T]`` (by its declaration
+    or by how package code got it) must name a contract of template ``T``."""
+    expected = contract_id_template(typed)
+    if expected is not None and expected != actual:
+        raise TypeMismatchError(f"contract {cid}", expected, actual)
 
 
 def _key_type(tdef: TemplateDef) -> Type:

@@ -62,6 +62,8 @@ class TPrim:
 class TContractId:
     template: str | None
     """Name of the template in the same package, if the annotation gave one."""
+    template_id: str | None = None
+    """Its full template id (``package_id:module:Name``), resolved when the package loads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +142,12 @@ def parse_type(annotation: object, user_types: dict[str, TRecord | TVariant], wh
     if origin is api.ContractId:
         target = args[0] if args else None
         if isinstance(target, ForwardRef):
-            return TContractId(target.__forward_arg__)
+            return _contract_id_type(target.__forward_arg__, user_types, where)
         if isinstance(target, type):
-            return TContractId(target.__name__)
-        return TContractId(None)
+            return _contract_id_type(target.__name__, user_types, where)
+        if target is Any:
+            return TContractId(None)
+        raise TypeDeclError(f"{where}: ContractId[{target!r}] does not name a template")
     if origin is list and len(args) == 1:
         return TList(parse_type(args[0], user_types, where))
     if origin is dict and len(args) == 2:
@@ -154,6 +158,33 @@ def parse_type(annotation: object, user_types: dict[str, TRecord | TVariant], wh
         inner = args[0] if args[1] is type(None) else args[1]
         return TOptional(parse_type(inner, user_types, where))
     raise TypeDeclError(f"{where}: {annotation!r} is not a ledger type")
+
+
+def _contract_id_type(
+    name: str, user_types: dict[str, TRecord | TVariant], where: str
+) -> TContractId:
+    found = user_types.get(name)
+    if not isinstance(found, TRecord) or not getattr(found.cls, api.TEMPLATE_MARK, False):
+        raise TypeDeclError(
+            f"{where}: ContractId[{name!r}]: {name} is not a template of this package"
+        )
+    return TContractId(name, found.type_name)
+
+
+def typed_contract_id(value: str, template_id: str | None) -> api.ContractId[Any]:
+    """The :class:`api.ContractId` package code gets, remembering its template if known."""
+    cid: api.ContractId[Any] = api.ContractId(value)
+    if template_id is not None:
+        vars(cid)[api.CONTRACT_TEMPLATE] = template_id
+    return cid
+
+
+def contract_id_template(cid: object) -> str | None:
+    """The template a contract id handed to package code was typed with, if any."""
+    if type(cid) is not api.ContractId:
+        return None
+    found = vars(cid).get(api.CONTRACT_TEMPLATE)
+    return found if isinstance(found, str) else None
 
 
 def show_type(ty: Type) -> str:
@@ -309,8 +340,8 @@ def to_native(value: Value, ty: Type, where: str) -> Any:
             return api.Time(v)
         case TPrim("Date"), DateValue(v):
             return api.Date(v)
-        case TContractId(), ContractIdValue(v):
-            return api.ContractId(v)
+        case TContractId(_, template_id), ContractIdValue(v):
+            return typed_contract_id(v, template_id)
         case TList(item), ListValue(items):
             return [to_native(x, item, where) for x in items]
         case TOptional(item), OptionalValue(inner):

@@ -25,6 +25,7 @@ from participant.engine import (
     ExerciseNode,
     FetchNode,
     PackageNotVettedError,
+    PackageValidationError,
     Transaction,
     TypeMismatchError,
     transaction_from_bytes,
@@ -389,3 +390,85 @@ def test_reinterpretation_refuses_a_package_the_confirmer_has_not_vetted(kinds: 
     assert isinstance(cause, PackageNotVettedError)
     assert cause.package_id == kinds.packages["kinds"].package_id
     assert info.value.actual is None
+
+
+LOOKALIKE_SOURCE = """
+from participant.engine.api import ContractId, Decimal, Party, Text, Update, choice, package
+from participant.engine.api import template
+
+PACKAGE = package("lookalike", "1.0.0", module="Fake")
+
+
+@template
+class Iou:
+    issuer: Party
+    owner: Party
+    amount: Decimal
+    currency: Text
+    observers: list[Party]
+
+    def signatory(self) -> list[Party]:
+        return [self.owner]
+
+    @choice(controller=lambda self, arg: [self.owner], consuming=False)
+    def Peek(self, ctx: Update, real: ContractId["Iou"]) -> Decimal:
+        seen: Iou = ctx.fetch(real)
+        return seen.amount
+
+    @choice(controller=lambda self, arg: [self.owner], consuming=False)
+    def Untyped(self, ctx: Update, real: Text) -> Decimal:
+        seen: Iou = ctx.fetch(ContractId(real))
+        return seen.amount
+"""
+
+
+def _lookalike(h: Harness) -> tuple[str, str, str]:
+    """A real Iou (signed by the bank) and a look-alike of another package signed by Alice."""
+    h.packages["lookalike"] = h.store.upload(LOOKALIKE_SOURCE, "lookalike.py")
+    plain = {"issuer": "Bank", "owner": "Alice", "currency": "USD", "observers": []}
+    real = h.submit(
+        [CreateCommand(h.tid("iou", "Iou"), {**plain, "amount": "1"})], ["Bank", "Alice"]
+    ).created_contracts[0]
+    fake = h.submit(
+        [CreateCommand(h.tid("lookalike", "Iou"), {**plain, "amount": "1000000"})], ["Alice"]
+    ).created_contracts[0]
+    return real, fake, h.tid("lookalike", "Iou")
+
+
+def test_a_contract_of_another_template_is_refused_where_a_typed_id_is_due(
+    harness: Harness,
+) -> None:
+    """Merging a look-alike must not mint a bank-signed Iou: ``other: ContractId["Iou"]``
+    only accepts contracts of the Iou package's Iou (Daml's wrongly-typed-contract check)."""
+    real, fake, fake_tid = _lookalike(harness)
+    iou_tid = harness.tid("iou", "Iou")
+    with pytest.raises(TypeMismatchError) as info:
+        harness.interpret([ExerciseCommand(iou_tid, real, "Merge", {"other": fake})], ["Alice"])
+    assert info.value.where == f"contract {fake}"
+    assert info.value.expected == iou_tid
+    assert info.value.got == fake_tid
+    # the fetch-typed path: a choice argument declared ContractId[Iou] of the look-alike
+    with pytest.raises(TypeMismatchError) as fetched:
+        harness.interpret([ExerciseCommand(fake_tid, fake, "Peek", {"real": real})], ["Alice"])
+    assert (fetched.value.expected, fetched.value.got) == (fake_tid, iou_tid)
+
+
+def test_an_id_built_by_package_code_is_untyped(harness: Harness) -> None:
+    real, fake, fake_tid = _lookalike(harness)
+    tx = harness.interpret([ExerciseCommand(fake_tid, fake, "Untyped", {"real": real})], ["Alice"])
+    assert tx.roots[0].result == DecimalValue(decimal.Decimal(1))  # type: ignore[union-attr]
+
+
+def test_contract_id_of_a_name_that_is_not_a_template_is_refused_at_upload(
+    harness: Harness,
+) -> None:
+    source = KINDS_SOURCE.replace(
+        'friend: Optional[ContractId["Holder"]]', 'friend: Optional[ContractId["Point"]]'
+    )
+    with pytest.raises(PackageValidationError) as info:
+        harness.store.upload(source, "kinds.py")
+    assert "ContractId['Point']: Point is not a template of this package" in info.value.reason
+    missing = KINDS_SOURCE.replace('ContractId["Holder"]]', 'ContractId["Nobody"]]')
+    with pytest.raises(PackageValidationError) as unknown:
+        harness.store.upload(missing, "kinds.py")
+    assert "Nobody is not a template of this package" in unknown.value.reason
