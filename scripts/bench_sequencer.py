@@ -22,6 +22,13 @@ time`` (40 gas per nonzero calldata byte, the EIP-7623 floor). The CPU share of 
 process and of this process during saturation is shown; ``--profile`` runs the first node
 under cProfile and prints where its time goes.
 
+After each configuration the figures are checked against the targets (payload bytes/s >=
+90 % of capacity, p50 <= 1.5 block times, gas per payload byte <= 1.05 x the floor). When
+the throughput target is missed, the benchmark names the limit: the chain if the
+saturation phase's blocks were full (batch gas >= 90 % of the block gas limit), otherwise
+Python, with the node's busy time by stage from a profiled run (the run itself under
+``--profile``, or one more run of the configuration with node seq1 under cProfile).
+
 The last line is ``RESULT envelopes_per_s=<n> payload_bytes_per_s=<n> capacity_bytes_per_s=<n>
 p50_ms=<n> p99_ms=<n> gas_per_byte=<x>`` for the largest size with two nodes.
 """
@@ -31,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import pstats
@@ -44,6 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hexbytes import HexBytes
 
 from protocol.batch_format import decode_batch
 from protocol.crypto.signing import SigningPrivateKey
@@ -114,6 +124,45 @@ class RunResult:
     refused: int
     cpu: str
     batches: str
+    block_fill: float = float("nan")
+    """Batch gas over block gas limit, over the blocks of the measured saturation phase."""
+    stages: tuple[tuple[str, float], ...] = ()
+    """Node seq1's busy time by stage (share of busy time), when it ran under cProfile."""
+
+
+CAPACITY_TARGET = 0.90
+FULL_BLOCKS = 0.90
+P50_TARGET_BLOCK_TIMES = 1.5
+GAS_TARGET_OF_FLOOR = 1.05
+
+
+def missed_targets(r: RunResult, block_time: float) -> list[str]:
+    """The issue's targets this result misses, each as a short text."""
+    missed = []
+    share = r.payload_bytes_per_s / r.capacity_bytes_per_s
+    if not share >= CAPACITY_TARGET:
+        missed.append(f"throughput {share:.1%} of capacity < {CAPACITY_TARGET:.0%}")
+    if not r.p50_ms <= P50_TARGET_BLOCK_TIMES * block_time * 1000:
+        missed.append(f"p50 {r.p50_ms:.0f} ms > {P50_TARGET_BLOCK_TIMES} block times")
+    floor = FLOOR_GAS_PER_NONZERO_BYTE
+    if not r.gas_per_byte <= GAS_TARGET_OF_FLOOR * floor:
+        missed.append(f"gas/byte {r.gas_per_byte:.2f} > {GAS_TARGET_OF_FLOOR} x {floor}")
+    return missed
+
+
+def limit_verdict(r: RunResult) -> str:
+    """What limits a run that missed the throughput target: the chain when its blocks were
+    full, otherwise Python, naming the node's largest stages from the profile."""
+    if r.block_fill >= FULL_BLOCKS:
+        return f"limit: the chain (blocks {r.block_fill:.0%} full of batches)"
+    head = f"limit: Python, not the chain (blocks only {r.block_fill:.0%} full of batches)"
+    if not r.stages:
+        return head + "; stages not profiled"
+    ranked = sorted(r.stages, key=lambda kv: -kv[1])
+    named = "; ".join(f"{name} {share:.0%}" for name, share in ranked[:3])
+    return (
+        f"{head}; CPU at saturation {r.cpu}; node seq1's largest stages of its busy time: {named}"
+    )
 
 
 def make_member(index: int) -> Member:
@@ -268,20 +317,32 @@ STAGES = (
 )
 
 
-def print_stages(stats: pstats.Stats) -> None:
-    """Main-thread time of the node by stage (cumulative time of each stage's entry points)."""
+OTHER_STAGE = "other: gRPC/asyncio machinery"
+
+
+def stage_times(stats: pstats.Stats) -> tuple[list[tuple[str, float]], float, float]:
+    """Main-thread time of the node by stage (cumulative time of each stage's entry
+    points, the rest as ``OTHER_STAGE``), the total profiled and the idle time in epoll."""
     raw = stats.stats  # type: ignore[attr-defined]
     total = stats.total_tt  # type: ignore[attr-defined]
     idle = sum(v[3] for k, v in raw.items() if k[2] == "<method 'poll' of 'select.epoll' objects>")
-    print(f"--- node seq1 main thread: {total:.1f}s profiled, {idle:.1f}s idle in epoll")
     busy = total - idle
-    accounted = 0.0
+    out = []
     for name, path, functions in STAGES:
         t = sum(v[3] for k, v in raw.items() if k[0].endswith(path) and k[2] in functions)
-        accounted += t
+        out.append((name, t))
+    out.append((OTHER_STAGE, busy - sum(t for _, t in out)))
+    return out, total, idle
+
+
+def print_stages(stats: pstats.Stats) -> tuple[tuple[str, float], ...]:
+    """Print the node's time by stage; returns each stage's share of the busy time."""
+    times, total, idle = stage_times(stats)
+    print(f"--- node seq1 main thread: {total:.1f}s profiled, {idle:.1f}s idle in epoll")
+    busy = max(total - idle, 1e-9)
+    for name, t in times:
         print(f"  {name:<44} {t:6.1f}s {t / busy:6.1%} of busy")
-    rest = busy - accounted
-    print(f"  {'other: gRPC/asyncio machinery':<44} {rest:6.1f}s {rest / busy:6.1%} of busy")
+    return tuple((name, t / busy) for name, t in times)
 
 
 def burst_rate(arrivals: list[float], start: float, end: float, gap: float) -> float:
@@ -305,27 +366,42 @@ async def wait_drained(tracker: Tracker, phase: int, timeout_s: float) -> None:
         await asyncio.sleep(0.2)
 
 
-async def chain_figures(rpc_url: str, inbox_address: str, from_block: int) -> tuple[float, str]:
-    """Gas per payload byte over every batch, and how the batches filled the blocks."""
+async def chain_figures(
+    rpc_url: str, inbox_address: str, from_block: int, window: tuple[float, float]
+) -> tuple[float, str, float]:
+    """Gas per payload byte over every batch, how the batches filled the blocks, and the
+    share of the block gas limit that batches used in the blocks stamped within ``window``
+    (wall-clock seconds: the measured part of the saturation phase)."""
     w3 = await connect(rpc_url)
     inbox = InboxContract(w3, inbox_address)
     head = await w3.eth.block_number
     gas = payload = 0
     events = await inbox.batches(from_block, head)
     per_block: dict[int, int] = {}
+    gas_in_block: dict[int, int] = {}
     for event in events:
-        receipt = await w3.eth.get_transaction_receipt(event.tx_hash)
+        receipt = await w3.eth.get_transaction_receipt(HexBytes(event.tx_hash))
         gas += int(receipt["gasUsed"])
         per_block[event.block_number] = per_block.get(event.block_number, 0) + 1
+        gas_in_block[event.block_number] = gas_in_block.get(event.block_number, 0) + int(
+            receipt["gasUsed"]
+        )
         for signed in decode_batch(event.batch).requests:
             payload += sum(len(e.payload) for e in signed.request.batch.envelopes)
+    fill_used = fill_limit = 0
+    for number in range(from_block, head + 1):
+        block = await w3.eth.get_block(number)
+        if window[0] <= int(block["timestamp"]) <= window[1]:
+            fill_used += gas_in_block.get(number, 0)
+            fill_limit += int(block["gasLimit"])
     await w3.provider.disconnect()
     mean_size = statistics.mean(len(e.batch) for e in events) if events else 0
     shape = (
         f"{len(events)} batches, mean {mean_size / 1000:.1f} kB, "
         f"at most {max(per_block.values(), default=0)} per block"
     )
-    return (gas / payload if payload else float("nan")), shape
+    fill = fill_used / fill_limit if fill_limit else float("nan")
+    return (gas / payload if payload else float("nan")), shape, fill
 
 
 async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
@@ -375,8 +451,10 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
             cpu0 = [cpu_seconds(p.pid) for p in procs]
             own0, wall0 = time.process_time(), time.monotonic()
             t0 = time.monotonic()
+            t0_wall = time.time()
             await offer(clients, members, requests, SATURATION, per_member, tracker)
             t1 = time.monotonic()
+            t1_wall = time.time()
             wall = t1 - wall0
             cpu = [(cpu_seconds(p.pid) - c) / wall for p, c in zip(procs, cpu0, strict=True)]
             own = (time.process_time() - own0) / wall
@@ -400,18 +478,19 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
                 task.cancel()
             for c in clients:
                 await c.close()
-            gas_per_byte, shape = await chain_figures(
-                anvil.rpc_url, record.address, record.deploy_block
+            gas_per_byte, shape, fill = await chain_figures(
+                anvil.rpc_url, record.address, record.deploy_block, (t0_wall + args.warmup, t1_wall)
             )
         finally:
             for proc in procs:
                 await stop_node(proc)
+        stages: tuple[tuple[str, float], ...] = ()
         if args.profile and profile_to is not None and profile_to.exists():
             print(f"--- cProfile of node seq1 ({size} B, {nodes} node(s)), top by own time")
             stats = pstats.Stats(str(profile_to))
             stats.sort_stats("tottime").print_stats(args.profile_lines)
             stats.sort_stats("cumulative").print_stats(r"sequencer_chain", args.profile_lines)
-            print_stages(stats)
+            stages = print_stages(stats)
         if lost:
             print(f"warning: {lost} accepted envelopes not delivered", file=sys.stderr)
         p50 = statistics.median(latencies) if latencies else float("nan")
@@ -431,6 +510,8 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
             refused=tracker.refused + tracker.failed,
             cpu=cpu_text,
             batches=shape,
+            block_fill=fill,
+            stages=stages,
         )
 
 
@@ -460,6 +541,8 @@ def median_result(runs: list[RunResult]) -> RunResult:
         refused=max(r.refused for r in runs),
         cpu=first.cpu,
         batches=first.batches,
+        block_fill=med("block_fill"),
+        stages=next((r.stages for r in runs if r.stages), ()),
     )
 
 
@@ -513,9 +596,19 @@ async def main() -> None:
                 ("batches on chain", r.batches),
                 ("refused/failed sends", str(r.refused)),
                 ("CPU at saturation", r.cpu),
+                ("blocks full", f"{r.block_fill:.0%} (batch gas / block gas limit)"),
             ]
             for name, value in rows:
                 print(f"  {name:<22} {value}", flush=True)
+            missed = missed_targets(r, args.block_time)
+            print(f"  targets: {'; '.join(missed) if missed else 'all met'}", flush=True)
+            if missed and missed[0].startswith("throughput"):
+                if r.block_fill < FULL_BLOCKS and not r.stages:
+                    print("  profiling one more run of node seq1 to name the limit", flush=True)
+                    profile_args = argparse.Namespace(**{**vars(args), "profile": True})
+                    profiled = await one_run(size, nodes, profile_args)
+                    r = dataclasses.replace(r, stages=profiled.stages)
+                print(f"  {limit_verdict(r)}", flush=True)
             final = r
     assert final is not None
     print(
