@@ -269,7 +269,8 @@ class BatchWriter:
             raise WriterStoppedError(self._state.value, self._failure)
         if not request:
             raise RequestTooLargeError(0, self.max_batch_size) from ValueError("empty request")
-        if self._packer.pack([request], self.max_batch_size, 0).count == 0:
+        fits = self._packer.fits_alone(len(request), self.max_batch_size)
+        if not fits and self._packer.pack([request], self.max_batch_size, 0).count == 0:
             raise RequestTooLargeError(len(request), self.max_batch_size)
         metrics = self.metrics()
         if metrics.pending_requests + 1 > self.config.max_pending_requests:

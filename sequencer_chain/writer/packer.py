@@ -37,9 +37,18 @@ class BatchPacker(Protocol):
         self, requests: Sequence[bytes], max_size: int, proposed_time_us: int
     ) -> PackedBatch: ...
 
+    def fits_alone(self, request_size: int, max_size: int) -> bool:
+        """A cheap sufficient test, asked for every incoming request: ``True`` only if
+        ``pack([request], max_size, t).count == 1`` for any request of this size. ``False``
+        means "not known"; the writer then packs the request alone to find out."""
+        ...
+
 
 class LengthPrefixedPacker:
     """``u64 proposed_time_us`` then ``u32 length ‖ request`` repeated, big-endian. Tests only."""
+
+    def fits_alone(self, request_size: int, max_size: int) -> bool:
+        return TIMESTAMP_BYTES + LENGTH_PREFIX_BYTES + request_size <= max_size
 
     def pack(self, requests: Sequence[bytes], max_size: int, proposed_time_us: int) -> PackedBatch:
         parts = [proposed_time_us.to_bytes(TIMESTAMP_BYTES, "big")]

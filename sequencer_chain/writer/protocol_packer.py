@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from protocol.batch_format import pack_batch
+from protocol.batch_format import fits_uncompressed, pack_batch
 from protocol.errors import RequestTooLargeError as ProtocolRequestTooLargeError
 from protocol.timestamp import timestamp
 from sequencer_chain.writer.packer import PackedBatch
@@ -21,6 +21,9 @@ class ProtocolBatchPacker:
 
     def __init__(self, *, try_compression: bool = True) -> None:
         self.try_compression = try_compression
+
+    def fits_alone(self, request_size: int, max_size: int) -> bool:
+        return fits_uncompressed(request_size, max_size)
 
     def pack(self, requests: Sequence[bytes], max_size: int, proposed_time_us: int) -> PackedBatch:
         if not requests:

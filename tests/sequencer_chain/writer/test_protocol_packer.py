@@ -17,7 +17,12 @@ from protocol.sequencer_messages import (
     SubmissionRequest,
 )
 from protocol.timestamp import Timestamp
-from sequencer_chain.writer import BatchWriter, ProtocolBatchPacker, WriterConfig
+from sequencer_chain.writer import (
+    BatchWriter,
+    LengthPrefixedPacker,
+    ProtocolBatchPacker,
+    WriterConfig,
+)
 from tests.protocol.support import domain, member, signing_key
 from tests.sequencer_chain.writer.support import MADE, landed
 from tests.support.chain import DeployedInbox
@@ -39,6 +44,18 @@ def signed(i: int, payload: bytes) -> SignedSubmissionRequest:
 
 def test_a_request_too_large_for_the_format_packs_nothing() -> None:
     assert ProtocolBatchPacker().pack([os.urandom(200)], 100, 1).count == 0
+    assert not ProtocolBatchPacker().fits_alone(200, 100)
+
+
+def test_fits_alone_is_a_sufficient_test_for_both_packers() -> None:
+    """``fits_alone`` (asked for every incoming request instead of packing it) may say
+    "not known", but never "fits" for a request that ``pack`` would refuse alone."""
+    for packer in (ProtocolBatchPacker(), LengthPrefixedPacker()):
+        for max_size in (100, 1_000, 120_000):
+            for size in (1, 50, 81, 82, 83, 500, 982, 983, 990, 119_000, 119_001):
+                if packer.fits_alone(size, max_size):
+                    assert packer.pack([os.urandom(size)], max_size, 1).count == 1
+        assert packer.fits_alone(500, 1_000)
 
 
 async def test_signed_requests_land_once_each_in_decodable_batches(
