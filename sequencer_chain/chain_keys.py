@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,13 @@ def dev_account(index: int, chain_id: int) -> LocalAccount:
 
 
 def is_dev_key(account: LocalAccount) -> bool:
-    return any(Account.from_key(k).address == account.address for k in ANVIL_DEV_KEYS)
+    """Whether ``account`` is one of anvil's development accounts (publicly known keys)."""
+    return account.address in _dev_addresses()
+
+
+@cache
+def _dev_addresses() -> frozenset[str]:
+    return frozenset(Account.from_key(k).address for k in ANVIL_DEV_KEYS)
 
 
 def read_password(password_file: Path | None = None, password_env: str | None = None) -> str:
@@ -78,12 +85,26 @@ def read_password(password_file: Path | None = None, password_env: str | None = 
     raise KeystoreError(None, "no password source: give a password file or an environment variable")
 
 
-def load_keystore(path: Path, password: str) -> LocalAccount:
-    """Decrypt a V3 keystore; a corrupt file or a wrong password gives a typed error."""
+def refuse_dev_key_off_anvil(account: LocalAccount, chain_id: int) -> None:
+    """Raise :class:`DevKeyNotAllowedError` if ``account`` is one of anvil's well-known
+    development accounts and ``chain_id`` is not anvil's: the rule holds for those keys
+    however they arrive, including re-encrypted in a keystore file."""
+    if chain_id != ANVIL_CHAIN_ID and is_dev_key(account):
+        raise DevKeyNotAllowedError(chain_id, ANVIL_CHAIN_ID)
+
+
+def load_keystore(path: Path, password: str, *, chain_id: int | None = None) -> LocalAccount:
+    """Decrypt a V3 keystore; a corrupt file or a wrong password gives a typed error.
+
+    With ``chain_id``, a keystore holding one of anvil's development keys is refused
+    unless the chain is anvil's (:func:`refuse_dev_key_off_anvil`).
+    """
     try:
-        raw = path.read_text()
+        raw = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise KeystoreFormatError(path, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise KeystoreFormatError(path, "not JSON (not UTF-8 text)") from None
     try:
         data: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -99,6 +120,8 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
     except (KeyError, TypeError) as exc:
         raise KeystoreFormatError(path, f"invalid keystore: missing or malformed {exc}") from None
     account: LocalAccount = Account.from_key(key)
+    if chain_id is not None:
+        refuse_dev_key_off_anvil(account, chain_id)
     return account
 
 

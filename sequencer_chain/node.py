@@ -74,7 +74,7 @@ class SequencerNode:
             return dev_account(account.dev_key_index, chain_id)
         assert account.keystore is not None and account.password is not None  # validated
         password = account.password.resolve(self.config.base_dir)
-        return load_keystore(self.config.path(account.keystore), password)
+        return load_keystore(self.config.path(account.keystore), password, chain_id=chain_id)
 
     async def start(self) -> None:
         cfg = self.config

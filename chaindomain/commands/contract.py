@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
+
+from eth_utils.address import is_checksum_address, to_checksum_address
 
 from chaindomain.commands.signer import add_signer_arguments, resolve_signer
 from sequencer_chain.contract import (
@@ -16,6 +19,27 @@ from sequencer_chain.contract import (
     domain_id_bytes,
     send_transaction,
 )
+from sequencer_chain.errors import DeploymentRecordError
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def address_arg(text: str) -> str:
+    """An account address on the command line: 0x + 40 hex digits; mixed case must be a
+    valid EIP-55 checksum (a typo in a checksummed address is caught, not sent)."""
+    if not _ADDRESS.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address (0x + 40 hex digits)")
+    body = text[2:]
+    if body not in (body.lower(), body.upper()) and not is_checksum_address(text):
+        raise argparse.ArgumentTypeError(f"{text!r} has a wrong EIP-55 checksum")
+    return to_checksum_address(text)
+
+
+def domain_id_arg(text: str) -> str:
+    """A domain id: any non-empty text, or 0x + 64 hex digits taken as the bytes32 itself."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the domain id must not be empty")
+    return text
 
 
 def register(groups: Any) -> None:
@@ -26,8 +50,12 @@ def register(groups: Any) -> None:
         "deploy", help="deploy SequencerInbox and write a deployment record"
     )
     deploy.add_argument("--rpc-url", required=True)
-    deploy.add_argument("--domain-id", required=True, help="domain id (text, or 0x + 64 hex)")
-    deploy.add_argument("--owner", help="domain owner address (default: the deployer)")
+    deploy.add_argument(
+        "--domain-id", required=True, type=domain_id_arg, help="domain id (text, or 0x + 64 hex)"
+    )
+    deploy.add_argument(
+        "--owner", type=address_arg, help="domain owner address (default: the deployer)"
+    )
     deploy.add_argument(
         "--out", type=Path, help="record path (default build/deployments/<chain id>.json)"
     )
@@ -41,14 +69,18 @@ def register(groups: Any) -> None:
         sub = commands.add_parser(name, help=f"{verb} a sequencer account to append batches")
         sub.add_argument("--rpc-url", required=True)
         sub.add_argument("--deployment", type=Path, required=True, help="deployment record")
-        sub.add_argument("--writer", required=True, help="sequencer account address")
+        sub.add_argument(
+            "--writer", required=True, type=address_arg, help="sequencer account address"
+        )
         add_signer_arguments(sub)
         sub.set_defaults(handler=lambda a, f=function: asyncio.run(_writer_admin(a, f)))
 
     status = commands.add_parser("status", help="show the contract's head and a writer's seq")
     status.add_argument("--rpc-url", required=True)
     status.add_argument("--deployment", type=Path, required=True)
-    status.add_argument("--writer", action="append", default=[], help="writer to show (repeat)")
+    status.add_argument(
+        "--writer", action="append", default=[], type=address_arg, help="writer to show (repeat)"
+    )
     status.set_defaults(handler=lambda a: asyncio.run(_status(a)))
 
 
@@ -77,9 +109,10 @@ async def _load(args: argparse.Namespace) -> tuple[Any, DeploymentRecord, int]:
     w3 = await connect(args.rpc_url)
     chain_id = await w3.eth.chain_id
     if chain_id != record.chain_id:
-        raise SystemExit(
-            f"error: {args.deployment} is for chain {record.chain_id}, "
-            f"but {args.rpc_url} is chain {chain_id}"
+        await w3.provider.disconnect()
+        raise DeploymentRecordError(
+            args.deployment,
+            f"is for chain {record.chain_id}, but {args.rpc_url} is chain {chain_id}",
         )
     return w3, record, chain_id
 

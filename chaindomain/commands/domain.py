@@ -570,7 +570,7 @@ async def init_domain(
     try:
         chain_id = int(await w3.eth.chain_id)
         if options.deployer_keystore is not None:
-            deployer = load_keystore(options.deployer_keystore, password)
+            deployer = load_keystore(options.deployer_keystore, password, chain_id=chain_id)
         elif chain_id == ANVIL_CHAIN_ID:
             deployer = dev_account(0, chain_id)
         else:

@@ -33,7 +33,7 @@ def resolve_signer(args: argparse.Namespace, chain_id: int) -> LocalAccount:
         raise KeystoreError(None, "give either --keystore or --dev-key, not both")
     if args.keystore is not None:
         password = read_password(args.password_file, args.password_env)
-        return load_keystore(args.keystore, password)
+        return load_keystore(args.keystore, password, chain_id=chain_id)
     if args.dev_key is not None:
         return dev_account(args.dev_key, chain_id)
     raise KeystoreError(None, "no signing account: give --keystore (with a password) or --dev-key")

@@ -9,8 +9,10 @@ import pytest
 
 from sequencer_chain.chain_keys import (
     ANVIL_CHAIN_ID,
+    ANVIL_DEV_KEYS,
     create_keystore,
     dev_account,
+    is_dev_key,
     load_keystore,
     read_password,
 )
@@ -92,3 +94,28 @@ def test_dev_keys_only_on_anvils_chain_id() -> None:
     assert (err.value.chain_id, err.value.expected) == (1, ANVIL_CHAIN_ID)
     with pytest.raises(KeystoreError, match="out of range"):
         dev_account(10, ANVIL_CHAIN_ID)
+
+
+def test_a_dev_key_in_a_keystore_is_still_refused_off_anvil(tmp_path: Path) -> None:
+    path = tmp_path / "dev.json"
+    create_keystore(path, "pw", private_key=ANVIL_DEV_KEYS[3], scrypt_n=FAST_SCRYPT)
+    with pytest.raises(DevKeyNotAllowedError) as err:
+        load_keystore(path, "pw", chain_id=1)
+    assert (err.value.chain_id, err.value.expected) == (1, ANVIL_CHAIN_ID)
+    assert load_keystore(path, "pw", chain_id=ANVIL_CHAIN_ID).address == (
+        dev_account(3, ANVIL_CHAIN_ID).address
+    )
+    # An ordinary key is fine on any chain.
+    own = tmp_path / "own.json"
+    account = create_keystore(own, "pw", scrypt_n=FAST_SCRYPT)
+    assert load_keystore(own, "pw", chain_id=1).address == account.address
+    assert is_dev_key(dev_account(9, ANVIL_CHAIN_ID))
+    assert not is_dev_key(account)
+
+
+def test_a_binary_keystore_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    path.write_bytes(b"\xff\xfe\x00\x01 not text")
+    with pytest.raises(KeystoreFormatError, match="not UTF-8") as err:
+        load_keystore(path, "pw")
+    assert err.value.path == path
