@@ -197,6 +197,17 @@ def contains(item: Any, container: Any, negated: bool) -> bool:
     return not found if negated else found
 
 
+def sized(value: Any) -> Any:
+    """A value built by a display that can grow without an operator: an f-string, or a
+    list / tuple / dict display with ``*`` / ``**`` unpacking. Without this check,
+    ``s = f"{s}{s}"`` in a loop doubles a string per step past the value-size budget."""
+    meter = current_meter()
+    size = _sized(value)
+    meter.check_size(size)
+    meter.charge(1 + size // 64)
+    return value
+
+
 def _charged(fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         meter = current_meter()
@@ -315,5 +326,6 @@ RUNTIME_NAMES = {
     "__cd_binop__": binop,
     "__cd_neg__": negate,
     "__cd_contains__": contains,
+    "__cd_sized__": sized,
 }
 """Helpers the instrumentation inserts; package source cannot name them (dunder names)."""

@@ -387,6 +387,28 @@ class _Instrumenter(ast.NodeTransformer):
             return _runtime("__cd_neg__", node.operand)
         return node
 
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        self.generic_visit(node)
+        return _runtime("__cd_sized__", node)
+
+    def _unpacking(self, node: ast.List | ast.Tuple) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts):
+            return _runtime("__cd_sized__", node)
+        return node
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        return self._unpacking(node)
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        return self._unpacking(node)
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        if any(key is None for key in node.keys):
+            return _runtime("__cd_sized__", node)
+        return node
+
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
         if len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):

@@ -133,6 +133,22 @@ class Holder:
         big = [0] * n
         return len(big)
 
+    @choice(controller=lambda self, arg: [self.owner], consuming=False)
+    def Double(self, ctx: Update, how: Text, n: int) -> int:
+        text = "ab"
+        items = ["a", "b"]
+        table = {"a": 1}
+        for i in range(n):
+            if how == "f-string":
+                text = f"{text}{text}"
+            elif how == "list":
+                items = [*items, *items]
+            elif how == "tuple":
+                items = (*items, *items)
+            else:
+                table = {**table, **{"b": i}}
+        return len(text) + len(items) + len(table)
+
 
 @template
 class Finder:
@@ -377,6 +393,21 @@ def test_value_size_budget_stops_a_memory_bomb(kinds: Harness) -> None:
         kinds.interpret([ExerciseCommand(tid, cid, "Blow", {"n": 10**12})], ["Alice"])
     assert info.value.resource == "value_size"
     assert info.value.limit == kinds.engine.max_value_size
+
+
+@pytest.mark.parametrize("how", ["f-string", "list", "tuple"])
+def test_value_size_budget_stops_growth_by_displays(kinds: Harness, how: str) -> None:
+    """Doubling by an f-string or by unpacking in a display needs no operator; without a
+    size check 40 iterations would allocate 2**40 elements."""
+    _, cid = _holder(kinds)
+    tid = kinds.tid("kinds", "Holder")
+    small = kinds.interpret([ExerciseCommand(tid, cid, "Double", {"how": how, "n": 3})], ["Alice"])
+    assert small.roots[0].result == IntValue(  # type: ignore[union-attr]
+        {"f-string": 16 + 2 + 1, "list": 2 + 16 + 1, "tuple": 2 + 16 + 1}[how]
+    )
+    with pytest.raises(BudgetExceededError) as info:
+        kinds.interpret([ExerciseCommand(tid, cid, "Double", {"how": how, "n": 40})], ["Alice"])
+    assert info.value.resource == "value_size"
 
 
 def test_reinterpretation_refuses_a_package_the_confirmer_has_not_vetted(kinds: Harness) -> None:
