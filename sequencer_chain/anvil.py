@@ -91,8 +91,11 @@ class ManagedAnvil:
     """
 
     def __init__(self, config: AnvilConfig | None = None, log_path: Path | None = None) -> None:
+        """``log_path`` keeps anvil's output there; without it the output goes to a
+        temporary file that :meth:`stop` deletes (tests start thousands of anvils)."""
         self.config = config or AnvilConfig()
         self._log_path = log_path
+        self._owns_log = log_path is None
         self._log_file: Any = None
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -134,12 +137,13 @@ class ManagedAnvil:
         if self.config.port is not None and not port_is_free(self.port):
             # Otherwise the liveness check below would be answered by whoever holds the port.
             raise AnvilError(f"port {self.port} on 127.0.0.1 is already in use")
-        if self._log_path is None:
+        log_path = self._log_path
+        if self._owns_log or log_path is None:
             fd, name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
             os.close(fd)
-            self._log_path = Path(name)
-        self._log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log_file = self._log_path.open("ab")
+            log_path = self._log_path = Path(name)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = log_path.open("ab")
         if self.config.state_path is not None:
             self.config.state_path.parent.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
@@ -152,7 +156,9 @@ class ManagedAnvil:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise AnvilError(f"exited with code {self._process.returncode}", self.log_tail())
+                code, tail = self._process.returncode, self.log_tail()
+                self.stop()
+                raise AnvilError(f"exited with code {code}", tail)
             try:
                 chain_id = int(rpc_call(self.rpc_url, "eth_chainId", timeout=1.0), 16)
             except (OSError, urllib.error.URLError, ValueError):
@@ -162,11 +168,13 @@ class ManagedAnvil:
                 self.stop()
                 raise AnvilError(f"answered chain id {chain_id}, expected {self.config.chain_id}")
             return self
+        tail = self.log_tail()
         self.stop()
-        raise AnvilError(f"did not answer within {START_TIMEOUT_S:.0f}s", self.log_tail())
+        raise AnvilError(f"did not answer within {START_TIMEOUT_S:.0f}s", tail)
 
     def stop(self) -> None:
-        """SIGTERM and wait (anvil dumps ``--state`` on the way out); SIGKILL if it hangs."""
+        """SIGTERM and wait (anvil dumps ``--state`` on the way out); SIGKILL if it hangs.
+        A temporary log file (no ``log_path`` given) is deleted."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -178,6 +186,9 @@ class ManagedAnvil:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        if self._owns_log and self._log_path is not None:
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
 
     def log_tail(self, lines: int = 30) -> str:
         if self._log_path is None or not self._log_path.exists():

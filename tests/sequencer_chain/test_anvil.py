@@ -42,6 +42,23 @@ def test_state_persists_across_restarts(tmp_path: Path) -> None:
         assert len(code) > 2
 
 
+def test_a_temporary_log_is_removed_on_stop_and_a_given_one_kept(tmp_path: Path) -> None:
+    anvil = ManagedAnvil(AnvilConfig())
+    with anvil:
+        log = anvil._log_path
+        assert log is not None and log.is_file()
+        command = anvil._command()
+        assert command[command.index("--host") + 1] == "127.0.0.1"
+        pid = anvil.pid
+    assert not log.exists()
+    assert pid is not None and not Path(f"/proc/{pid}").exists()  # exited and reaped
+
+    kept = tmp_path / "logs" / "anvil.log"
+    with ManagedAnvil(AnvilConfig(), log_path=kept) as named:
+        named.rpc("eth_blockNumber")
+    assert kept.is_file() and kept.stat().st_size > 0
+
+
 def test_a_port_in_use_is_refused_rather_than_talking_to_another_chain() -> None:
     port = free_port()
     with ManagedAnvil(AnvilConfig(port=port)):
@@ -56,6 +73,8 @@ def test_an_anvil_that_cannot_start_is_reported_with_its_output() -> None:
     with pytest.raises(AnvilError, match="exited with code") as err:
         broken.start()
     assert "no-such-flag" in err.value.log_tail
+    assert not broken.running
+    assert broken._log_path is None  # the temporary log went with it
 
 
 async def test_unreachable_chain_is_a_typed_error() -> None:
