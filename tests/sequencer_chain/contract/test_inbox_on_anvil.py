@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
+from sequencer_chain.anvil import ManagedAnvil
 from sequencer_chain.chain_keys import dev_account
 from sequencer_chain.contract import (
     ZERO_HASH,
@@ -145,3 +146,57 @@ def test_every_solidity_error_has_a_typed_python_error() -> None:
     abi_errors = {item["name"] for item in load_inbox_artifact().abi if item["type"] == "error"}
     assert abi_errors == {cls.solidity_name for cls in INBOX_REVERT_ERRORS}
     assert all(issubclass(cls, InboxRevertError) for cls in INBOX_REVERT_ERRORS)
+
+
+async def test_batches_of_both_writers_in_one_block_read_back_in_log_index_order(
+    w3: Any, anvil: ManagedAnvil, deployed: DeployedInbox
+) -> None:
+    """Several batches per block, the writers interleaved within each block: the read-back
+    order (block, log index) is the order they were applied, and `batchSeq` follows it."""
+    first, second = deployed.writers
+    address = deployed.record.address
+    chain_id = await w3.eth.chain_id
+    nonces = {w.address: await w3.eth.get_transaction_count(w.address) for w in (first, second)}
+    seqs = {first.address: 0, second.address: 0}
+    pattern = [first, second, first, first, second, second, first, second, first]
+    anvil.rpc("evm_setAutomine", [False])
+
+    submitted: list[tuple[str, int, bytes]] = []
+    blocks: list[list[int]] = [[], []]
+    for i, writer in enumerate(pattern):
+        batch = os.urandom(50 + 31 * i) + bytes([i])
+        tx = {
+            "to": address,
+            "data": encode_submit(seqs[writer.address], batch),
+            "gas": 1_000_000,
+            "nonce": nonces[writer.address],
+            "chainId": chain_id,
+            "maxFeePerGas": 100 * 10**9,
+            # Each transaction tips less than the one sent before it, so the block holds
+            # them in the order sent (anvil orders its mempool by tip, nonces respected).
+            "maxPriorityFeePerGas": (50 - i) * 10**9,
+            "type": 2,
+        }
+        tx_hash = await w3.eth.send_raw_transaction(writer.sign_transaction(tx).raw_transaction)
+        blocks[0 if i < 5 else 1].append(i)
+        submitted.append((writer.address, seqs[writer.address], batch))
+        seqs[writer.address] += 1
+        nonces[writer.address] += 1
+        if i in (4, len(pattern) - 1):
+            anvil.rpc("evm_mine")
+    assert (await w3.eth.get_transaction_receipt(tx_hash))["status"] == 1
+
+    events = await deployed.inbox.batches(deployed.record.deploy_block, await w3.eth.block_number)
+    assert [(e.writer, e.writer_seq, e.batch) for e in events] == submitted
+    assert [e.batch_seq for e in events] == list(range(len(pattern)))
+    by_block: dict[int, list[int]] = {}
+    for event in events:
+        by_block.setdefault(event.block_number, []).append(event.log_index)
+    assert [len(v) for v in by_block.values()] == [len(b) for b in blocks]
+    assert all(v == sorted(v) and len(set(v)) == len(v) for v in by_block.values())
+
+    acc = ZERO_HASH
+    for event in events:
+        acc = next_acc(acc, event.batch)
+        assert event.acc == acc
+    assert await deployed.inbox.head() == (len(pattern), acc)
