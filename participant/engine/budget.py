@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import contextvars
+import dataclasses
 import decimal
 import operator
 from collections.abc import Callable, Iterable, Iterator
@@ -192,9 +193,40 @@ def negate(value: Any) -> Any:
 
 def contains(item: Any, container: Any, negated: bool) -> bool:
     """``item in container`` charging steps by the container's size."""
-    current_meter().charge(1 + _sized(container) // 16)
+    deep(item)
+    deep(container)
     found = item in container
     return not found if negated else found
+
+
+def deep(value: Any) -> Any:
+    """Charge one step per node of ``value``, counting shared references every time.
+
+    Operations that run in C over a whole value (``str``, f-string formatting, ``==``,
+    ``<``, ``in``, ``sorted``) cost its *logical* size, which shared references make
+    exponential in the steps that built it (``x = [x] * 10`` in a loop). Walking it first,
+    charged and bounded by the value-size budget, makes their cost the caller's.
+    """
+    meter = current_meter()
+    stack = [value]
+    count = 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        meter.charge()
+        meter.check_size(count)
+        if isinstance(item, str):
+            meter.charge(len(item) // 64)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif getattr(type(item), "__cd_variant__", None) is not None:
+            stack.append(getattr(item, "value", None))
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return value
 
 
 def sized(value: Any) -> Any:
@@ -213,6 +245,8 @@ def _charged(fn: Callable[..., Any]) -> Callable[..., Any]:
         meter = current_meter()
         for arg in args:
             meter.charge(1 + _sized(arg))
+            if not callable(arg):
+                deep(arg)
         result = fn(*args, **kwargs)
         meter.check_size(_sized(result))
         return result
@@ -263,8 +297,7 @@ def _int(value: Any = 0) -> int:
 
 
 def _str(value: Any = "") -> str:
-    current_meter().charge()
-    return str(value)
+    return str(deep(value))
 
 
 SAFE_BUILTIN_NAMES = [
@@ -327,5 +360,6 @@ RUNTIME_NAMES = {
     "__cd_neg__": negate,
     "__cd_contains__": contains,
     "__cd_sized__": sized,
+    "__cd_deep__": deep,
 }
 """Helpers the instrumentation inserts; package source cannot name them (dunder names)."""

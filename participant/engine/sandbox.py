@@ -338,6 +338,10 @@ _SYMBOLS: dict[type[ast.operator], str] = {
 }  # fmt: skip
 
 
+_DEEP_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+"""Comparisons CPython runs element by element over whole values."""
+
+
 class _Instrumenter(ast.NodeTransformer):
     def _tick(self) -> ast.stmt:
         return ast.Expr(value=_runtime("__cd_tick__"))
@@ -387,6 +391,11 @@ class _Instrumenter(ast.NodeTransformer):
             return _runtime("__cd_neg__", node.operand)
         return node
 
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        self.generic_visit(node)
+        node.value = _runtime("__cd_deep__", node.value)
+        return node
+
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
         self.generic_visit(node)
         return _runtime("__cd_sized__", node)
@@ -403,8 +412,20 @@ class _Instrumenter(ast.NodeTransformer):
     def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
         return self._unpacking(node)
 
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        self.generic_visit(node)
+        node.key = _runtime("__cd_deep__", node.key)  # hashing a tuple walks all of it
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and not isinstance(node.slice, ast.Slice):
+            node.slice = _runtime("__cd_deep__", node.slice)
+        return node
+
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
         self.generic_visit(node)
+        node.keys = [k if k is None else _runtime("__cd_deep__", k) for k in node.keys]
         if any(key is None for key in node.keys):
             return _runtime("__cd_sized__", node)
         return node
@@ -414,6 +435,9 @@ class _Instrumenter(ast.NodeTransformer):
         if len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):
             negated = ast.Constant(value=isinstance(node.ops[0], ast.NotIn))
             return _runtime("__cd_contains__", node.left, node.comparators[0], negated)
+        if any(isinstance(op, _DEEP_COMPARISONS) for op in node.ops):
+            node.left = _runtime("__cd_deep__", node.left)
+            node.comparators = [_runtime("__cd_deep__", c) for c in node.comparators]
         return node
 
 

@@ -149,6 +149,28 @@ class Holder:
                 table = {**table, **{"b": i}}
         return len(text) + len(items) + len(table)
 
+    @choice(controller=lambda self, arg: [self.owner], consuming=False)
+    def Nest(self, ctx: Update, how: Text, n: int) -> bool:
+        x = ["a"]
+        y = ["a"]
+        for i in range(n):
+            x = [x] * 10
+            y = [y] * 10
+        if how == "str":
+            return len(str(x)) > 0
+        if how == "f-string":
+            return len(f"{x}") > 0
+        if how == "==":
+            return x == y
+        if how == "in":
+            return y in [x]
+        if how == "dict key":
+            t = ("a",)
+            for i in range(n):
+                t = (t,) * 10
+            return {t: 1}[t] == 1
+        return len(sorted([x, y])) == 2
+
 
 @template
 class Finder:
@@ -408,6 +430,21 @@ def test_value_size_budget_stops_growth_by_displays(kinds: Harness, how: str) ->
     with pytest.raises(BudgetExceededError) as info:
         kinds.interpret([ExerciseCommand(tid, cid, "Double", {"how": how, "n": 40})], ["Alice"])
     assert info.value.resource == "value_size"
+
+
+@pytest.mark.parametrize("how", ["str", "f-string", "==", "in", "sorted", "dict key"])
+def test_operations_over_shared_nesting_are_charged_by_logical_size(
+    kinds: Harness, how: str
+) -> None:
+    """``x = [x] * 10`` twelve times is 10**12 logical elements built in a few steps;
+    ``str``/``==``/``sorted`` over it would run unbounded in C if charged one step."""
+    _, cid = _holder(kinds)
+    tid = kinds.tid("kinds", "Holder")
+    small = kinds.interpret([ExerciseCommand(tid, cid, "Nest", {"how": how, "n": 2})], ["Alice"])
+    assert small.roots[0].result == BoolValue(True)  # type: ignore[union-attr]
+    with pytest.raises(BudgetExceededError) as info:
+        kinds.interpret([ExerciseCommand(tid, cid, "Nest", {"how": how, "n": 12})], ["Alice"])
+    assert info.value.resource in {"value_size", "steps"}
 
 
 def test_reinterpretation_refuses_a_package_the_confirmer_has_not_vetted(kinds: Harness) -> None:
