@@ -15,6 +15,8 @@ from sequencer_chain.anvil import AnvilConfig, ManagedAnvil
 from sequencer_chain.chain_keys import ANVIL_DEV_KEYS, create_keystore, dev_account
 from sequencer_chain.contract import DeploymentRecord
 
+pytestmark = pytest.mark.anvil
+
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -13,6 +13,8 @@ from sequencer_chain.chain_keys import dev_account
 from sequencer_chain.contract import connect, deploy_inbox, domain_id_bytes
 from sequencer_chain.errors import AnvilError, ChainConnectionError
 
+pytestmark = pytest.mark.anvil
+
 
 def test_start_and_stop() -> None:
     anvil = ManagedAnvil(AnvilConfig(block_time=0.5))

@@ -20,6 +20,8 @@ from sequencer_chain.contract.artifact import (
 )
 from sequencer_chain.toolchain import project_root, solc_path, tool_path
 
+pytestmark = pytest.mark.anvil
+
 
 def test_solc_shim_answers_version_like_native_solc() -> None:
     out = subprocess.run(

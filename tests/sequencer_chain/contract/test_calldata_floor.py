@@ -17,6 +17,8 @@ from sequencer_chain.contract import encode_submit, send_transaction
 from sequencer_chain.writer.fees import calldata_floor_gas
 from tests.support.chain import DeployedInbox
 
+pytestmark = pytest.mark.anvil
+
 
 @pytest.mark.parametrize("size", [16 * 1024, 100 * 1024])
 async def test_large_batches_pay_exactly_the_calldata_floor(

@@ -29,6 +29,8 @@ from sequencer_chain.errors import (
 )
 from tests.support.chain import DeployedInbox
 
+pytestmark = pytest.mark.anvil
+
 MAX_BATCH_SIZE = 120_000
 
 
