@@ -23,11 +23,15 @@ text as a ``str``; decoders re-validate with :func:`read_member_id` and friends.
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from typing import NewType
+from collections.abc import Callable
+from typing import NewType, TypeVar
 
 from protocol.canonical import Reader, Writer
 from protocol.errors import InvalidIdentifierError
+
+T = TypeVar("T")
 
 Fingerprint = NewType("Fingerprint", str)
 """Multihash hex of a public key: ``"1220"`` then 64 lowercase hex digits."""
@@ -51,6 +55,9 @@ MAX_NAME_LENGTH = 64
 MAX_UNIQUE_ID_LENGTH = MAX_NAME_LENGTH + len(SEPARATOR) + FINGERPRINT_LENGTH
 MAX_MEMBER_ID_LENGTH = 3 + len(SEPARATOR) + MAX_UNIQUE_ID_LENGTH
 
+IDENTIFIER_CACHE_SIZE = 16_384
+"""Identifiers of each grammar whose successful validation is remembered."""
+
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _FINGERPRINT_RE = re.compile(r"1220[0-9a-f]{64}")
 
@@ -64,8 +71,38 @@ class MemberKind(enum.Enum):
     DOMAIN_MANAGER = "DOM"
 
 
+def _memoised(check: Callable[[str, str], T]) -> Callable[[str, str], T]:
+    """``check(text, kind)`` with its successes remembered by ``text`` (the answer does
+    not depend on ``kind``, which only names the identifier in an error).
+
+    Decoders re-validate every identifier they read, and a busy sequencer reads the same
+    few member ids thousands of times a second. Only exact ``str`` values that passed are
+    remembered, at most ``IDENTIFIER_CACHE_SIZE`` (least recently used dropped first);
+    anything else, and every failure, goes through the full check and raises from it."""
+
+    @functools.lru_cache(maxsize=IDENTIFIER_CACHE_SIZE)
+    def passed(text: str) -> T:
+        return check(text, "identifier")
+
+    @functools.wraps(check)
+    def checked(text: str, kind: str) -> T:
+        if type(text) is str:
+            try:
+                return passed(text)
+            except InvalidIdentifierError:
+                pass
+        return check(text, kind)
+
+    return checked
+
+
 def parse_fingerprint(text: str, kind: str = "fingerprint") -> Fingerprint:
     """Validate ``text`` as a fingerprint; raise :class:`InvalidIdentifierError` otherwise."""
+    return _parse_fingerprint(text, kind)
+
+
+@_memoised
+def _parse_fingerprint(text: str, kind: str) -> Fingerprint:
     if not isinstance(text, str):
         raise InvalidIdentifierError(kind, text, "must be a str")
     if len(text) != FINGERPRINT_LENGTH:
@@ -95,6 +132,7 @@ def validate_name(text: str, kind: str = "name") -> str:
     return text
 
 
+@_memoised
 def _split_unique(text: str, kind: str) -> tuple[str, Namespace]:
     if not isinstance(text, str):
         raise InvalidIdentifierError(kind, text, "must be a str")
@@ -144,7 +182,11 @@ def make_member_id(kind: MemberKind, name: str, namespace: Namespace) -> MemberI
 
 def split_member_id(text: str) -> tuple[MemberKind, str, Namespace]:
     """The kind, name and namespace of a member id; raises if ``text`` is not one."""
-    kind = "member id"
+    return _split_member_id(text, "member id")
+
+
+@_memoised
+def _split_member_id(text: str, kind: str) -> tuple[MemberKind, str, Namespace]:
     if not isinstance(text, str):
         raise InvalidIdentifierError(kind, text, "must be a str")
     if len(text) > MAX_MEMBER_ID_LENGTH:

@@ -37,12 +37,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NewType
 
 from protocol.canonical import MAX_U64, Reader, Writer, decode, encode
 from protocol.crypto.hashing import Hash, HashPurpose, hash_bytes
-from protocol.crypto.signing import Signature, SigningPrivateKey, SigningPublicKey
+from protocol.crypto.signing import (
+    Signature,
+    SignatureCache,
+    SigningPrivateKey,
+    SigningPublicKey,
+)
 from protocol.errors import InvalidValueError, NonCanonicalError
 from protocol.identifiers import (
     DomainId,
@@ -181,6 +186,11 @@ class SubmissionRequest:
     max_sequencing_time: Timestamp
     """If the request is sequenced after this time, it yields a DeliverError instead."""
 
+    _encoding: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """The canonical bytes, kept once known: what the signature covers, asked for at
+    every verification. A decoded request keeps its input, which is its canonical
+    encoding because the decoder accepts nothing else (``protocol.canonical``)."""
+
     TAG = ("SubmissionRequest", 1)
 
     def __post_init__(self) -> None:
@@ -212,11 +222,16 @@ class SubmissionRequest:
 
     def to_bytes(self) -> bytes:
         """The canonical encoding; what the sender signs."""
-        return encode(self.write)
+        if self._encoding is None:
+            object.__setattr__(self, "_encoding", encode(self.write))
+        assert self._encoding is not None  # set just above
+        return self._encoding
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SubmissionRequest:
-        return decode(data, cls.read, "submission request")
+        request = decode(data, cls.read, "submission request")
+        object.__setattr__(request, "_encoding", bytes(data))
+        return request
 
     def hash(self) -> Hash:
         return hash_bytes(HashPurpose.SUBMISSION_REQUEST, self.to_bytes())
@@ -239,10 +254,19 @@ class SignedSubmissionRequest:
     def sign(cls, request: SubmissionRequest, key: SigningPrivateKey) -> SignedSubmissionRequest:
         return cls(request, key.sign(request.to_bytes()))
 
-    def verify(self, key: SigningPublicKey) -> None:
+    def verify(
+        self, key: SigningPublicKey, cache: SignatureCache | None = None, *, consume: bool = False
+    ) -> None:
         """Raise :class:`~protocol.errors.SignatureVerificationError` unless ``key`` (one of
-        the sender's keys, looked up by ``signature.signer``) signed this request."""
-        key.verify(self.request.to_bytes(), self.signature)
+        the sender's keys, looked up by ``signature.signer``) signed this request.
+
+        With a ``cache``, a check that already succeeded for these exact bytes, key and
+        signature is not repeated (:class:`~protocol.crypto.signing.SignatureCache`);
+        ``consume`` forgets it on a hit."""
+        if cache is None:
+            key.verify(self.request.to_bytes(), self.signature)
+        else:
+            cache.verify(key, self.request.to_bytes(), self.signature, consume=consume)
 
     def write(self, w: Writer) -> None:
         w.tag(*self.TAG)

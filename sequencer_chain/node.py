@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from node_runtime import OpsServer, ReadinessCheck
+from protocol.crypto.signing import SignatureCache
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
 from protocol.topology import read_genesis
 from sequencer_chain.api import ApiServer, Authenticator, SequencerService
@@ -121,6 +122,7 @@ class SequencerNode:
         self.store = await EventStore.open(
             data_dir / EVENTS_DB, StoreIdentity(chain_id, inbox.address, self.domain_id)
         )
+        signatures = SignatureCache()  # the API's checks, not repeated by the reader
         self.reader = ChainReader(
             w3=self.w3,
             inbox=inbox,
@@ -135,6 +137,7 @@ class SequencerNode:
                 max_blocks_per_step=cfg.chain.max_blocks_per_step,
             ),
             topology=self.topology,
+            signatures=signatures,
         )
         await self.reader.load()
         self.writer = BatchWriter(
@@ -162,6 +165,7 @@ class SequencerNode:
             sink=self.writer,
             members=members,
             auth=auth,
+            signatures=signatures,
         )
         self.api = ApiServer(service, cfg.api.host, cfg.api.port)
         await self.api.start()

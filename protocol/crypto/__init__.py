@@ -19,7 +19,12 @@ from protocol.crypto.keystore import (
     read_keystore_fingerprint,
     save_keystore,
 )
-from protocol.crypto.signing import Signature, SigningPrivateKey, SigningPublicKey
+from protocol.crypto.signing import (
+    Signature,
+    SignatureCache,
+    SigningPrivateKey,
+    SigningPublicKey,
+)
 
 __all__ = [
     "EncryptedMessage",
@@ -30,6 +35,7 @@ __all__ = [
     "KeyScheme",
     "ScryptParams",
     "Signature",
+    "SignatureCache",
     "SigningPrivateKey",
     "SigningPublicKey",
     "WrappedKey",

@@ -8,6 +8,8 @@ give the same signature, which the golden vectors rely on.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +38,7 @@ class SigningPublicKey:
     """The 32-byte RFC 8032 encoding of the key."""
 
     _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
+    _fingerprint: Fingerprint = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.raw, bytes) or len(self.raw) != ED25519_KEY_SIZE:
@@ -45,10 +48,11 @@ class SigningPublicKey:
         except ValueError as exc:
             raise InvalidKeyError("Ed25519 public", str(exc)) from None
         object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_fingerprint", fingerprint_of(KeyScheme.ED25519, self.raw))
 
     @property
     def fingerprint(self) -> Fingerprint:
-        return fingerprint_of(KeyScheme.ED25519, self.raw)
+        return self._fingerprint
 
     def verify(self, data: bytes, signature: Signature) -> None:
         """Raise :class:`SignatureVerificationError` unless ``signature`` by this key is
@@ -147,3 +151,62 @@ class Signature:
     def from_bytes(cls, data: bytes) -> Signature:
         """Decode :meth:`to_bytes`; raises :class:`~protocol.errors.MalformedError`."""
         return decode(data, cls.read, "signature")
+
+
+DEFAULT_SIGNATURE_CACHE_SIZE = 65_536
+
+
+class SignatureCache:
+    """Remembers signatures that verified, so that the same check is not done twice.
+
+    A node that verified a request when it arrived need not verify the same bytes again
+    when it reads them back from the chain. An entry is keyed by everything the check
+    depends on: the SHA-256 of the exact signed bytes, the public key and the signature
+    (signer and bytes). A hit therefore stands only for that very check; any other bytes,
+    key or signature misses and is verified in full, so the cache memoises a pure function
+    and never changes an answer. Only successes are stored, at most ``capacity`` of them
+    (least recently stored dropped first); :meth:`verify` with ``consume`` forgets the entry
+    on a hit, for a check that is expected once more and then never again.
+    """
+
+    __slots__ = ("_capacity", "_entries", "hits", "misses")
+
+    def __init__(self, capacity: int = DEFAULT_SIGNATURE_CACHE_SIZE) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[bytes, bytes, str, bytes], None] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def _key(
+        key: SigningPublicKey, data: bytes, signature: Signature
+    ) -> tuple[bytes, bytes, str, bytes]:
+        return (hashlib.sha256(data).digest(), key.raw, signature.signer, signature.signature)
+
+    def verify(
+        self,
+        key: SigningPublicKey,
+        data: bytes,
+        signature: Signature,
+        *,
+        consume: bool = False,
+    ) -> None:
+        """:meth:`SigningPublicKey.verify`, answered from the cache when this exact check
+        succeeded before; raises :class:`SignatureVerificationError` like it."""
+        entry = self._key(key, data, signature)
+        if entry in self._entries:
+            self.hits += 1
+            if consume:
+                del self._entries[entry]
+            return
+        self.misses += 1
+        key.verify(data, signature)
+        if not consume:
+            self._entries[entry] = None
+            if len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import grpc
 
+from protocol.crypto.signing import SignatureCache
 from protocol.errors import MalformedError, ProtocolError
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencer_messages import MAX_SIGNED_REQUEST_SIZE, SignedSubmissionRequest
@@ -107,8 +108,12 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         max_sends_in_flight: int = MAX_SENDS_IN_FLIGHT,
         enqueue_timeout_s: float = ENQUEUE_TIMEOUT_S,
         topology: TopologyHistorySource | None = None,
+        signatures: SignatureCache | None = None,
     ) -> None:
         self.domain_id = domain_id
+        self.signatures = signatures
+        """Where successful signature checks are remembered for the node's reader (which
+        then need not repeat them when the request comes back from the chain)."""
         self.store = store
         self.sink = sink
         self.members = members
@@ -209,7 +214,7 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         if key is None:
             raise _Refused(E.SEND_ASYNC_ERROR_BAD_SIGNATURE, "not a key of the sender")
         try:
-            signed.verify(key)
+            signed.verify(key, self.signatures)
         except ProtocolError:
             raise _Refused(E.SEND_ASYNC_ERROR_BAD_SIGNATURE, "signature does not verify") from None
         unknown = sorted(

@@ -31,6 +31,7 @@ import aiohttp
 from web3 import AsyncWeb3
 from web3.exceptions import Web3Exception
 
+from protocol.crypto.signing import SignatureCache
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencing_time import TimeBounds
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp
@@ -109,8 +110,11 @@ class ChainReader:
         domain_id: DomainId,
         config: ReaderConfig,
         topology: TopologyMembers | None = None,
+        signatures: SignatureCache | None = None,
     ) -> None:
         self.w3 = w3
+        self.signatures = signatures
+        """Signature checks the node's API already made (``derive_batch``); may be None."""
         self.topology = topology
         """Processes topology broadcasts (derivation rule 6); usually also ``members``."""
         self.inbox = inbox
@@ -289,6 +293,7 @@ class ChainReader:
                     members=self.members,
                     bounds=self.config.bounds,
                     topology=self.topology,
+                    signatures=self.signatures,
                 )
                 if derived.skipped is not None:
                     self.skipped_batches.append(batch.batch_seq)

@@ -17,6 +17,7 @@ from protocol.crypto import (
     KeyScheme,
     ScryptParams,
     Signature,
+    SignatureCache,
     SigningPrivateKey,
     SigningPublicKey,
     decrypt,
@@ -187,3 +188,39 @@ def test_keystore_not_json(tmp_path: Path) -> None:
     assert info.value.path == path
     with pytest.raises(KeystoreError, match="not found"):
         load_keystore(tmp_path / "missing.json", "pw")
+
+
+def test_signature_cache_remembers_only_the_exact_successful_check() -> None:
+    key = signing_key("alice")
+    data = b"\x00\x03abc" + b"x" * 100
+    sig = key.sign(data)
+    cache = SignatureCache()
+    cache.verify(key.public_key, data, sig)
+    cache.verify(key.public_key, data, sig)
+    assert (cache.misses, cache.hits, len(cache)) == (1, 1, 1)
+    other_bytes = Signature(sig.signer, bytes([sig.signature[0] ^ 1]) + sig.signature[1:])
+    for bad_data, bad_sig in ((data + b"!", sig), (data, other_bytes)):
+        with pytest.raises(SignatureVerificationError):
+            cache.verify(key.public_key, bad_data, bad_sig)
+    with pytest.raises(SignatureVerificationError):
+        cache.verify(signing_key("bob").public_key, data, sig)
+    assert (cache.hits, len(cache)) == (1, 1)  # failures are never stored
+
+
+def test_signature_cache_consume_and_capacity() -> None:
+    key = signing_key("alice")
+    items = [(bytes([i]) * 10, key.sign(bytes([i]) * 10)) for i in range(5)]
+    cache = SignatureCache(capacity=3)
+    for data, sig in items:
+        cache.verify(key.public_key, data, sig)
+    assert len(cache) == 3  # the two oldest were dropped
+    data, sig = items[4]
+    cache.verify(key.public_key, data, sig, consume=True)
+    assert (cache.hits, len(cache)) == (1, 2)
+    cache.verify(key.public_key, data, sig, consume=True)  # verified in full again
+    assert (cache.hits, cache.misses, len(cache)) == (1, 6, 2)
+    data, sig = items[0]
+    cache.verify(key.public_key, data, sig)  # dropped earlier: a miss, verified
+    assert cache.misses == 7
+    with pytest.raises(ValueError, match="capacity"):
+        SignatureCache(capacity=0)

@@ -85,3 +85,28 @@ def test_decoder_revalidates() -> None:
     data = encode(lambda w: w.str(f"PAR::bad name::{NS}"))
     with pytest.raises(InvalidIdentifierError):
         read_member_id(Reader(data))
+
+
+def test_remembered_validation_keeps_every_refusal_and_its_kind() -> None:
+    """Validation remembers ids that passed; a refusal is always checked in full and names
+    the kind of identifier the caller asked for."""
+    good = make_member_id(MemberKind.PARTICIPANT, "memo", NS)
+    for _ in range(2):
+        assert parse_member_id(good) == good
+        assert split_member_id(good) == (MemberKind.PARTICIPANT, "memo", NS)
+    unique = good.removeprefix("PAR::")
+    assert parse_party_id(unique) == unique
+    for parse, kind in ((parse_party_id, "party id"), (parse_domain_id, "domain id")):
+        with pytest.raises(InvalidIdentifierError) as info:
+            parse(good)  # three parts: a member id is not a unique id
+        assert info.value.kind == kind
+    with pytest.raises(InvalidIdentifierError) as info:
+        parse_fingerprint(NS[:-1] + "G", "signer")
+    assert info.value.kind == "signer"
+
+    class Text(str):
+        pass
+
+    assert parse_member_id(Text(good)) == good  # a str subclass is checked, not looked up
+    with pytest.raises(InvalidIdentifierError):
+        parse_member_id(Text(good + "x"))

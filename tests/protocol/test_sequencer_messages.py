@@ -60,6 +60,26 @@ def test_signed_request_round_trip_and_verify() -> None:
     decoded.verify(key.public_key)
 
 
+def test_decoded_request_keeps_its_bytes_which_are_the_canonical_encoding() -> None:
+    """A decoded request answers ``to_bytes`` (what signatures cover) with its input; the
+    decoder accepts only canonical input, so that is what encoding the value gives."""
+    key = signing_key("p1")
+    signed = SignedSubmissionRequest.sign(request(), key)
+    data = signed.request.to_bytes()
+    decoded = SubmissionRequest.from_bytes(data)
+    assert decoded.to_bytes() == data
+    assert encode(decoded.write) == data
+    assert decoded == signed.request and hash(decoded) == hash(signed.request)
+    for i in range(len(data)):  # every one-byte change either fails or re-encodes exactly
+        for delta in (1, 0x80):
+            changed = data[:i] + bytes([data[i] ^ delta]) + data[i + 1 :]
+            try:
+                other = SubmissionRequest.from_bytes(changed)
+            except MalformedError:
+                continue
+            assert encode(other.write) == changed
+
+
 def test_tampered_request_fails_verification() -> None:
     key = signing_key("p1")
     signed = SignedSubmissionRequest.sign(request(), key)
