@@ -1,7 +1,7 @@
 """``participant.sqlite``: the participant's contracts, requests, event log, completions,
 deduplication, outbox and ACS commitments (WAL, ``synchronous=FULL``).
 
-Schema (version 1)::
+Schema (version 2)::
 
     meta(key PK, value)                       schema_version, domain, participant
     cursor(id = 1, last_event_at, ledger_end, commitment_period_end)
@@ -10,6 +10,7 @@ Schema (version 1)::
     contract_parties(contract_id, party)      stakeholders, for ACS queries by party
     requests(request_id PK, root_hash, submitter, state, deadline, record)
     locks(contract_id PK, request_id)         contracts consumed by pending requests
+    key_locks(key_hash PK, request_id)        keys created or freed by pending requests
     updates(offset PK, update_id UNIQUE, request_id, record_time, ledger_time,
             command_id, workflow_id, act_as, tx)
     update_parties(offset, party)             hosted witnesses of each update
@@ -26,6 +27,12 @@ Schema (version 1)::
     commitments_received(sender, to_time, from_time, commitment, matched) PK(sender, to)
     mismatches(id PK, counterparty, from_time, to_time, ours, theirs, contract_ids,
                detected_at)
+
+**Versions.** 2 added ``key_locks`` (contract key uniqueness). A version 1 file is
+migrated when opened: the table is created empty, then the version set to 2 (a crash in
+between leaves a version 1 file with an empty extra table, migrated again at the next
+open). Its pending requests were confirmed without key locks and finish as they were.
+Any other version is refused with :class:`ParticipantStoreError`.
 
 **One writer.** Every write runs under one ``asyncio.Lock`` on one connection, in one
 transaction: an event's changes (:meth:`ParticipantStore.apply`, with the cursor) or a
@@ -64,6 +71,7 @@ from participant.store.types import (
     CompletionStatus,
     DedupEntry,
     InFlightSubmission,
+    KeyHash,
     Offset,
     OutboxEntry,
     PendingRequestRow,
@@ -77,7 +85,10 @@ from protocol.canonical import decode
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: ``key_locks``. See the module docstring for the migration from 1."""
+_MIGRATABLE = frozenset({"1"})
+"""Versions :meth:`ParticipantStore.open` upgrades in place (additive changes only)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -113,6 +124,9 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_by_state ON requests (state);
 CREATE TABLE IF NOT EXISTS locks (
     contract_id TEXT PRIMARY KEY, request_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS key_locks (
+    key_hash TEXT PRIMARY KEY, request_id INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS updates (
     offset INTEGER PRIMARY KEY,
@@ -214,6 +228,20 @@ def _status(code: str | None, message: str, context: str) -> CompletionStatus:
     return CompletionStatus(None if code is None else CompletionCode(code), message, items)
 
 
+async def _migrate(db: aiosqlite.Connection, file: Path) -> None:
+    """Upgrade a file of a migratable older version in place (module docstring); the
+    caller's ``_SCHEMA`` script has created the tables that version lacks."""
+    async with db.execute("SELECT value FROM meta WHERE key = 'schema_version'") as cur:
+        row = await cur.fetchone()
+    if row is None or row[0] == SCHEMA_VERSION:
+        return
+    if row[0] not in _MIGRATABLE:
+        raise ParticipantStoreError(
+            file, f"schema_version: expected {SCHEMA_VERSION!r}, got {row[0]!r} (not migratable)"
+        )
+    await db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+
+
 def _instance(data: bytes) -> Any:
     return decode(data, read_instance, "stored contract")
 
@@ -254,6 +282,7 @@ class ParticipantStore:
             await db.execute(
                 "INSERT OR IGNORE INTO cursor (id, last_event_at, ledger_end) VALUES (1, NULL, 0)"
             )
+            await _migrate(db, file)
             for key, value in (
                 ("schema_version", SCHEMA_VERSION),
                 ("domain", domain),
@@ -358,12 +387,17 @@ class ParticipantStore:
                         "INSERT INTO locks (contract_id, request_id) VALUES (?, ?)",
                         [(cid, row.request_id) for cid in row.locks],
                     )
+                    await db.executemany(
+                        "INSERT INTO key_locks (key_hash, request_id) VALUES (?, ?)",
+                        [(key, row.request_id) for key in row.key_locks],
+                    )
                 for request_id, state in changes.finished_requests:
                     await db.execute(
                         "UPDATE requests SET state = ? WHERE request_id = ?",
                         (state.value, request_id),
                     )
                     await db.execute("DELETE FROM locks WHERE request_id = ?", (request_id,))
+                    await db.execute("DELETE FROM key_locks WHERE request_id = ?", (request_id,))
                 for message_id, request_id in changes.sequenced_submissions:
                     await db.execute(
                         "UPDATE submissions SET state = ?, request_id = ? WHERE message_id = ?",
@@ -560,6 +594,10 @@ class ParticipantStore:
                 "SELECT contract_id FROM locks WHERE request_id = ? ORDER BY contract_id",
                 (request_id,),
             )
+            keys = await self._fetch(
+                "SELECT key_hash FROM key_locks WHERE request_id = ? ORDER BY key_hash",
+                (request_id,),
+            )
             out.append(
                 PendingRequestRow(
                     Timestamp(request_id),
@@ -568,6 +606,7 @@ class ParticipantStore:
                     Timestamp(deadline),
                     bytes(record),
                     tuple(ContractId(r[0]) for r in locks),
+                    tuple(KeyHash(r[0]) for r in keys),
                 )
             )
         return out
@@ -579,6 +618,11 @@ class ParticipantStore:
     async def locks(self) -> dict[ContractId, Timestamp]:
         rows = await self._fetch("SELECT contract_id, request_id FROM locks")
         return {ContractId(c): Timestamp(r) for c, r in rows}
+
+    async def key_locks(self) -> dict[KeyHash, Timestamp]:
+        """Key hash → the pending request holding its lock."""
+        rows = await self._fetch("SELECT key_hash, request_id FROM key_locks")
+        return {KeyHash(k): Timestamp(r) for k, r in rows}
 
     async def submissions(self) -> list[InFlightSubmission]:
         rows = await self._fetch(
@@ -832,8 +876,8 @@ class ParticipantStore:
     async def counts(self) -> dict[str, int]:
         """Row counts (tests and metrics)."""
         out = {}
-        for table in ("contracts", "requests", "locks", "updates", "completions", "submissions",
-                      "outbox", "mismatches"):  # fmt: skip
+        for table in ("contracts", "requests", "locks", "key_locks", "updates", "completions",
+                      "submissions", "outbox", "mismatches"):  # fmt: skip
             rows = await self._fetch(f"SELECT COUNT(*) FROM {table}")
             out[table] = int(rows[0][0])
         rows = await self._fetch("SELECT COUNT(*) FROM contracts WHERE archived_offset IS NULL")

@@ -24,6 +24,10 @@ LEDGER_BEGIN = Offset(0)
 UpdateId = NewType("UpdateId", str)
 """A committed transaction's id: ``"u-" + hex(root hash)``, equal on every participant."""
 
+KeyHash = NewType("KeyHash", str)
+"""A contract key's hash (multihash text of the purpose-tagged SHA-256 of the template id
+and key value): what key locks are held by."""
+
 ChangeId = NewType("ChangeId", str)
 """Deduplication key: sorted act-as parties, application id and command id."""
 
@@ -197,6 +201,9 @@ class PendingRequestRow:
     record: bytes
     """The processor's encoded request record (views, locks, act-as, …)."""
     locks: tuple[ContractId, ...]
+    """Contracts the request consumes that this participant holds (locked)."""
+    key_locks: tuple[KeyHash, ...] = ()
+    """Keys maintained here that the request creates or frees (locked)."""
 
 
 @dataclass(frozen=True, slots=True)
