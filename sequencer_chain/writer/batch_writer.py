@@ -37,6 +37,7 @@ from sequencer_chain.errors import (
     WriterOverloadedError,
     WriterStoppedError,
 )
+from sequencer_chain.writer.fees import block_filling_size
 from sequencer_chain.writer.outbox import Outbox, OutboxIdentity, PendingRequest
 from sequencer_chain.writer.packer import BatchPacker
 from sequencer_chain.writer.rpc import ChainRpc
@@ -108,6 +109,9 @@ class BatchWriter:
         self._reserved_bytes = 0
         self.max_batch_size = 0
         """Bytes per batch in use: the contract's maximum, or less if configured."""
+        self._expansion = 1.0
+        """Request bytes per batch byte in the last batch of at least half the size
+        (compression makes it > 1): how many pending request bytes make a full batch."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -349,7 +353,8 @@ class BatchWriter:
                 self._wake.clear()
                 await self._wake.wait()
             deadline = self._pending[0][0] + self.config.linger_s
-            while self._pending_raw < self.max_batch_size and loop.time() < deadline:
+            target = self._target_size()
+            while self._pending_raw < target * self._expansion and loop.time() < deadline:
                 self._wake.clear()
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
@@ -365,19 +370,32 @@ class BatchWriter:
                     break
                 offered.append(request)
                 raw += len(request.payload)
-            packed = await asyncio.to_thread(
-                self._packer.pack,
-                [r.payload for r in offered],
-                self.max_batch_size,
-                self._clock_us(),
-            )
+            payloads = [r.payload for r in offered]
+            clock = self._clock_us()
+            packed = await asyncio.to_thread(self._packer.pack, payloads, target, clock)
+            if packed.count == 0 and target < self.max_batch_size:  # a large request, alone
+                packed = await asyncio.to_thread(
+                    self._packer.pack, payloads, self.max_batch_size, clock
+                )
             if packed.count == 0 or len(packed.batch) > self.max_batch_size:
                 raise RequestTooLargeError(len(offered[0].payload), self.max_batch_size)
             taken = offered[: packed.count]
+            raw_taken = sum(len(r.payload) for r in taken)
+            if 2 * raw_taken >= target:  # enough bytes to say how well requests pack
+                self._expansion = max(1.0, raw_taken / len(packed.batch))
             for _ in taken:
                 _, request = self._pending.popleft()
                 self._pending_raw -= len(request.payload)
             manager.hand_over(NewBatch(packed.batch, tuple(taken)))
+
+    def _target_size(self) -> int:
+        """Bytes to fill a batch to: ``max_batch_size``, or with ``fill_blocks`` the size
+        at which a whole number of batches fills the latest block (once one was seen)."""
+        assert self._manager is not None  # set by start()
+        gas_limit = self._manager.block_gas_limit
+        if not self.config.fill_blocks or gas_limit <= 0:
+            return self.max_batch_size
+        return block_filling_size(gas_limit, self.max_batch_size)
 
     # ------------------------------------------------------------------ metrics
 

@@ -17,7 +17,10 @@ transaction is re-broadcast unchanged instead, and the writer reports FeeCapTooL
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from sequencer_chain.contract.inbox import encode_submit
 
 GWEI = 10**9
 MIN_REPLACEMENT_BUMP_PERCENT = 10
@@ -122,6 +125,36 @@ def calldata_tokens(calldata: bytes) -> int:
 def calldata_floor_gas(calldata: bytes) -> int:
     """EIP-7623's floor: the least gas a transaction with this calldata is charged."""
     return TX_BASE_GAS + FLOOR_TOKEN_GAS * calldata_tokens(calldata)
+
+
+@functools.lru_cache(maxsize=64)
+def block_filling_size(block_gas_limit: int, max_size: int) -> int:
+    """The batch size (bytes, at most ``max_size``) at which a whole number of batches fills
+    a block of ``block_gas_limit`` gas.
+
+    ``k`` batches of ``max_size`` fit a block and leave up to one batch's gas unused (on a
+    30 M block, six 120 kB batches use 96 % of it). ``k + 1`` batches of the size returned
+    here fit instead and leave at most about one request's gas. Sizes are costed as
+    :func:`submit_gas_limit` costs them for a batch of nonzero bytes (the dearest
+    calldata), since the block packs by each transaction's gas limit. If even one batch of
+    ``max_size`` exceeds the block, ``max_size`` is returned unchanged.
+    """
+
+    def gas(size: int) -> int:
+        return submit_gas_limit(encode_submit(0, b"\xff" * size), size)
+
+    fitting = block_gas_limit // gas(max_size)
+    if fitting == 0:
+        return max_size
+    per_batch = block_gas_limit // (fitting + 1)
+    lo, hi = 1, max_size  # the largest size whose gas is at most per_batch
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if gas(mid) <= per_batch:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def submit_gas_limit(calldata: bytes, batch_size: int) -> int:

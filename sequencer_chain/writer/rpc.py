@@ -86,6 +86,8 @@ class Head:
 
     number: int
     base_fee: int
+    gas_limit: int = 0
+    """The block's gas limit (0: not known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,9 @@ class ChainRpc:
 
     async def head(self) -> Head:
         block = await self._read("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
-        return Head(int(block["number"]), int(block.get("baseFeePerGas", 0)))
+        return Head(
+            int(block["number"]), int(block.get("baseFeePerGas", 0)), int(block.get("gasLimit", 0))
+        )
 
     async def block_number(self) -> int:
         return int(await self._read("eth_blockNumber", lambda: self.w3.eth.block_number))

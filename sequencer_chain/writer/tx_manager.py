@@ -139,6 +139,11 @@ class TxManager:
     # ------------------------------------------------------------------ for the batcher
 
     @property
+    def block_gas_limit(self) -> int:
+        """The gas limit of the latest block seen (0 before the first look)."""
+        return self._head.gas_limit
+
+    @property
     def open_count(self) -> int:
         """Batches handed over and not yet confirmed or requeued."""
         return len(self._slots) + self._handed_over

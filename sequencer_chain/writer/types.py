@@ -47,6 +47,10 @@ class WriterConfig:
     """Bytes per batch; ``None`` takes the contract's ``MAX_BATCH_SIZE`` (a larger value is cut)."""
     max_in_flight: int = 8
     """Batches written but not yet confirmed; the batcher waits when this many are open."""
+    fill_blocks: bool = True
+    """Size batches so that a whole number of them fills a block (``fees.block_filling_size``
+    of the latest block's gas limit) instead of leaving up to a batch's gas of every block
+    unused. A request too large for that size still goes alone, up to ``max_batch_size``."""
     max_pending_requests: int = 20_000
     """Accepted-but-unwritten requests beyond which ``enqueue`` raises WriterOverloadedError."""
     max_pending_bytes: int = 64 * 1024 * 1024
