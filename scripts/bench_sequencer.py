@@ -28,6 +28,9 @@ the throughput target is missed, the benchmark names the limit: the chain if the
 saturation phase's blocks were full (batch gas >= 90 % of the block gas limit), otherwise
 Python, with the node's busy time by stage from a profiled run (the run itself under
 ``--profile``, or one more run of the configuration with node seq1 under cProfile).
+Every missed target is a ``TARGET MISSED:`` line; a missed gas target also prints the
+floor that the requests' 64-byte signatures alone set, and the batch bytes per request
+beyond the payload as measured on chain.
 
 The last line is ``RESULT envelopes_per_s=<n> payload_bytes_per_s=<n> capacity_bytes_per_s=<n>
 p50_ms=<n> p99_ms=<n> gas_per_byte=<x>`` for the largest size with two nodes.
@@ -128,6 +131,8 @@ class RunResult:
     """Batch gas over block gas limit, over the blocks of the measured saturation phase."""
     stages: tuple[tuple[str, float], ...] = ()
     """Node seq1's busy time by stage (share of busy time), when it ran under cProfile."""
+    overhead_per_request: float = float("nan")
+    """Batch bytes per request beyond its payload, over every batch (compressed)."""
 
 
 CAPACITY_TARGET = 0.90
@@ -150,11 +155,27 @@ def missed_targets(r: RunResult, block_time: float) -> list[str]:
     return missed
 
 
+SIGNATURE_BYTES = 64
+"""An Ed25519 signature: in every request, incompressible, checked by every reader."""
+
+
+def gas_floor_per_byte(size: int) -> float:
+    """The least gas per payload byte for single-envelope requests of ``size`` bytes: the
+    payload and the request's signature at the calldata floor, everything else free."""
+    return FLOOR_GAS_PER_NONZERO_BYTE * (size + SIGNATURE_BYTES) / size
+
+
 def limit_verdict(r: RunResult) -> str:
     """What limits a run that missed the throughput target: the chain when its blocks were
     full, otherwise Python, naming the node's largest stages from the profile."""
     if r.block_fill >= FULL_BLOCKS:
-        return f"limit: the chain (blocks {r.block_fill:.0%} full of batches)"
+        ceiling = FLOOR_GAS_PER_NONZERO_BYTE / r.gas_per_byte
+        return (
+            f"limit: the chain (blocks {r.block_fill:.0%} full of batches; at "
+            f"{r.gas_per_byte:.2f} gas per payload byte full blocks carry at most "
+            f"{ceiling:.1%} of capacity, so the target needs blocks "
+            f"{CAPACITY_TARGET / ceiling:.1%} full)"
+        )
     head = f"limit: Python, not the chain (blocks only {r.block_fill:.0%} full of batches)"
     if not r.stages:
         return head + "; stages not profiled"
@@ -368,14 +389,15 @@ async def wait_drained(tracker: Tracker, phase: int, timeout_s: float) -> None:
 
 async def chain_figures(
     rpc_url: str, inbox_address: str, from_block: int, window: tuple[float, float]
-) -> tuple[float, str, float]:
-    """Gas per payload byte over every batch, how the batches filled the blocks, and the
+) -> tuple[float, str, float, float]:
+    """Gas per payload byte over every batch, how the batches filled the blocks, the
     share of the block gas limit that batches used in the blocks stamped within ``window``
-    (wall-clock seconds: the measured part of the saturation phase)."""
+    (wall-clock seconds: the measured part of the saturation phase), and the batch bytes
+    per request beyond its payload."""
     w3 = await connect(rpc_url)
     inbox = InboxContract(w3, inbox_address)
     head = await w3.eth.block_number
-    gas = payload = 0
+    gas = payload = requests = 0
     events = await inbox.batches(from_block, head)
     per_block: dict[int, int] = {}
     gas_in_block: dict[int, int] = {}
@@ -388,6 +410,7 @@ async def chain_figures(
         )
         for signed in decode_batch(event.batch).requests:
             payload += sum(len(e.payload) for e in signed.request.batch.envelopes)
+            requests += 1
     fill_used = fill_limit = 0
     for number in range(from_block, head + 1):
         block = await w3.eth.get_block(number)
@@ -401,7 +424,9 @@ async def chain_figures(
         f"at most {max(per_block.values(), default=0)} per block"
     )
     fill = fill_used / fill_limit if fill_limit else float("nan")
-    return (gas / payload if payload else float("nan")), shape, fill
+    batch_bytes = sum(len(e.batch) for e in events)
+    overhead = (batch_bytes - payload) / requests if requests else float("nan")
+    return (gas / payload if payload else float("nan")), shape, fill, overhead
 
 
 async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
@@ -478,7 +503,7 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
                 task.cancel()
             for c in clients:
                 await c.close()
-            gas_per_byte, shape, fill = await chain_figures(
+            gas_per_byte, shape, fill, overhead = await chain_figures(
                 anvil.rpc_url, record.address, record.deploy_block, (t0_wall + args.warmup, t1_wall)
             )
         finally:
@@ -512,6 +537,7 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
             batches=shape,
             block_fill=fill,
             stages=stages,
+            overhead_per_request=overhead,
         )
 
 
@@ -542,6 +568,7 @@ def median_result(runs: list[RunResult]) -> RunResult:
         cpu=first.cpu,
         batches=first.batches,
         block_fill=med("block_fill"),
+        overhead_per_request=med("overhead_per_request"),
         stages=next((r.stages for r in runs if r.stages), ()),
     )
 
@@ -594,6 +621,11 @@ async def main() -> None:
                     f"{r.gas_per_byte:.2f}  (target <= {1.05 * FLOOR_GAS_PER_NONZERO_BYTE:.0f})",
                 ),
                 ("batches on chain", r.batches),
+                (
+                    "bytes per request",
+                    f"payload {size} + {r.overhead_per_request:.1f} on chain (compressed; "
+                    f"{SIGNATURE_BYTES} of it the signature)",
+                ),
                 ("refused/failed sends", str(r.refused)),
                 ("CPU at saturation", r.cpu),
                 ("blocks full", f"{r.block_fill:.0%} (batch gas / block gas limit)"),
@@ -601,7 +633,20 @@ async def main() -> None:
             for name, value in rows:
                 print(f"  {name:<22} {value}", flush=True)
             missed = missed_targets(r, args.block_time)
-            print(f"  targets: {'; '.join(missed) if missed else 'all met'}", flush=True)
+            if not missed:
+                print("  targets: all met", flush=True)
+            for target in missed:
+                print(f"TARGET MISSED: {target}", flush=True)
+                if target.startswith("gas/byte"):
+                    print(
+                        f"  gas floor: {SIGNATURE_BYTES}-byte signature per {size}-byte "
+                        f"payload alone costs {gas_floor_per_byte(size):.2f} gas per payload "
+                        f"byte (40 x ({size} + {SIGNATURE_BYTES}) / {size}); measured "
+                        f"{FLOOR_GAS_PER_NONZERO_BYTE * (size + r.overhead_per_request) / size:.2f}"
+                        f" from the bytes on chain, {r.gas_per_byte:.2f} with each "
+                        "transaction's base cost",
+                        flush=True,
+                    )
             if missed and missed[0].startswith("throughput"):
                 if r.block_fill < FULL_BLOCKS and not r.stages:
                     print("  profiling one more run of node seq1 to name the limit", flush=True)
