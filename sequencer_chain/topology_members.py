@@ -30,6 +30,7 @@ from protocol.sequencer_messages import SubmissionRequest
 from protocol.timestamp import Timestamp
 from protocol.topology import (
     Genesis,
+    ProposalRecord,
     StoredTransaction,
     TopologyProcessor,
     TopologySnapshot,
@@ -98,6 +99,11 @@ class TopologyMembers:
         bounds it by the time the event store has committed."""
         return self.store.history(sequenced_up_to)
 
+    def proposals(self, sequenced_up_to: Timestamp | None = None) -> tuple[ProposalRecord, ...]:
+        """The persisted proposal records of the transactions pending at
+        ``sequenced_up_to``, served after the history (``docs/topology.md`` §8)."""
+        return self.store.proposals(sequenced_up_to)
+
     # -- intake during derivation ---------------------------------------------------------
 
     def observe(self, request: SubmissionRequest, at: Timestamp) -> None:
@@ -121,7 +127,10 @@ class TopologyMembers:
         """Drop undecided work and rebuild the in-memory state from the store."""
         processor = TopologyProcessor(self.store.domain)
         processor.restore(
-            self.store.history(), self.store.pending_proposals(), self.store.last_sequenced_at
+            self.store.history(),
+            self.store.pending_proposals(),
+            self.store.last_sequenced_at,
+            self.store.proposal_log(),
         )
         self._processor = processor
         self._queue = []

@@ -24,7 +24,14 @@ from protocol.sequencer_messages import (
     decode_sequenced_event,
 )
 from protocol.timestamp import Timestamp, timestamp
-from protocol.topology import StoredTransaction, decode_stored_transaction
+from protocol.topology import (
+    HistoryEntry,
+    ProposalRecord,
+    StoredTransaction,
+    decode_proposal_record,
+    decode_stored_transaction,
+    replay_order,
+)
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
 
@@ -149,32 +156,47 @@ class SequencerClient:
         return int(reply.timestamp)
 
     async def get_topology_history_page(
-        self, up_to: Timestamp | None, from_position: int, max_entries: int = 0
-    ) -> tuple[list[StoredTransaction], Timestamp, bool]:
-        """One page of the node's accepted topology history: ``(records, watermark,
-        more)``. Records are decoded (``MalformedTopologyError`` on bad bytes) but not
+        self,
+        up_to: Timestamp | None,
+        from_position: int,
+        max_entries: int = 0,
+        from_proposal: int = 0,
+    ) -> tuple[list[StoredTransaction], list[ProposalRecord], Timestamp, bool]:
+        """One page of the node's topology history: ``(records, proposals, watermark,
+        more)``. Both kinds are decoded (``MalformedTopologyError`` on bad bytes) but not
         validated: the caller replays them."""
         reply = await self.stub.GetTopologyHistory(
             pb.GetTopologyHistoryRequest(
-                up_to=up_to or 0, from_position=from_position, max_entries=max_entries
+                up_to=up_to or 0,
+                from_position=from_position,
+                max_entries=max_entries,
+                from_proposal=from_proposal,
             ),
             timeout=self.timeouts.history_s,
             metadata=self._metadata(),
         )
         records = [decode_stored_transaction(bytes(data)) for data in reply.transactions]
-        return records, timestamp(int(reply.watermark)), bool(reply.more)
+        proposals = [decode_proposal_record(bytes(data)) for data in reply.proposals]
+        return records, proposals, timestamp(int(reply.watermark)), bool(reply.more)
 
     async def get_topology_history(
         self, up_to: Timestamp | None = None, from_position: int = 0
-    ) -> tuple[list[StoredTransaction], Timestamp]:
-        """Every page from ``from_position`` to ``min(up_to, watermark)``: ``(records,
-        watermark)``; the watermark of the first page bounds the whole answer."""
-        records, watermark, more = await self.get_topology_history_page(up_to, from_position)
+    ) -> tuple[list[HistoryEntry], Timestamp]:
+        """Every page from ``from_position`` to ``min(up_to, watermark)``, the accepted
+        transactions and the proposals of those pending at the bound, in replay order
+        (:func:`~protocol.topology.replay_order`): ``(entries, watermark)``; the watermark
+        of the first page bounds the whole answer."""
+        records, proposals, watermark, more = await self.get_topology_history_page(
+            up_to, from_position
+        )
         bound = up_to if up_to is not None else watermark
         while more:
             position = records[-1].position + 1 if records else from_position
-            page, _, more = await self.get_topology_history_page(bound, position)
-            if not page:
+            page, extra, _, more = await self.get_topology_history_page(
+                bound, position, from_proposal=len(proposals)
+            )
+            if not page and not extra:
                 break
             records += page
-        return records, watermark
+            proposals += extra
+        return replay_order(records, proposals), watermark

@@ -3,8 +3,9 @@
 It wraps the member's :class:`~protocol.topology.TopologyStore` (``topology.sqlite``),
 loaded with the genesis, kept up to date by the subscription task, which
 
-* replays the accepted history served by a sequencer (``GetTopologyHistory``) for the
-  times this member was not addressed by every broadcast (:meth:`catch_up`), and
+* replays the accepted history served by a sequencer (``GetTopologyHistory``), with the
+  proposals of the transactions pending at its end, for the times this member was not
+  addressed by every broadcast (:meth:`catch_up`), and
 * processes each topology broadcast of an event at the event's timestamp, before the
   node's handler sees the event (:meth:`observe`).
 
@@ -23,6 +24,7 @@ from protocol.sequencer_messages import Deliver, SequencedEvent
 from protocol.timestamp import Timestamp
 from protocol.topology import (
     Genesis,
+    HistoryEntry,
     Outcome,
     StoredTransaction,
     TopologySnapshot,
@@ -98,9 +100,10 @@ class MemberTopology:
 
     # -- writing (subscription task only) --------------------------------------------------
 
-    async def catch_up(self, history: list[StoredTransaction]) -> int:
-        """Replay what the store lacks of ``history``; raises ``TopologyStoreError`` on a
-        disagreement. Returns how many transactions were added."""
+    async def catch_up(self, history: list[HistoryEntry]) -> int:
+        """Replay what the store lacks of ``history`` (accepted transactions and the
+        proposals of those still pending, in replay order); raises ``TopologyStoreError``
+        on a disagreement. Returns how many entries were added."""
         return await self.store.catch_up(history)
 
     async def observe(self, event: SequencedEvent) -> list[Outcome]:

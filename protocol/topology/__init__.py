@@ -20,8 +20,12 @@ from protocol.topology.errors import (
 )
 from protocol.topology.genesis import Genesis, build_genesis, read_genesis, write_genesis
 from protocol.topology.history import (
+    HistoryEntry,
+    decode_proposal_record,
     decode_stored_transaction,
+    encode_proposal_record,
     encode_stored_transaction,
+    replay_order,
 )
 from protocol.topology.mappings import (
     Admission,
@@ -47,6 +51,7 @@ from protocol.topology.mappings import (
 )
 from protocol.topology.processor import (
     Accepted,
+    LoggedProposal,
     Outcome,
     PendingProposal,
     Proposed,
@@ -54,7 +59,7 @@ from protocol.topology.processor import (
     TopologyProcessor,
 )
 from protocol.topology.snapshot import TopologySnapshot
-from protocol.topology.state import StoredTransaction
+from protocol.topology.state import ProposalRecord, StoredTransaction
 from protocol.topology.store import TopologyStore
 from protocol.topology.transactions import (
     Operation,
@@ -76,8 +81,10 @@ __all__ = [
     "DomainParameters",
     "DuplicateTransactionError",
     "Genesis",
+    "HistoryEntry",
     "HostingParticipant",
     "InvalidSignatureError",
+    "LoggedProposal",
     "MalformedTopologyError",
     "MappingCode",
     "MappingExistsError",
@@ -92,6 +99,7 @@ __all__ = [
     "ParticipantPermission",
     "PartyToParticipant",
     "PendingProposal",
+    "ProposalRecord",
     "Proposed",
     "Rejected",
     "RequiredAuthorization",
@@ -116,14 +124,17 @@ __all__ = [
     "WrongDomainError",
     "add_mapping",
     "build_genesis",
+    "decode_proposal_record",
     "decode_signed_topology_transaction",
     "decode_stored_transaction",
     "decode_topology_transaction",
+    "encode_proposal_record",
     "encode_stored_transaction",
     "is_topology_payload",
     "parse_chain_address",
     "parse_package_id",
     "read_genesis",
+    "replay_order",
     "root_certificate",
     "sign_transaction",
     "write_genesis",

@@ -1,5 +1,6 @@
-"""Canonical encoding of the accepted topology history, as the sequencer API serves it
-(``GetTopologyHistory``, ``docs/topology.md`` §8).
+"""Canonical encoding of the topology history, as the sequencer API serves it
+(``GetTopologyHistory``, ``docs/topology.md`` §8): the accepted transactions and the
+proposals of the transactions still pending.
 
 A :class:`~protocol.topology.state.StoredTransaction` is encoded as::
 
@@ -9,7 +10,15 @@ A :class:`~protocol.topology.state.StoredTransaction` is encoded as::
     timestamp  effective_at
     bytes      the SignedTopologyTransaction's canonical bytes
 
-The receiver trusts none of it: it replays each transaction through its own
+A :class:`~protocol.topology.state.ProposalRecord` is encoded as::
+
+    tag("TopologyProposalRecord", 1)
+    u64        position       accepted transactions before it
+    timestamp  sequenced_at
+    bytes      the SignedTopologyTransaction's canonical bytes, as broadcast
+
+:func:`replay_order` interleaves the two kinds in the order they were processed. The
+receiver trusts none of it: it replays each transaction through its own
 :class:`~protocol.topology.processor.TopologyProcessor` (signatures and authorization are
 checked again) and requires the same position and effective time
 (:meth:`~protocol.topology.store.TopologyStore.catch_up`).
@@ -17,11 +26,14 @@ checked again) and requires the same position and effective time
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
 from protocol.canonical import Reader, Writer, encode
 from protocol.errors import EncodeError, InvalidKeyError, MalformedError
 from protocol.timestamp import read_timestamp, write_timestamp
 from protocol.topology.errors import MalformedTopologyError
-from protocol.topology.state import StoredTransaction
+from protocol.topology.state import ProposalRecord, StoredTransaction
 from protocol.topology.transactions import (
     MAX_SIGNED_TRANSACTION_SIZE,
     decode_signed_topology_transaction,
@@ -29,8 +41,13 @@ from protocol.topology.transactions import (
 
 STORED_TRANSACTION_TAG = "StoredTransaction"
 STORED_TRANSACTION_VERSION = 1
+PROPOSAL_RECORD_TAG = "TopologyProposalRecord"
+PROPOSAL_RECORD_VERSION = 1
 MAX_STORED_TRANSACTION_SIZE = MAX_SIGNED_TRANSACTION_SIZE + 64
-"""Upper bound of an encoded record: the signed transaction plus its fixed fields."""
+"""Upper bound of an encoded record (either kind): the signed transaction plus its fixed
+fields."""
+
+HistoryEntry = StoredTransaction | ProposalRecord
 
 
 def write_stored_transaction(w: Writer, record: StoredTransaction) -> None:
@@ -70,3 +87,60 @@ def decode_stored_transaction(data: bytes) -> StoredTransaction:
         )
     signed = decode_signed_topology_transaction(signed_bytes)
     return StoredTransaction(position, sequenced_at, effective_at, signed)
+
+
+def write_proposal_record(w: Writer, record: ProposalRecord) -> None:
+    w.tag(PROPOSAL_RECORD_TAG, PROPOSAL_RECORD_VERSION)
+    w.u64(record.position)
+    write_timestamp(w, record.sequenced_at)
+    w.bytes(record.signed.encode())
+
+
+def encode_proposal_record(record: ProposalRecord) -> bytes:
+    return encode(lambda w: write_proposal_record(w, record))
+
+
+def decode_proposal_record(data: bytes) -> ProposalRecord:
+    """Decode one proposal record; raises only :class:`MalformedTopologyError`."""
+    what = "topology proposal record"
+    if not isinstance(data, bytes):
+        raise MalformedTopologyError(what, "input must be bytes")
+    if len(data) > MAX_STORED_TRANSACTION_SIZE:
+        raise MalformedTopologyError(
+            what, f"{len(data)} bytes exceed {MAX_STORED_TRANSACTION_SIZE}"
+        )
+    r = Reader(data, what)
+    try:
+        r.expect_tag(PROPOSAL_RECORD_TAG, PROPOSAL_RECORD_VERSION)
+        position = r.u64()
+        sequenced_at = read_timestamp(r)
+        signed_bytes = r.bytes()
+        r.finish()
+    except (MalformedError, InvalidKeyError, EncodeError) as exc:
+        raise MalformedTopologyError(what, str(exc)) from None
+    signed = decode_signed_topology_transaction(signed_bytes)
+    return ProposalRecord(position, sequenced_at, signed)
+
+
+def replay_order(
+    transactions: Iterable[StoredTransaction], proposals: Sequence[ProposalRecord]
+) -> list[HistoryEntry]:
+    """The entries in the order they were processed: each proposal record right before the
+    accepted transaction at its ``position`` (after earlier proposals of the same
+    position), the rest after the last transaction. ``proposals`` must be in processing
+    order (as served); a record out of position order raises
+    :class:`MalformedTopologyError`."""
+    for before, after in pairwise(proposals):
+        if after.position < before.position or after.sequenced_at < before.sequenced_at:
+            raise MalformedTopologyError(
+                "topology proposal record", "proposal records are not in processing order"
+            )
+    out: list[HistoryEntry] = []
+    index = 0
+    for record in transactions:
+        while index < len(proposals) and proposals[index].position <= record.position:
+            out.append(proposals[index])
+            index += 1
+        out.append(record)
+    out.extend(proposals[index:])
+    return out

@@ -13,6 +13,14 @@ where ``delay(s)`` is the ``topology_change_delay`` of the DomainParameters in f
 (effective) at ``s``, or 0 before any are. The ``max`` keeps effective times in sequencing
 order when the delay is lowered, so a snapshot is always a prefix of the history.
 
+Proposal log. Every input that leaves its transaction pending is logged with the number
+of transactions accepted before it (a :class:`ProposalRecord`), and marked resolved when
+its transaction is accepted or dropped. :meth:`TopologyProcessor.proposals` gives the
+records of the transactions still pending at a time: replayed with the accepted history in
+order (``docs/topology.md`` §8), they reproduce the pending proposals — signatures,
+order and all — of a processor that received every broadcast, which is what a member
+joining while a transaction is pending needs to take the same decision on its completion.
+
 Finality. ``snapshot_at(t)`` is final once a transaction sequenced after ``t`` has been
 processed; before that, transactions still to come may become effective at or before
 ``t`` (with a zero delay). Callers ask about times they have already processed up to.
@@ -38,7 +46,7 @@ from protocol.topology.errors import (
 )
 from protocol.topology.mappings import DomainParameters
 from protocol.topology.snapshot import TopologySnapshot
-from protocol.topology.state import StoredTransaction, TopologyState
+from protocol.topology.state import ProposalRecord, StoredTransaction, TopologyState
 from protocol.topology.transactions import (
     Operation,
     SignedTopologyTransaction,
@@ -63,6 +71,21 @@ class PendingProposal:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedProposal:
+    """An entry of the proposal log (see the module docstring)."""
+
+    record: ProposalRecord
+    resolved_at: Timestamp | None = None
+    """When its transaction was accepted or dropped; None while it is pending."""
+
+    def pending_at(self, at: Timestamp | None) -> bool:
+        """Whether the transaction was pending at ``at`` after this input (None: now)."""
+        if at is not None and self.record.sequenced_at > at:
+            return False
+        return self.resolved_at is None or (at is not None and self.resolved_at > at)
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """The transaction is accepted; it is effective from ``record.effective_at``."""
 
@@ -77,6 +100,8 @@ class Proposed:
 
     proposal: PendingProposal
     missing: tuple[str, ...]
+    record: ProposalRecord
+    """The input as the proposal log keeps it (served to members joining later)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -102,8 +127,11 @@ class TopologyProcessor:
         "_effective",
         "_history",
         "_last_sequenced",
+        "_log",
+        "_logged",
         "_pending",
         "_state",
+        "_unresolved",
     )
 
     def __init__(self, domain: DomainId) -> None:
@@ -115,6 +143,9 @@ class TopologyProcessor:
         self._pending: dict[bytes, PendingProposal] = {}
         self._last_sequenced: Timestamp | None = None
         self._cache: dict[Timestamp, TopologySnapshot] = {}
+        self._log: list[LoggedProposal] = []
+        self._logged: set[ProposalRecord] = set()
+        self._unresolved: dict[bytes, list[int]] = {}  # digest -> indices in _log
 
     @property
     def domain(self) -> DomainId:
@@ -159,7 +190,9 @@ class TopologyProcessor:
         first = sequenced_at if pending is None else pending.first_sequenced_at
         proposal = PendingProposal(decision.signed, first, sequenced_at)
         self._pending[tx_hash.digest] = proposal
-        return Proposed(proposal, decision.missing)
+        record = ProposalRecord(len(self._history), sequenced_at, signed)
+        self._log_proposal(LoggedProposal(record), tx_hash.digest)
+        return Proposed(proposal, decision.missing, record)
 
     def effective_time(self, sequenced_at: Timestamp) -> Timestamp:
         """The effective time a transaction sequenced at ``sequenced_at`` would get now."""
@@ -186,7 +219,16 @@ class TopologyProcessor:
                 del self._pending[digest]
                 if digest != tx.hash().digest:
                     dropped.append(Hash(digest))
+        for digest in (tx.hash().digest, *(h.digest for h in dropped)):
+            for index in self._unresolved.pop(digest, ()):
+                self._log[index] = LoggedProposal(self._log[index].record, sequenced_at)
         return Accepted(record, tuple(dropped))
+
+    def _log_proposal(self, entry: LoggedProposal, digest: bytes) -> None:
+        if entry.resolved_at is None:
+            self._unresolved.setdefault(digest, []).append(len(self._log))
+        self._log.append(entry)
+        self._logged.add(entry.record)
 
     def _append(self, record: StoredTransaction) -> None:
         self._state.apply(record)
@@ -211,9 +253,11 @@ class TopologyProcessor:
         history: Iterable[StoredTransaction],
         pending: Iterable[PendingProposal],
         last_sequenced_at: Timestamp | None,
+        proposal_log: Iterable[LoggedProposal] = (),
     ) -> None:
         """Load what a store persisted, without re-validating (the store trusts itself).
-        Only on a fresh processor; positions must run 0, 1, 2, ..."""
+        Only on a fresh processor; positions must run 0, 1, 2, ... A processor restored
+        without its proposal log decides the same but serves no :meth:`proposals`."""
         if self._history or self._pending:
             raise TopologyStoreError(None, "restore needs a fresh processor")
         for record in history:
@@ -224,6 +268,8 @@ class TopologyProcessor:
             self._append(record)
         for proposal in pending:
             self._pending[proposal.transaction_hash.digest] = proposal
+        for entry in proposal_log:
+            self._log_proposal(entry, entry.record.signed.hash().digest)
         self._last_sequenced = last_sequenced_at
 
     # -- reading --------------------------------------------------------------------------------
@@ -251,3 +297,21 @@ class TopologyProcessor:
     def pending_proposals(self) -> tuple[PendingProposal, ...]:
         """The pending proposals, sorted by transaction hash."""
         return tuple(self._pending[d] for d in sorted(self._pending))
+
+    def proposals(self, sequenced_up_to: Timestamp | None = None) -> tuple[ProposalRecord, ...]:
+        """The logged proposal inputs, in processing order, of every transaction still
+        pending at ``sequenced_up_to`` (None: now), sequenced at or before it. Replayed in
+        order with ``history(sequenced_up_to)`` (each record before the accepted
+        transaction at its ``position``), they rebuild :meth:`pending_proposals` as of that
+        time exactly; proposals of transactions accepted or dropped by then change no
+        decision and are left out."""
+        return tuple(e.record for e in self._log if e.pending_at(sequenced_up_to))
+
+    def proposal_log(self) -> tuple[LoggedProposal, ...]:
+        """Every logged proposal input, resolved or not, in processing order."""
+        return tuple(self._log)
+
+    def knows_proposal(self, record: ProposalRecord) -> bool:
+        """Whether this processor took exactly this proposal step (same input, time and
+        position): what a member checks before replaying a served proposal."""
+        return record in self._logged

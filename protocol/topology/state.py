@@ -54,6 +54,23 @@ class StoredTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposalRecord:
+    """A broadcast that left its transaction pending (a ``Proposed`` outcome), kept so that a
+    member joining while the transaction is pending can replay it (``docs/topology.md`` §8).
+
+    A member that replays the accepted history alone would hold none of the signatures
+    collected so far, and would keep the completing proposal pending while every other
+    node accepts the transaction."""
+
+    position: int
+    """The number of transactions accepted before it: it is replayed after accepted
+    position ``position - 1`` and before accepted position ``position``."""
+    sequenced_at: Timestamp
+    signed: SignedTopologyTransaction
+    """The transaction as it was broadcast (its own signatures, not the merged ones)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorizedKey:
     """A key authorized for a namespace by the delegation chain."""
 

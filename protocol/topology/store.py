@@ -13,7 +13,12 @@ topology broadcasts it has already processed — by replaying the remaining inpu
 fresh processor. Decisions are deterministic, so the replay reproduces every decision up
 to that time exactly.
 
-Schema (version 1)::
+The proposal log of the processor (every input that left its transaction pending, and
+when that transaction was accepted or dropped) is persisted too, so that the store can
+serve the proposals still pending at a time along with the accepted history
+(:meth:`TopologyStore.proposals`, ``docs/topology.md`` §8).
+
+Schema (version 2)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)            schema_version, domain, last_sequenced_at
     transactions(position INTEGER PRIMARY KEY, sequenced_at, effective_at, tx_hash UNIQUE,
@@ -21,6 +26,14 @@ Schema (version 1)::
     pending(tx_hash BLOB PRIMARY KEY, first_sequenced_at, last_sequenced_at, signed BLOB)
     rejections(id INTEGER PRIMARY KEY, sequenced_at, tx_hash, code, detail)
     inputs(id INTEGER PRIMARY KEY, sequenced_at, data BLOB)   every input, as processed
+    proposals(id INTEGER PRIMARY KEY, position, sequenced_at, tx_hash, resolved_at NULL,
+              signed BLOB)                                   the proposal log
+
+Version 1 had no ``proposals`` table. Such a file is migrated when opened: the log is
+rebuilt by replaying the kept inputs through a fresh processor and the version set to 2,
+in one sqlite transaction. A file whose inputs do not reproduce its accepted history
+(written before inputs were kept) gets an empty log: it serves no proposals, and a served
+proposal it should hold is reported as a disagreement by :meth:`TopologyStore.catch_up`.
 
 One task must own a store (the sequencer's or member's topology processing task); reads
 (:meth:`snapshot_at`, :meth:`history`) are synchronous and answer from memory. If a write
@@ -43,8 +56,10 @@ from protocol.identifiers import DomainId
 from protocol.timestamp import Timestamp, timestamp
 from protocol.topology.errors import TopologyStoreError
 from protocol.topology.genesis import Genesis
+from protocol.topology.history import HistoryEntry
 from protocol.topology.processor import (
     Accepted,
+    LoggedProposal,
     Outcome,
     PendingProposal,
     Proposed,
@@ -52,13 +67,14 @@ from protocol.topology.processor import (
     TopologyProcessor,
 )
 from protocol.topology.snapshot import TopologySnapshot
-from protocol.topology.state import StoredTransaction
+from protocol.topology.state import ProposalRecord, StoredTransaction
 from protocol.topology.transactions import (
     SignedTopologyTransaction,
     decode_signed_topology_transaction,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: the ``proposals`` table (the proposal log). See the module docstring for 1 -> 2."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,6 +105,14 @@ CREATE TABLE IF NOT EXISTS inputs (
     id INTEGER PRIMARY KEY,
     sequenced_at INTEGER NOT NULL,
     data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS proposals (
+    id INTEGER PRIMARY KEY,
+    position INTEGER NOT NULL,
+    sequenced_at INTEGER NOT NULL,
+    tx_hash BLOB NOT NULL,
+    resolved_at INTEGER,
+    signed BLOB NOT NULL
 );
 """
 
@@ -122,12 +146,14 @@ class TopologyStore:
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [("schema_version", SCHEMA_VERSION), ("domain", domain)],
                 )
-            elif meta.get("schema_version") != SCHEMA_VERSION:
+            elif meta.get("schema_version") not in (SCHEMA_VERSION, "1"):
                 raise TopologyStoreError(target, f"schema version {meta.get('schema_version')}")
             elif meta.get("domain") != domain:
                 raise TopologyStoreError(target, f"made for domain {meta.get('domain')}")
             processor = TopologyProcessor(domain)
             await _restore(target, db, processor, meta.get("last_sequenced_at"))
+            if meta and meta.get("schema_version") == "1":
+                processor = await _migrate_v1(target, db, processor)
         except BaseException:
             await db.close()
             raise
@@ -213,20 +239,28 @@ class TopologyStore:
                     f"effective {got.effective_at}, expected effective {record.effective_at}",
                 )
 
-    async def catch_up(self, history: Iterable[StoredTransaction]) -> int:
+    async def catch_up(self, history: Iterable[HistoryEntry]) -> int:
         """Bring the store up to date with accepted history served by a sequencer
         (``GetTopologyHistory``), for a member that was not addressed by every broadcast
         (onboarded after genesis, or offline while the history grew).
 
+        ``history`` is in processing order (:func:`~protocol.topology.history.replay_order`)
+        and may hold :class:`ProposalRecord` s, the proposals of transactions still pending.
+
         Each record must either be one the store already holds at that position (same
         transaction hash, sequencing and effective time: checked, then skipped) or the
-        next position, which is re-validated like :meth:`bootstrap`. Returns how many
-        records were added. Any disagreement raises :class:`TopologyStoreError`: the
-        member and the sequencer hold different histories and neither can be trusted to
-        continue.
+        next position, which is re-validated like :meth:`bootstrap`. A proposal record the
+        store's proposal log holds is skipped; otherwise, unless it was sequenced before
+        the store's last processed time, it is processed and must stay pending. Returns how
+        many records (of either kind) were added. Any disagreement raises
+        :class:`TopologyStoreError`: the member and the sequencer hold different histories
+        and neither can be trusted to continue.
         """
         added = 0
         for record in history:
+            if isinstance(record, ProposalRecord):
+                added += await self._catch_up_proposal(record)
+                continue
             local = self._processor.history()
             if record.position < len(local):
                 mine = local[record.position]
@@ -256,6 +290,24 @@ class TopologyStore:
             await self.bootstrap([record])
             added += 1
         return added
+
+    async def _catch_up_proposal(self, record: ProposalRecord) -> int:
+        if self._processor.knows_proposal(record):
+            return 0
+        where = f"proposal record at position {record.position} sequenced at {record.sequenced_at}"
+        last = self._processor.last_sequenced_at
+        if last is not None and record.sequenced_at < last:
+            raise TopologyStoreError(
+                self._path, f"{where} is not in this store: a broadcast was missed"
+            )
+        if record.position != len(self._processor.history()):
+            raise TopologyStoreError(
+                self._path, f"{where}, but {len(self._processor.history())} are accepted here"
+            )
+        outcome = await self.process(record.signed, record.sequenced_at)
+        if not isinstance(outcome, Proposed):
+            raise TopologyStoreError(self._path, f"{where}: {_describe(outcome)}")
+        return 1
 
     async def rollback_to(self, sequenced_at: Timestamp) -> int:
         """Undo every decision on inputs sequenced after ``sequenced_at``, as if they had
@@ -303,6 +355,7 @@ class TopologyStore:
                     "INSERT INTO pending VALUES (?, ?, ?, ?)",
                     [_pending_row(p) for p in processor.pending_proposals()],
                 )
+                await _write_proposal_log(self._db, processor)
                 new_last = processor.last_sequenced_at
                 if new_last is None:
                     await self._db.execute("DELETE FROM meta WHERE key = 'last_sequenced_at'")
@@ -345,11 +398,21 @@ class TopologyStore:
                 )
                 stale = [(digest,), *((h.digest,) for h in outcome.dropped_proposals)]
                 await self._db.executemany("DELETE FROM pending WHERE tx_hash = ?", stale)
+                await self._db.executemany(
+                    "UPDATE proposals SET resolved_at = ? WHERE tx_hash = ? "
+                    "AND resolved_at IS NULL",
+                    [(sequenced_at, d) for (d,) in stale],
+                )
             elif isinstance(outcome, Proposed):
                 p = outcome.proposal
                 await self._db.execute(
                     "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)",
                     _pending_row(p),
+                )
+                await self._db.execute(
+                    "INSERT INTO proposals (position, sequenced_at, tx_hash, resolved_at, signed) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    _proposal_row(LoggedProposal(outcome.record)),
                 )
             else:
                 await self._db.execute(
@@ -391,6 +454,15 @@ class TopologyStore:
     def pending_proposals(self) -> tuple[PendingProposal, ...]:
         return self._processor.pending_proposals()
 
+    def proposals(self, sequenced_up_to: Timestamp | None = None) -> tuple[ProposalRecord, ...]:
+        """The proposal records of the transactions pending at ``sequenced_up_to``, in
+        processing order: served with :meth:`history` to a member joining then
+        (:meth:`TopologyProcessor.proposals`)."""
+        return self._processor.proposals(sequenced_up_to)
+
+    def proposal_log(self) -> tuple[LoggedProposal, ...]:
+        return self._processor.proposal_log()
+
     async def rejections(self) -> list[tuple[Timestamp, str, str]]:
         """Recorded rejections as (sequenced_at, code, detail), oldest first."""
         rows = await self._db.execute_fetchall(
@@ -402,6 +474,63 @@ class TopologyStore:
 def _pending_row(p: PendingProposal) -> tuple[bytes, int, int, bytes]:
     """A pending proposal as a row of the ``pending`` table."""
     return (p.transaction_hash.digest, p.first_sequenced_at, p.last_sequenced_at, p.signed.encode())
+
+
+def _proposal_row(entry: LoggedProposal) -> tuple[int, int, bytes, int | None, bytes]:
+    """A proposal log entry as a row of the ``proposals`` table (without its id)."""
+    record = entry.record
+    return (
+        record.position,
+        record.sequenced_at,
+        record.signed.hash().digest,
+        entry.resolved_at,
+        record.signed.encode(),
+    )
+
+
+async def _write_proposal_log(db: aiosqlite.Connection, processor: TopologyProcessor) -> None:
+    """Replace the ``proposals`` table by ``processor``'s log (inside the caller's
+    transaction)."""
+    await db.execute("DELETE FROM proposals")
+    await db.executemany(
+        "INSERT INTO proposals (position, sequenced_at, tx_hash, resolved_at, signed) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [_proposal_row(e) for e in processor.proposal_log()],
+    )
+
+
+async def _migrate_v1(
+    path: Path, db: aiosqlite.Connection, restored: TopologyProcessor
+) -> TopologyProcessor:
+    """Schema 1 -> 2 (module docstring): rebuild the proposal log from the kept inputs."""
+    rows = await db.execute_fetchall("SELECT sequenced_at, data FROM inputs ORDER BY id")
+    replayed = TopologyProcessor(restored.domain)
+    for at, data in rows:
+        replayed.process_bytes(bytes(data), timestamp(at))
+    same = (
+        replayed.history() == restored.history()
+        and replayed.pending_proposals() == restored.pending_proposals()
+    )
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+        if same:
+            await _write_proposal_log(db, replayed)
+        await db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
+        )
+        await db.execute("COMMIT")
+    except (aiosqlite.Error, OSError) as exc:
+        raise TopologyStoreError(path, f"migration from schema 1 failed: {exc}") from exc
+    if not same:
+        return restored
+    processor = TopologyProcessor(restored.domain)
+    processor.restore(
+        restored.history(),
+        restored.pending_proposals(),
+        restored.last_sequenced_at,
+        replayed.proposal_log(),
+    )
+    return processor
 
 
 def _describe(outcome: Outcome) -> str:
@@ -431,6 +560,17 @@ async def _restore(
             PendingProposal(decode_signed_topology_transaction(b), timestamp(f), timestamp(s))
             for f, s, b in rows
         ]
-        processor.restore(history, pending, None if last is None else timestamp(int(last)))
+        rows = await db.execute_fetchall(
+            "SELECT position, sequenced_at, resolved_at, signed FROM proposals ORDER BY id"
+        )
+        log = [
+            LoggedProposal(
+                ProposalRecord(p, timestamp(s), decode_signed_topology_transaction(b)),
+                None if r is None else timestamp(r),
+            )
+            for p, s, r, b in rows
+        ]
+        at = None if last is None else timestamp(int(last))
+        processor.restore(history, pending, at, log)
     except (MalformedError, ValueError, TypeError) as exc:
         raise TopologyStoreError(path, f"corrupt topology store: {exc}") from None

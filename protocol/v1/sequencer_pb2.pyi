@@ -109,21 +109,25 @@ class GetTimeResponse(_message.Message):
     def __init__(self, timestamp: _Optional[int] = ...) -> None: ...
 
 class GetTopologyHistoryRequest(_message.Message):
-    __slots__ = ("up_to", "from_position", "max_entries")
+    __slots__ = ("up_to", "from_position", "max_entries", "from_proposal")
     UP_TO_FIELD_NUMBER: _ClassVar[int]
     FROM_POSITION_FIELD_NUMBER: _ClassVar[int]
     MAX_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    FROM_PROPOSAL_FIELD_NUMBER: _ClassVar[int]
     up_to: int
     from_position: int
     max_entries: int
-    def __init__(self, up_to: _Optional[int] = ..., from_position: _Optional[int] = ..., max_entries: _Optional[int] = ...) -> None: ...
+    from_proposal: int
+    def __init__(self, up_to: _Optional[int] = ..., from_position: _Optional[int] = ..., max_entries: _Optional[int] = ..., from_proposal: _Optional[int] = ...) -> None: ...
 
 class GetTopologyHistoryResponse(_message.Message):
-    __slots__ = ("transactions", "watermark", "more")
+    __slots__ = ("transactions", "watermark", "more", "proposals")
     TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
     WATERMARK_FIELD_NUMBER: _ClassVar[int]
     MORE_FIELD_NUMBER: _ClassVar[int]
+    PROPOSALS_FIELD_NUMBER: _ClassVar[int]
     transactions: _containers.RepeatedScalarFieldContainer[bytes]
     watermark: int
     more: bool
-    def __init__(self, transactions: _Optional[_Iterable[bytes]] = ..., watermark: _Optional[int] = ..., more: _Optional[bool] = ...) -> None: ...
+    proposals: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, transactions: _Optional[_Iterable[bytes]] = ..., watermark: _Optional[int] = ..., more: _Optional[bool] = ..., proposals: _Optional[_Iterable[bytes]] = ...) -> None: ...

@@ -10,8 +10,9 @@ error. Passing these checks is not a promise of delivery: derivation decides, fr
 chain, for every node alike.
 
 ``GetTopologyHistory`` pages through the accepted topology history of a node started
-from a genesis topology, bounded by what the node has derived (its watermark), so that a
-member never receives a history that a later event of its stream could contradict.
+from a genesis topology, then through the proposals of the transactions still pending at
+the bound, bounded by what the node has derived (its watermark), so that a member never
+receives a history that a later event of its stream could contradict.
 
 ``Subscribe`` streams a member's events from a counter: it reads the store in counter
 order and, once it has everything, waits for the store's change notification. If a reorg
@@ -34,7 +35,12 @@ from protocol.errors import MalformedError, ProtocolError
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencer_messages import MAX_SIGNED_REQUEST_SIZE, SignedSubmissionRequest
 from protocol.timestamp import Timestamp, now
-from protocol.topology import StoredTransaction, encode_stored_transaction
+from protocol.topology import (
+    ProposalRecord,
+    StoredTransaction,
+    encode_proposal_record,
+    encode_stored_transaction,
+)
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
 from sequencer_chain.api.auth import AuthenticationError, Authenticator
@@ -70,6 +76,10 @@ class TopologyHistorySource(Protocol):
     def history(
         self, sequenced_up_to: Timestamp | None = None
     ) -> tuple[StoredTransaction, ...]: ...
+
+    def proposals(self, sequenced_up_to: Timestamp | None = None) -> tuple[ProposalRecord, ...]:
+        """The proposal records of the transactions pending at ``sequenced_up_to``."""
+        ...
 
 
 class RequestSink(Protocol):
@@ -354,6 +364,18 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
             out.append(data)
             size += len(data)
             position += 1
+        # The pending proposals follow the last transaction (docs/topology.md §8).
+        proposals = self.topology.proposals(bound) if position >= len(history) else ()
+        index = request.from_proposal
+        extra: list[bytes] = []
+        while index < len(proposals) and len(out) + len(extra) < limit:
+            data = encode_proposal_record(proposals[index])
+            if (out or extra) and size + len(data) > HISTORY_PAGE_BYTES:
+                break
+            extra.append(data)
+            size += len(data)
+            index += 1
+        more = position < len(history) or index < len(proposals)
         return pb.GetTopologyHistoryResponse(
-            transactions=out, watermark=watermark, more=position < len(history)
+            transactions=out, watermark=watermark, more=more, proposals=extra
         )

@@ -148,7 +148,7 @@ async def test_topology_history_is_paged_and_bounded_by_the_watermark(
             await client.get_topology_history_page(None, 0)
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         await client.authenticate()
-        page, watermark, more = await client.get_topology_history_page(None, 0, max_entries=3)
+        page, _, watermark, more = await client.get_topology_history_page(None, 0, max_entries=3)
         assert [r.position for r in page] == [0, 1, 2] and more
         assert watermark >= d.genesis.timestamp
         records, _ = await client.get_topology_history()
@@ -156,12 +156,12 @@ async def test_topology_history_is_paged_and_bounded_by_the_watermark(
         assert [encode_stored_transaction(r) for r in records] == [
             encode_stored_transaction(r) for r in seq.topology.history()
         ]
-        tail, _, more = await client.get_topology_history_page(None, genesis_size - 1)
+        tail, _, _, more = await client.get_topology_history_page(None, genesis_size - 1)
         assert [r.position for r in tail] == [genesis_size - 1] and not more
         # Asked beyond what the node has derived: the watermark says how far it answered.
         far = Timestamp(now() + 3_600 * MICROS_PER_SECOND)
-        _, bounded, _ = await client.get_topology_history_page(far, 0)
+        _, _, bounded, _ = await client.get_topology_history_page(far, 0)
         assert bounded < far
         # Before genesis time nothing was sequenced.
-        before, _, _ = await client.get_topology_history_page(Timestamp(1), 0)
+        before, _, _, _ = await client.get_topology_history_page(Timestamp(1), 0)
         assert before == [] or all(r.sequenced_at <= 1 for r in before)

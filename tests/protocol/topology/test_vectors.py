@@ -11,7 +11,16 @@ import json
 import os
 from pathlib import Path
 
-from protocol.topology import decode_signed_topology_transaction
+from protocol.timestamp import Timestamp
+from protocol.topology import (
+    ProposalRecord,
+    StoredTransaction,
+    decode_proposal_record,
+    decode_signed_topology_transaction,
+    decode_stored_transaction,
+    encode_proposal_record,
+    encode_stored_transaction,
+)
 from protocol.topology.transactions import Operation
 from tests.protocol.topology.support import World, signing_key, tx
 from tests.protocol.topology.test_encoding import all_mappings
@@ -33,6 +42,16 @@ def compute() -> dict[str, dict[str, str]]:
         }
     genesis = world.genesis()
     out["Genesis"] = {"hash": genesis.hash().to_multihash()}
+    # The history records GetTopologyHistory serves (docs/topology.md §8).
+    party = all_mappings(world)[3]  # PartyToParticipant
+    proposal = tx(Operation.ADD, 1, party, [signing_key("a")], proposal=True)
+    accepted = tx(Operation.ADD, 1, party, [signing_key("a"), signing_key("b")])
+    stored = StoredTransaction(
+        7, Timestamp(1_700_000_000_000_001), Timestamp(1_700_000_000_250_001), accepted
+    )
+    out["StoredTransaction"] = {"encoded": encode_stored_transaction(stored).hex()}
+    record = ProposalRecord(7, Timestamp(1_700_000_000_000_000), proposal)
+    out["TopologyProposalRecord"] = {"encoded": encode_proposal_record(record).hex()}
     return out
 
 
@@ -42,6 +61,10 @@ def test_topology_vectors() -> None:
         VECTORS.write_text(json.dumps(actual, indent=2, sort_keys=True) + "\n")
     expected = json.loads(VECTORS.read_text())
     assert actual == expected
+    stored = decode_stored_transaction(bytes.fromhex(expected["StoredTransaction"]["encoded"]))
+    assert encode_stored_transaction(stored).hex() == expected["StoredTransaction"]["encoded"]
+    record = bytes.fromhex(expected["TopologyProposalRecord"]["encoded"])
+    assert encode_proposal_record(decode_proposal_record(record)) == record
     for name, entry in expected.items():
         if "signed" in entry:
             decoded = decode_signed_topology_transaction(bytes.fromhex(entry["signed"]))
