@@ -63,6 +63,7 @@ from ledger_client import (
 )
 from participant.engine.examples import example_source
 from participant.ledger_api import LedgerApiConfig, LedgerApiServer
+from scripts.chain_breakdown import Breakdown
 from sequencer_chain.contract.deploy import DeploymentRecord
 from tests.e2e.support import running_network
 from tests.support.domain import running_domain
@@ -104,6 +105,8 @@ class RunResult:
     chain_txs: int
     calldata_bytes: int
     cpu_seconds: float
+    breakdown: Breakdown
+    """What the measured blocks' batches carried, by message kind."""
 
     @property
     def tps(self) -> float:
@@ -197,11 +200,12 @@ class Chain:
     async def head(self) -> int:
         return 0 if self.w3 is None else int(await self.w3.eth.block_number)
 
-    async def gas(self, first: int, last: int) -> tuple[int, int, int]:
-        """(gas used, transaction count, calldata bytes) of the contract's transactions in
-        blocks ``first..last``."""
+    async def gas(self, first: int, last: int) -> tuple[int, int, int, Breakdown]:
+        """(gas used, transaction count, calldata bytes, what the batches carried) of the
+        contract's transactions in blocks ``first..last``."""
+        breakdown = Breakdown()
         if self.w3 is None:
-            return 0, 0, 0
+            return 0, 0, 0, breakdown
         gas = count = size = 0
         for number in range(first, last + 1):
             block = await self.w3.eth.get_block(number, full_transactions=True)
@@ -214,7 +218,9 @@ class Chain:
                 gas += int(receipt["gasUsed"])
                 count += 1
                 size += len(tx["input"])
-        return gas, count, size
+                ok = int(receipt["status"]) == 1
+                breakdown.add_transaction(bytes(tx["input"]), int(receipt["gasUsed"]), ok)
+        return gas, count, size, breakdown
 
 
 async def one_run(
@@ -249,8 +255,10 @@ async def one_run(
         if profiler is not None:
             profiler.disable()
         last_block = await chain.head()
-        gas, chain_txs, size = await chain.gas(first_block, last_block)
-        return RunResult(len(latencies) // 2, elapsed, latencies, gas, chain_txs, size, cpu)
+        gas, chain_txs, size, breakdown = await chain.gas(first_block, last_block)
+        return RunResult(
+            len(latencies) // 2, elapsed, latencies, gas, chain_txs, size, cpu, breakdown
+        )
     finally:
         for api in apis:
             await api.aclose()
@@ -295,6 +303,11 @@ def summarize(label: str, results: list[RunResult], block_time_s: float) -> str:
         f"cpu_of_wall={cpu:.2f}",
         flush=True,
     )
+    if chain_txs:
+        breakdown = Breakdown()
+        for r in results:
+            breakdown.merge(r.breakdown)
+        print(breakdown.render(committed), flush=True)
     return (
         f"RESULT tps={tps:.1f} p50_ms={p50:.0f} p99_ms={p99:.0f} gas_per_tx={gas_per_tx} "
         f"block_time_s={block_time_s:g}"
