@@ -37,7 +37,7 @@ from sequencer_chain.errors import (
     WriterOverloadedError,
     WriterStoppedError,
 )
-from sequencer_chain.writer.fees import block_filling_size
+from sequencer_chain.writer.fees import block_filling_size, full_batch_gas
 from sequencer_chain.writer.outbox import Outbox, OutboxIdentity, PendingRequest
 from sequencer_chain.writer.packer import BatchPacker
 from sequencer_chain.writer.rpc import ChainRpc
@@ -109,6 +109,8 @@ class BatchWriter:
         self._reserved_bytes = 0
         self.max_batch_size = 0
         """Bytes per batch in use: the contract's maximum, or less if configured."""
+        self._last_cut = float("-inf")
+        """Loop time at which the batcher last handed a batch over."""
         self._expansion = 1.0
         """Request bytes per batch byte in the last batch of at least half the size
         (compression makes it > 1): how many pending request bytes make a full batch."""
@@ -352,9 +354,16 @@ class BatchWriter:
             while not self._pending:
                 self._wake.clear()
                 await self._wake.wait()
-            deadline = self._pending[0][0] + self.config.linger_s
             target = self._target_size()
-            while self._pending_raw < target * self._expansion and loop.time() < deadline:
+            while self._pending_raw < target * self._expansion:
+                linger = self.config.linger_s
+                if manager.congested(full_batch_gas(target)):
+                    linger = max(linger, self.config.congested_linger_s)
+                # A request waits for company from when the batcher could first take it:
+                # what is left after a batch was cut from a backlog is not due at once.
+                deadline = max(self._pending[0][0], self._last_cut) + linger
+                if loop.time() >= deadline:
+                    break
                 self._wake.clear()
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
@@ -387,6 +396,7 @@ class BatchWriter:
                 _, request = self._pending.popleft()
                 self._pending_raw -= len(request.payload)
             manager.hand_over(NewBatch(packed.batch, tuple(taken)))
+            self._last_cut = loop.time()
 
     def _target_size(self) -> int:
         """Bytes to fill a batch to: ``max_batch_size``, or with ``fill_blocks`` the size

@@ -127,6 +127,13 @@ def calldata_floor_gas(calldata: bytes) -> int:
     return TX_BASE_GAS + FLOOR_TOKEN_GAS * calldata_tokens(calldata)
 
 
+@functools.lru_cache(maxsize=256)
+def full_batch_gas(size: int) -> int:
+    """The gas limit of a ``submit`` carrying a batch of ``size`` nonzero bytes (the
+    dearest calldata of that size)."""
+    return submit_gas_limit(encode_submit(0, b"\xff" * size), size)
+
+
 @functools.lru_cache(maxsize=64)
 def block_filling_size(block_gas_limit: int, max_size: int) -> int:
     """The batch size (bytes, at most ``max_size``) at which a whole number of batches fills
@@ -140,9 +147,7 @@ def block_filling_size(block_gas_limit: int, max_size: int) -> int:
     ``max_size`` exceeds the block, ``max_size`` is returned unchanged.
     """
 
-    def gas(size: int) -> int:
-        return submit_gas_limit(encode_submit(0, b"\xff" * size), size)
-
+    gas = full_batch_gas
     fitting = block_gas_limit // gas(max_size)
     if fitting == 0:
         return max_size

@@ -88,6 +88,7 @@ class Head:
     base_fee: int
     gas_limit: int = 0
     """The block's gas limit (0: not known)."""
+    gas_used: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,10 @@ class ChainRpc:
     async def head(self) -> Head:
         block = await self._read("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
         return Head(
-            int(block["number"]), int(block.get("baseFeePerGas", 0)), int(block.get("gasLimit", 0))
+            int(block["number"]),
+            int(block.get("baseFeePerGas", 0)),
+            int(block.get("gasLimit", 0)),
+            int(block.get("gasUsed", 0)),
         )
 
     async def block_number(self) -> int:

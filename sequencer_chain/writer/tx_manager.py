@@ -138,6 +138,17 @@ class TxManager:
 
     # ------------------------------------------------------------------ for the batcher
 
+    def congested(self, batch_gas: int) -> bool:
+        """Whether the chain takes less than is offered, so that a batch cut early would
+        only wait: the latest block had no room left for a batch of ``batch_gas``, or a
+        batch of this writer sent before the latest block is still not mined."""
+        head = self._head
+        if head.gas_limit > 0 and head.gas_limit - head.gas_used < batch_gas:
+            return True
+        return any(
+            s.mined is None and 0 <= s.last_send_block < head.number for s in self._slots.values()
+        )
+
     @property
     def block_gas_limit(self) -> int:
         """The gas limit of the latest block seen (0 before the first look)."""

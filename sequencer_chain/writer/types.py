@@ -47,6 +47,11 @@ class WriterConfig:
     """Bytes per batch; ``None`` takes the contract's ``MAX_BATCH_SIZE`` (a larger value is cut)."""
     max_in_flight: int = 8
     """Batches written but not yet confirmed; the batcher waits when this many are open."""
+    congested_linger_s: float = 1.0
+    """Replaces ``linger_s`` while the chain is congested (a batch of this writer missed a
+    block): a partial batch would queue behind the open ones anyway, so requests wait up
+    to this long for a full batch, which pays one transaction's base gas for more bytes
+    and fills the block better."""
     fill_blocks: bool = True
     """Size batches so that a whole number of them fills a block (``fees.block_filling_size``
     of the latest block's gas limit) instead of leaving up to a batch's gas of every block
@@ -72,6 +77,8 @@ class WriterConfig:
     def __post_init__(self) -> None:
         if self.linger_s < 0:
             raise ValueError(f"linger_s must be >= 0, got {self.linger_s}")
+        if self.congested_linger_s < 0:
+            raise ValueError(f"congested_linger_s must be >= 0, got {self.congested_linger_s}")
         if self.max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
         if self.resubmit_after_blocks < 1:

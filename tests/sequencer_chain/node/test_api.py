@@ -81,6 +81,9 @@ async def test_send_subscribe_resume_and_live_tail(make_node: NodeFactory) -> No
     assert later.counter == 3 and later.batch.envelopes[0].payload == b"later"
     receipts = await take(alice.subscribe(0), 4)
     assert [r.message_id for r in receipts] == ["m0", "m1", "m2", "m3"]
+    # SendAsync verified each signature once; the reader took all four from the cache.
+    assert node.reader is not None and node.reader.signatures is not None
+    assert (node.reader.signatures.hits, len(node.reader.signatures)) == (4, 0)
     # Acknowledge and time.
     await bob.acknowledge(2)
     assert node.store is not None and await node.store.acknowledged(BOB.member) == 2

@@ -21,7 +21,10 @@ from protocol.sequencer_messages import (
 from protocol.timestamp import Timestamp
 from sequencer_chain.contract import encode_submit
 from sequencer_chain.writer import BatchWriter, ProtocolBatchPacker, WriterConfig
-from sequencer_chain.writer.fees import block_filling_size, submit_gas_limit
+from sequencer_chain.writer.fees import block_filling_size, full_batch_gas, submit_gas_limit
+from sequencer_chain.writer.rpc import Head, Receipt
+from sequencer_chain.writer.tx_manager import Counters, TxManager, _Slot
+from sequencer_chain.writer.types import WriterSeq
 from tests.protocol.support import domain, member, signing_key
 from tests.sequencer_chain.writer.support import MADE, landed, make_writer, requests_of
 from tests.support.chain import DeployedInbox
@@ -32,6 +35,10 @@ P2 = member(MemberKind.PARTICIPANT, "p2")
 
 def gas(size: int) -> int:
     return submit_gas_limit(encode_submit(0, b"\xff" * size), size)
+
+
+def test_full_batch_gas_is_the_declared_limit_of_a_nonzero_batch() -> None:
+    assert full_batch_gas(106_585) == gas(106_585) == 4_285_710
 
 
 @pytest.mark.parametrize("block_gas", [30_000_000, 36_000_000, 60_000_000, 5_000_000])
@@ -127,3 +134,38 @@ async def test_a_trickle_of_compressible_requests_makes_full_batches(
     sizes = [len(e.batch) for e in await landed(deployed.inbox, account.address)]
     assert len(sizes) >= 4 and max(sizes) <= max_size
     assert all(s >= 0.9 * max_size for s in sizes[1:-1]), sizes
+
+
+def _manager(head: Head) -> TxManager:
+    manager = TxManager(
+        None,  # type: ignore[arg-type]  # congested() makes no calls
+        None,  # type: ignore[arg-type]
+        chain_id=31337,
+        outbox=None,  # type: ignore[arg-type]
+        config=WriterConfig(),
+        counters=Counters(),
+        on_requeued=None,  # type: ignore[arg-type]
+    )
+    manager._head = head  # what the last tick saw
+    return manager
+
+
+def _slot(seq: int, sent_at: int, mined: bool) -> _Slot:
+    slot = _Slot(WriterSeq(seq), b"b", b"h" * 32, 1, 1, b"c", 21_000, last_send_block=sent_at)
+    if mined:
+        slot.mined = Receipt(b"t" * 32, 1, sent_at + 1, b"k" * 32, 21_000, 1)
+    return slot
+
+
+def test_congestion_is_a_full_latest_block_or_a_batch_that_missed_one() -> None:
+    batch = gas(106_585)
+    roomy = _manager(Head(10, 1, 30_000_000, 20_000_000))
+    assert not roomy.congested(batch)
+    assert _manager(Head(10, 1, 30_000_000, 30_000_000 - batch + 1)).congested(batch)
+    assert not _manager(Head(10, 1, 0, 0)).congested(batch)  # no block seen yet
+    roomy._slots = {WriterSeq(0): _slot(0, 10, mined=False)}
+    assert not roomy.congested(batch)  # sent at block 10: may still make block 11
+    roomy._slots[WriterSeq(1)] = _slot(1, 9, mined=True)
+    assert not roomy.congested(batch)
+    roomy._slots[WriterSeq(2)] = _slot(2, 9, mined=False)
+    assert roomy.congested(batch)  # sent before block 10 and not in it
