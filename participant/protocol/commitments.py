@@ -16,6 +16,13 @@ sides commit to the state at the same instant of the shared order. Commitments g
 counter-participants shared with now or at the previous period end (so a participant
 that lost every shared contract is still told, and finds the mismatch).
 
+**Restart.** The counter-participants shared with at a period end
+(:attr:`CommitmentTracker.last_counterparties`) are persisted with the period close, in
+the same sqlite transaction (``ParticipantStore.commitment_counterparties``), and
+restored on recovery; otherwise a participant restarted after losing every contract
+shared with ``Q`` would send ``Q`` nothing at the next period end, and the mismatch would
+go unnoticed.
+
 **Comparison.** A received commitment for period end ``E`` is compared with the one
 computed here for ``E`` (an empty set's when nothing was shared). A difference is a
 :class:`~participant.store.CommitmentMismatch` with the ids of the contracts held here as
@@ -71,6 +78,7 @@ class CommitmentTracker:
         self._groups: dict[frozenset[PartyId], AcsCommitmentBuilder] = {}
         self._members: dict[frozenset[PartyId], set[ContractId]] = {}
         self.last_counterparties: frozenset[MemberId] = frozenset()
+        """Shared with at the last period end (persisted; restored on recovery)."""
 
     def add(self, instance: ContractInstance, data: bytes) -> None:
         group = instance.stakeholders

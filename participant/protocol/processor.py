@@ -207,6 +207,7 @@ class TransactionProcessor:
             instance = instance_from_bytes(data)
             self.acs.add(instance, data)
             self.commitments.add(instance, data)
+        self.commitments.last_counterparties = await self.store.commitment_counterparties()
         self._pending = {}
         for row in await self.store.pending_requests():
             request = PendingRequest.decode_record(
@@ -498,6 +499,7 @@ class TransactionProcessor:
             )
             message_id = f"acs-{end}-{other.split('::')[-1][:40]}-{abs(hash(other)) % 10**8}"
             self._queue(step, message_id, [Envelope.of(signed.to_bytes(), {other})])
+        step.changes.commitment_counterparties = self.commitments.last_counterparties
 
     def _queue(self, step: _Step, message_id: str, envelopes: list[Envelope]) -> None:
         params = self.topology.snapshot_at(step.at).domain_parameters()

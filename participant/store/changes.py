@@ -101,6 +101,9 @@ class EventChanges:
     mismatches: list[CommitmentMismatch] = field(default_factory=list)
     commitment_period_end: Timestamp | None = None
     """The last commitment period end processed, when this event closed a period."""
+    commitment_counterparties: frozenset[MemberId] | None = None
+    """When this event closed a period: the counter-participants shared with at that
+    period end (replaces the stored set, in the same sqlite transaction)."""
 
     @property
     def empty(self) -> bool:
@@ -115,4 +118,5 @@ class EventChanges:
             or self.commitments_received
             or self.mismatches
             or self.commitment_period_end is not None
+            or self.commitment_counterparties is not None
         )

@@ -1,7 +1,7 @@
 """``participant.sqlite``: the participant's contracts, requests, event log, completions,
 deduplication, outbox and ACS commitments (WAL, ``synchronous=FULL``).
 
-Schema (version 2)::
+Schema (version 3)::
 
     meta(key PK, value)                       schema_version, domain, participant
     cursor(id = 1, last_event_at, ledger_end, commitment_period_end)
@@ -25,14 +25,20 @@ Schema (version 2)::
     outbox(message_id PK, envelopes, max_sequencing_time)
     commitments_sent(counterparty, to_time, from_time, commitment, contract_ids) PK(cp, to)
     commitments_received(sender, to_time, from_time, commitment, matched) PK(sender, to)
+    commitment_counterparties(counterparty PK) shared with at commitment_period_end
     mismatches(id PK, counterparty, from_time, to_time, ours, theirs, contract_ids,
                detected_at)
 
-**Versions.** 2 added ``key_locks`` (contract key uniqueness). A version 1 file is
-migrated when opened: the table is created empty, then the version set to 2 (a crash in
-between leaves a version 1 file with an empty extra table, migrated again at the next
-open). Its pending requests were confirmed without key locks and finish as they were.
-Any other version is refused with :class:`ParticipantStoreError`.
+**Versions.** 2 added ``key_locks`` (contract key uniqueness); 3 added
+``commitment_counterparties`` (the counter-participants shared with at the last
+commitment period end, so that the next period end still sends a commitment to one that
+no longer shares a contract, also after a restart). A version 1 or 2 file is migrated
+when opened: the missing tables are created empty, then the version set to 3 (a crash in
+between leaves the old version with empty extra tables, migrated again at the next
+open). Its pending requests were confirmed without key locks and finish as they were; its
+first period end after the upgrade is told only the counter-participants shared with
+then, as before the upgrade. Any other version is refused with
+:class:`ParticipantStoreError`.
 
 **One writer.** Every write runs under one ``asyncio.Lock`` on one connection, in one
 transaction: an event's changes (:meth:`ParticipantStore.apply`, with the cursor) or a
@@ -85,9 +91,10 @@ from protocol.canonical import decode
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
-SCHEMA_VERSION = "2"
-"""2: ``key_locks``. See the module docstring for the migration from 1."""
-_MIGRATABLE = frozenset({"1"})
+SCHEMA_VERSION = "3"
+"""2: ``key_locks``; 3: ``commitment_counterparties``. See the module docstring for the
+migration from older versions."""
+_MIGRATABLE = frozenset({"1", "2"})
 """Versions :meth:`ParticipantStore.open` upgrades in place (additive changes only)."""
 
 _SCHEMA = """
@@ -200,6 +207,9 @@ CREATE TABLE IF NOT EXISTS commitments_received (
     commitment BLOB NOT NULL,
     matched INTEGER,
     PRIMARY KEY (sender, to_time)
+);
+CREATE TABLE IF NOT EXISTS commitment_counterparties (
+    counterparty TEXT PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS mismatches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -441,6 +451,12 @@ class ParticipantStore:
                         (mm.counterparty, mm.from_time, mm.to_time, mm.ours, mm.theirs,
                          json.dumps(list(mm.contract_ids)), mm.detected_at),
                     )  # fmt: skip
+                if changes.commitment_counterparties is not None:
+                    await db.execute("DELETE FROM commitment_counterparties")
+                    await db.executemany(
+                        "INSERT INTO commitment_counterparties (counterparty) VALUES (?)",
+                        [(m,) for m in sorted(changes.commitment_counterparties)],
+                    )
                 period_end = changes.commitment_period_end or self._period_end
                 await db.execute(
                     "UPDATE cursor SET last_event_at = ?, ledger_end = ?, "
@@ -682,6 +698,14 @@ class ParticipantStore:
             "WHERE matched IS NULL ORDER BY to_time, sender"
         )
         return [(MemberId(r[0]), Timestamp(r[1]), Timestamp(r[2]), bytes(r[3])) for r in rows]
+
+    async def commitment_counterparties(self) -> frozenset[MemberId]:
+        """The counter-participants shared with at :attr:`commitment_period_end` (empty
+        before the first period end): the next period end sends a commitment to each of
+        them even if nothing is shared any more."""
+        async with self._db.execute("SELECT counterparty FROM commitment_counterparties") as cur:
+            rows = await cur.fetchall()
+        return frozenset(MemberId(r[0]) for r in rows)
 
     async def commitment_counts(self) -> dict[str, int]:
         """Received commitments by outcome: ``matched``, ``mismatched``, ``pending``."""

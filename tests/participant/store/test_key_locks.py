@@ -104,7 +104,7 @@ async def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
         await store.close()
     with sqlite3.connect(path) as db:
         (version,) = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == SCHEMA_VERSION == "2"
+    assert version == SCHEMA_VERSION == "3"
 
 
 async def test_an_unknown_version_is_refused(tmp_path: Path) -> None:
