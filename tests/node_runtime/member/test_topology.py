@@ -13,13 +13,20 @@ from node_runtime.member import MemberConnection, SequencerClient
 from protocol.identifiers import MemberKind
 from protocol.sequencer_messages import Deliver, Envelope, SequencedEvent, decode_sequenced_event
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp, now
-from protocol.topology import Admission, SignedTopologyTransaction, encode_stored_transaction
+from protocol.topology import (
+    Admission,
+    ParticipantPermission,
+    SignedTopologyTransaction,
+    encode_stored_transaction,
+)
 from sequencer_chain.node import SequencerNode
 from tests.node_runtime.member.conftest import MemberDomain, Recorder
-from tests.support.domain import make_identity
+from tests.support.domain import hosting_proposal, make_identity, party_of
 from tests.support.topology import admission, participant_onboarding
 
 pytestmark = pytest.mark.anvil
+
+SUB = ParticipantPermission.SUBMISSION
 
 
 def broadcast_from(dm: str) -> object:
@@ -165,3 +172,46 @@ async def test_topology_history_is_paged_and_bounded_by_the_watermark(
         # Before genesis time nothing was sequenced.
         before, _, _, _ = await client.get_topology_history_page(Timestamp(1), 0)
         assert before == [] or all(r.sequenced_at <= 1 for r in before)
+
+
+async def test_pending_proposals_are_paged_after_the_transactions(
+    member_domain: MemberDomain,
+) -> None:
+    """Three hosting proposals by p1, each waiting for p2: the history pages the
+    transactions, then the proposal records (``from_proposal``), and a bound before a
+    proposal leaves it out."""
+    d = member_domain
+    seq = await d.start_sequencer(1)
+    assert seq.topology is not None
+    dm_rec = Recorder()
+    dm = d.connection(d.dm, dm_rec)
+    await dm.start()
+    hosts = [(d.p1.member, SUB), (d.p2.member, SUB)]
+    proposals = [
+        hosting_proposal(party_of(d.p1, name), hosts, [d.p1.namespace_key], threshold=2)
+        for name in ("a", "b", "c")
+    ]
+    s1 = await broadcast(dm, dm_rec, "first", proposals[:1])
+    s2 = await broadcast(dm, dm_rec, "rest", proposals[1:])
+    await derived(seq, s2)
+    genesis_size = len(d.genesis.transactions)
+    last = genesis_size - 1
+    async with SequencerClient(seq.target, d.p1.member, d.p1.signing_key) as client:
+        await client.authenticate()
+        page, extra, _, more = await client.get_topology_history_page(s2, last, max_entries=2)
+        assert [r.position for r in page] == [last] and len(extra) == 1 and more
+        page, rest, _, more = await client.get_topology_history_page(
+            s2, last + 1, max_entries=2, from_proposal=1
+        )
+        assert page == [] and len(rest) == 2 and not more
+        records = [*extra, *rest]
+        assert [r.signed for r in records] == proposals
+        assert [(r.position, r.sequenced_at) for r in records] == [
+            (genesis_size, s1),
+            (genesis_size, s2),
+            (genesis_size, s2),
+        ]
+        entries, _ = await client.get_topology_history(s2, last)
+        assert entries == [seq.topology.history()[last], *records]
+        bounded, _ = await client.get_topology_history(Timestamp(s2 - 1), last)
+        assert [type(e).__name__ for e in bounded] == ["StoredTransaction", "ProposalRecord"]
