@@ -10,6 +10,7 @@ module             owns
 ``actions``        decomposition into views, the action bytes, reassembly
 ``request``        a pending request, its stored record, its committed projection
 ``acs``            the in-memory active contract set, key index and locks
+``keys``           contract key uniqueness at the maintainers' participants (no I/O)
 ``commitments``    running LtHash16 commitments per stakeholder group
 ``types``          commands, configuration, the sender and topology interfaces
 =================  ===================================================================
@@ -18,6 +19,7 @@ module             owns
 from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import ViewAction, view_specs
 from participant.protocol.commitments import CommitmentTracker
+from participant.protocol.keys import KeyCheck, KeyConflict, KeyUse, check_keys, key_hash
 from participant.protocol.processor import TransactionProcessor, completion_status
 from participant.protocol.request import PendingRequest, update_id_of
 from participant.protocol.types import (
@@ -38,6 +40,9 @@ __all__ = [
     "DedupDuration",
     "DedupOffset",
     "DedupPeriod",
+    "KeyCheck",
+    "KeyConflict",
+    "KeyUse",
     "PendingRequest",
     "ProcessorConfig",
     "Sender",
@@ -47,7 +52,9 @@ __all__ = [
     "TransactionProcessor",
     "VettingMode",
     "ViewAction",
+    "check_keys",
     "completion_status",
+    "key_hash",
     "update_id_of",
     "view_specs",
 ]

@@ -21,12 +21,19 @@ step   check                                                  reject code
        informees, confirming parties and contract lists are
        those of its nodes
 6      re-interpretation gives the same nodes (the engine     ``AUTHORIZATION`` /
-       checks authorization as it runs)                       ``PACKAGE_NOT_VETTED`` /
-                                                              ``MODEL_CONFORMANCE``
+       checks authorization as it runs; a view that creates   ``PACKAGE_NOT_VETTED`` /
+       a key it holds is ``KEY_CONFLICT``)                    ``MODEL_CONFORMANCE`` /
+                                                              ``KEY_CONFLICT``
 7      every input contract with a hosted stakeholder is      ``CONTRACT_NOT_ACTIVE``
-       active here with the same contents; key lookups agree  ``KEY_CONFLICT``
+       active here with the same contents
+7k     for keys with a hosted maintainer (``keys``): a        ``KEY_CONFLICT``
+       created key is free in the ACS or freed earlier in
+       the transaction (tree order), never created twice;
+       lookups and by-key uses find the key's holder
 8      no input contract is locked by an earlier pending      ``CONTRACT_LOCKED``
        request (pessimistic: the earlier one may commit)
+8k     no key the view uses (7k) is locked by an earlier      ``KEY_CONFLICT``
+       pending request                                        (reason "… is locked by …")
 =====  =====================================================  ===========================
 
 For a view where this participant hosts informees (with confirmation permission) but no
@@ -35,8 +42,11 @@ informees, confirming parties or contract lists are not those its nodes need, it
 ``MODEL_CONFORMANCE`` for those informees (a policy veto the mediator accepts); otherwise,
 and for any other finding, it sends nothing for that view.
 
-If no view is rejected, the contracts the request consumes that this participant holds
-are locked until the verdict (or the deadline).
+If no view is rejected, the contracts the request consumes that this participant holds,
+and the keys with a hosted maintainer that it creates or frees, are locked until the
+verdict (or the deadline). A locked key is reported as ``KEY_CONFLICT`` (the code set has
+no separate code for it; the reason says "locked", and the submitter's completion is
+``INCONSISTENT_CONTRACT_KEY``).
 """
 
 from __future__ import annotations
@@ -50,24 +60,27 @@ from participant.engine import (
     ConformanceError,
     ContractId,
     CreateNode,
+    DuplicateKeyError,
     Engine,
     ExerciseNode,
     FetchNode,
-    LookupByKeyNode,
     PackageId,
     PackageNotVettedError,
     PartyId,
 )
-from participant.engine.transaction import ContractInstance, GlobalKey, iter_nodes
+from participant.engine.transaction import ContractInstance, iter_nodes
 from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import (
     ActionDecodeError,
+    all_nodes,
     confirming_of,
     engine_view,
     instance_from_bytes,
     reassemble,
 )
+from participant.protocol.keys import KeyCheck, check_keys
 from participant.protocol.request import PendingRequest, decode_actions
+from participant.store import KeyHash
 from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.identifiers import DomainId, MemberId
 from protocol.identifiers import PartyId as ProtocolPartyId
@@ -241,6 +254,7 @@ def check_request(
         )
     if not request.rejected:
         request.locks = context.locks()
+        request.key_locks = context.key_locks()
     return checked
 
 
@@ -382,6 +396,23 @@ class _Context:
         self.hosted = frozenset(snapshot.parties_hosted_by(me))
         self.created_here = request.created_ids()
         self.instances = request.input_instances()
+        self._keys: KeyCheck | None = None
+
+    @property
+    def keys(self) -> KeyCheck:
+        """Step 7k over this participant's whole projection (computed once)."""
+        if self._keys is None:
+            try:
+                nodes = all_nodes(self.request.projection().roots)
+            except ActionDecodeError as exc:
+                raise _RejectError(LocalRejectCode.MALFORMED, _text(str(exc))) from None
+            self._keys = check_keys(
+                nodes,
+                hosted=frozenset(PartyId(p) for p in self.hosted),
+                holders=self.acs.key_holders,
+                inputs=self.instances,
+            )
+        return self._keys
 
     def _hosted_stakeholder(self, instance: ContractInstance) -> bool:
         return bool(instance.stakeholders & self.hosted)
@@ -501,10 +532,13 @@ class _Context:
                 raise _RejectError(LocalRejectCode.AUTHORIZATION, _text(str(cause))) from None
             if isinstance(cause, PackageNotVettedError):
                 raise _RejectError(LocalRejectCode.PACKAGE_NOT_VETTED, _text(str(cause))) from None
+            if isinstance(cause, DuplicateKeyError):
+                raise _RejectError(LocalRejectCode.KEY_CONFLICT, _text(str(cause))) from None
             raise _RejectError(LocalRejectCode.MODEL_CONFORMANCE, _text(exc.reason)) from None
 
     def _check_contracts(self, position: ViewPosition) -> None:
-        """Steps 7 and 8: activeness and locks of the contracts this view uses."""
+        """Steps 7, 7k, 8 and 8k: activeness and locks of the contracts and keys this view
+        uses."""
         req = self.request
         data = req.views[position].participant_data
         own = list(iter_nodes((req.actions[position].node,)))
@@ -523,14 +557,10 @@ class _Context:
                     LocalRejectCode.CONTRACT_NOT_ACTIVE,
                     f"contract {cid} differs from the active contract",
                 )
-        for n in own:
-            if isinstance(n, LookupByKeyNode) and n.key.maintainers & self.hosted:
-                actual = self.acs.key_owner(GlobalKey(n.template_id, n.key.key))
-                if actual != n.result and n.result not in self.created_here:
-                    raise _RejectError(
-                        LocalRejectCode.KEY_CONFLICT,
-                        f"key lookup found {n.result}, the active contract is {actual}",
-                    )
+        own_ids = [n.node_id for n in own]
+        conflict = self.keys.conflict_at(own_ids)
+        if conflict is not None:
+            raise _RejectError(LocalRejectCode.KEY_CONFLICT, _text(conflict.reason))
         for item in data.inputs:
             cid = ContractId(item.contract_id)
             holder = self.acs.locked_by(cid)
@@ -538,6 +568,14 @@ class _Context:
                 raise _RejectError(
                     LocalRejectCode.CONTRACT_LOCKED,
                     f"contract {cid} is locked by the pending request {holder}",
+                )
+        for use in self.keys.uses_at(own_ids):
+            holder = self.acs.key_locked_by(use.key_hash)
+            if holder is not None and holder != req.request_id:
+                raise _RejectError(
+                    LocalRejectCode.KEY_CONFLICT,
+                    f"key {use.key_hash} of {use.template_id} (node {use.node_id}) is locked "
+                    f"by the pending request {holder}",
                 )
 
     def locks(self) -> tuple[ContractId, ...]:
@@ -553,6 +591,15 @@ class _Context:
                 ):
                     out.add(contract)
         return tuple(sorted(out))
+
+    def key_locks(self) -> tuple[KeyHash, ...]:
+        """The keys with a hosted maintainer the request creates or frees (not locked by
+        another request: that happens only where no view using them is confirmed here)."""
+        try:
+            changed = self.keys.changed
+        except _RejectError:  # not projectable: no view was confirmed here either
+            return ()
+        return tuple(k for k in changed if self.acs.key_locked_by(k) is None)
 
 
 def parse_view_trees(trees: list[TransactionViewTree]) -> dict[ViewPosition, TransactionViewTree]:

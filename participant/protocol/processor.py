@@ -211,10 +211,11 @@ class TransactionProcessor:
         self._pending = {}
         for row in await self.store.pending_requests():
             request = PendingRequest.decode_record(
-                row.request_id, row.deadline, row.locks, row.record
+                row.request_id, row.deadline, row.locks, row.record, row.key_locks
             )
             self._pending[row.request_id] = request
             self.acs.lock(row.locks, row.request_id)
+            self.acs.lock_keys(row.key_locks, row.request_id)
         self._submissions = {s.message_id: s for s in await self.store.submissions()}
         outbox = await self.store.outbox()
         if self._pending or self._submissions or outbox:
@@ -442,6 +443,7 @@ class TransactionProcessor:
         for request in step.new:
             self._pending[request.request_id] = request
             self.acs.lock(request.locks, request.request_id)
+            self.acs.lock_keys(request.key_locks, request.request_id)
         for request in step.finished:
             self._pending.pop(request.request_id, None)
             self.acs.release(request.request_id)
@@ -606,9 +608,11 @@ class TransactionProcessor:
                 request.deadline,
                 request.encode_record(),
                 request.locks,
+                request.key_locks,
             )
         )
         self.acs.lock(request.locks, request.request_id)
+        self.acs.lock_keys(request.key_locks, request.request_id)
         if checked.verdicts:
             mediator = checked.mediator
             if mediator is None:

@@ -1,7 +1,7 @@
 """A confirmation request as this participant holds it while it is pending: the view
 trees it decrypted (only those: a participant stores nothing else of a request), their
-decoded actions, the locks it took, and its deadline; with the encoding the store keeps
-and the projection it commits."""
+decoded actions, the contract and key locks it took, and its deadline; with the encoding
+the store keeps and the projection it commits."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from participant.protocol.actions import (
     reassemble,
 )
 from participant.store.changes import CreatedContract
+from participant.store.types import KeyHash
 from protocol.canonical import Reader, Writer, decode, encode
 from protocol.identifiers import MemberId, read_member_id, write_member_id
 from protocol.timestamp import Timestamp
@@ -46,6 +47,8 @@ class PendingRequest:
     rejected: bool = False
     """Whether this participant rejected (a view, or the whole request)."""
     actions: dict[ViewPosition, ViewAction] = field(default_factory=dict)
+    key_locks: tuple[KeyHash, ...] = ()
+    """Keys maintained here that the request creates or frees, locked until its end."""
 
     def encode_record(self) -> bytes:
         def write(w: Writer) -> None:
@@ -66,6 +69,7 @@ class PendingRequest:
         deadline: Timestamp,
         locks: tuple[ContractId, ...],
         data: bytes,
+        key_locks: tuple[KeyHash, ...] = (),
     ) -> PendingRequest:
         def read(r: Reader) -> PendingRequest:
             r.expect_tag(*RECORD_TAG)
@@ -76,6 +80,7 @@ class PendingRequest:
             views = {t.position: t for t in trees}
             request = cls(request_id, root_hash, submitter, deadline, views, locks, rejected)
             request.actions = decode_actions(views)
+            request.key_locks = key_locks
             return request
 
         return decode(data, read, "pending request")

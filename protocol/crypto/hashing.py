@@ -41,6 +41,7 @@ class HashPurpose(enum.IntEnum):
     PACKAGE = 14
     CONTRACT_ID = 15
     SALT = 16
+    CONTRACT_KEY = 17
 
 
 @dataclass(frozen=True, slots=True)
