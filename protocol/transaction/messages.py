@@ -15,19 +15,34 @@ RootHashMessage       every informee participant   root hash and request type, s
 Everything an envelope carries is readable by anyone on the chain, so the only ledger data
 (actions, contracts, ledger time) is inside ``EncryptedViewMessage`` ciphertexts.
 
+**Compression.** A view tree repeats long identifiers (party ids with their 68-character
+namespace, package ids, contract ids) in its metadata, its action and its input
+contracts, so its encoding shrinks about fourfold under zlib, and ciphertext is the one
+part of a batch the batch's own compression cannot shrink. The tree is therefore
+compressed (zlib, RFC 1950, level :data:`VIEW_ZLIB_LEVEL`) *before* it is padded and
+encrypted, as Canton compresses a view before encrypting it. The recipient inflates at
+most :data:`~protocol.transaction.views.MAX_TREE_SIZE` bytes and refuses a stream that is
+invalid, truncated, followed by bytes, or larger (a bomb costs at most that bound).
+Compressing before encrypting makes the size depend on the content's redundancy, not
+only its length (the CRIME/BREACH side channel). Here that leaks little: the size is
+Padmé-rounded afterwards; only the view's recipients can put chosen bytes in its
+plaintext, and they read the plaintext anyway; and a chain reader cannot make a
+participant re-send a view with a chosen variation. ``docs/transaction-protocol.md`` §5
+states the trade-off.
+
 **Padding.** Ciphertext sizes are public, and a view's size says much about what it is (a
 create of a small contract, a DvP settlement, ...). The plaintext is therefore
-``u32_be(n) ‖ tree (n bytes) ‖ zero bytes`` padded to :func:`padded_size` — Padmé
+``u32_be(n) ‖ compressed tree (n bytes) ‖ zero bytes`` padded to :func:`padded_size` — Padmé
 (Nikitin et al., PETS 2019): the size is rounded up so that only its top
 ``⌊log2 ⌊log2 L⌋⌋ + 1`` bits are kept, which leaks O(log log L) bits at a cost below 12 %
 — with a floor of :data:`MIN_PADDED_SIZE` bytes, so small views all look alike. The
 recipient refuses a length prefix beyond the plaintext or non-zero padding
 (:class:`~protocol.transaction.errors.MalformedTransactionMessageError`).
 
-**Encryption of a view.** The padded, encoded :class:`TransactionViewTree` is encrypted once under
-a fresh random session key with AES-256-GCM, and the session key is wrapped to each
-recipient's X25519 key from topology (``protocol.crypto.encryption``, version 1). Both
-layers authenticate the associated data::
+**Encryption of a view.** The encoded :class:`TransactionViewTree`, compressed and padded,
+is encrypted once under a fresh random session key with AES-256-GCM, and the session key
+is wrapped to each recipient's X25519 key from topology (``protocol.crypto.encryption``,
+version 1). Both layers authenticate the associated data::
 
     ad = enc(tag "EncryptedViewAD" v1, domain id, root hash, view hash)
 
@@ -44,6 +59,7 @@ participant's for ``InformeeMessage`` and ``RootHashMessage``.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -137,6 +153,36 @@ def unpad_plaintext(plaintext: bytes) -> bytes:
     return plaintext[_LENGTH_PREFIX:end]
 
 
+VIEW_ZLIB_LEVEL = 9
+"""Views are small and encrypted once per request: the best ratio is worth its time."""
+
+
+def compress_view(tree: bytes) -> bytes:
+    """The zlib stream (RFC 1950) of an encoded view tree."""
+    return zlib.compress(tree, VIEW_ZLIB_LEVEL)
+
+
+def decompress_view(data: bytes) -> bytes:
+    """Inflate a view tree; refuses (typed) a stream that is invalid, truncated, followed
+    by bytes, or inflates beyond ``MAX_TREE_SIZE``: a bomb costs at most that bound."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, MAX_TREE_SIZE + 1)
+    except zlib.error as exc:
+        raise MalformedTransactionMessageError("compressed view", f"zlib: {exc}") from None
+    if len(out) > MAX_TREE_SIZE:
+        raise MalformedTransactionMessageError(
+            "compressed view", f"inflates beyond {MAX_TREE_SIZE} bytes"
+        )
+    if not inflater.eof:
+        raise MalformedTransactionMessageError("compressed view", "zlib stream is truncated")
+    if inflater.unused_data:
+        raise MalformedTransactionMessageError(
+            "compressed view", f"{len(inflater.unused_data)} bytes after the zlib stream"
+        )
+    return out
+
+
 def view_associated_data(domain: DomainId, root_hash: RootHash, view_hash: ViewHash) -> bytes:
     """The associated data bound to an encrypted view (module docstring)."""
 
@@ -159,8 +205,9 @@ class EncryptedViewMessage:
     encrypted: EncryptedMessage
     """The view tree's bytes under a session key wrapped to each recipient."""
 
-    TAG = ("EncryptedViewMessage", 2)
-    """Version 2: the plaintext is padded (module docstring)."""
+    TAG = ("EncryptedViewMessage", 3)
+    """Version 3: the view tree is compressed, then padded (module docstring); version 2
+    padded it uncompressed, version 1 did neither."""
 
     def __post_init__(self) -> None:
         parse_domain_id(self.domain)
@@ -173,7 +220,7 @@ class EncryptedViewMessage:
         domain = view_tree.common_metadata.domain
         root_hash, view_hash = view_tree.root_hash(), view_tree.view_hash
         ad = view_associated_data(domain, root_hash, view_hash)
-        plaintext = pad_plaintext(view_tree.to_bytes())
+        plaintext = pad_plaintext(compress_view(view_tree.to_bytes()))
         return cls(domain, root_hash, view_hash, encrypt(recipients, plaintext, ad))
 
     def decrypt(self, key: EncryptionPrivateKey) -> TransactionViewTree:
@@ -181,7 +228,7 @@ class EncryptedViewMessage:
 
         Raises :class:`ViewDecryptionError` if ``key`` is not a recipient or anything bound
         by the associated data changed; :class:`MalformedTransactionMessageError` if the
-        plaintext is not a view tree; :class:`ViewMismatchError` or
+        plaintext is not a padded, compressed view tree; :class:`ViewMismatchError` or
         :class:`RootHashMismatchError` if the tree is not the one this message names.
         """
         ad = view_associated_data(self.domain, self.root_hash, self.view_hash)
@@ -191,7 +238,7 @@ class EncryptedViewMessage:
             raise ViewDecryptionError(
                 exc.recipient, self.view_hash.to_multihash(), exc.detail
             ) from None
-        tree = TransactionViewTree.from_bytes(unpad_plaintext(plaintext))
+        tree = TransactionViewTree.from_bytes(decompress_view(unpad_plaintext(plaintext)))
         if tree.view_hash != self.view_hash:
             raise ViewMismatchError(
                 "view hash", self.view_hash.to_multihash(), tree.view_hash.to_multihash()

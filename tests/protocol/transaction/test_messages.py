@@ -4,6 +4,7 @@ signatures, and what the mediator (and the chain) can see."""
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 
@@ -182,7 +183,8 @@ def test_a_view_larger_than_an_envelope_is_refused_typed() -> None:
     from protocol.sequencer_messages import MAX_PAYLOAD_SIZE
     from protocol.transaction import InvalidTreeError
 
-    big = sample_tree(amount=b"x" * (MAX_PAYLOAD_SIZE + 1))
+    # incompressible: views are compressed before encryption
+    big = sample_tree(amount=random.Random(7).randbytes(MAX_PAYLOAD_SIZE + 1))
     with pytest.raises(InvalidTreeError) as info:
         build_confirmation_request(big, TOPOLOGY, signing_key(P1))
     assert info.value.what == "envelope payload"
@@ -226,3 +228,53 @@ def test_views_of_different_small_sizes_encrypt_to_the_same_size() -> None:
     from protocol.transaction.messages import pad_plaintext
 
     assert len(pad_plaintext(b"a" * 10)) == len(pad_plaintext(b"b" * 400))
+
+
+# -- compression of view plaintexts --------------------------------------------------------
+
+
+def test_views_are_compressed_before_padding_and_encryption() -> None:
+    """A view tree's repeated ids compress away; the ciphertext carries the padded zlib
+    stream, so it is shorter than the padded tree itself would be."""
+    import zlib
+
+    from protocol.transaction.messages import padded_size
+
+    tree = FULL.view_tree((0,))
+    message = _encrypt((0,), P1, P3)
+    assert message.decrypt(encryption_key(P3)) == tree
+    raw = tree.to_bytes()
+    compressed = zlib.compress(raw, 9)
+    assert len(message.encrypted.ciphertext) == padded_size(4 + len(compressed)) + 16
+    assert len(message.encrypted.ciphertext) < padded_size(4 + len(raw)) + 16
+
+
+def test_inflating_a_view_refuses_garbage_bombs_truncation_and_trailing_bytes() -> None:
+    import zlib
+
+    from protocol.transaction.errors import MalformedTransactionMessageError
+    from protocol.transaction.messages import compress_view, decompress_view
+    from protocol.transaction.views import MAX_TREE_SIZE
+
+    data = FULL.view_tree((0,)).to_bytes()
+    assert decompress_view(compress_view(data)) == data
+    bomb = zlib.compress(bytes(MAX_TREE_SIZE + 1), 9)
+    stream = compress_view(data)
+    for bad in (b"not zlib", bomb, stream[:-3], stream + b"\x00"):
+        with pytest.raises(MalformedTransactionMessageError):
+            decompress_view(bad)
+
+
+def test_an_uncompressed_view_plaintext_is_refused_typed() -> None:
+    """A version-2 style plaintext (padded tree without compression) under a version-3
+    message fails to decode with the typed error, not by accident."""
+    from protocol.crypto import encrypt
+    from protocol.transaction.errors import MalformedTransactionMessageError
+    from protocol.transaction.messages import pad_plaintext, view_associated_data
+
+    tree = FULL.view_tree((0,))
+    ad = view_associated_data(DOMAIN, ROOT, tree.view_hash)
+    encrypted = encrypt([encryption_key(P1).public_key], pad_plaintext(tree.to_bytes()), ad)
+    message = EncryptedViewMessage(DOMAIN, ROOT, tree.view_hash, encrypted)
+    with pytest.raises(MalformedTransactionMessageError):
+        message.decrypt(encryption_key(P1))
