@@ -125,6 +125,7 @@ class TopologyProcessor:
         "_delays",
         "_domain",
         "_effective",
+        "_folds",
         "_history",
         "_last_sequenced",
         "_log",
@@ -143,6 +144,7 @@ class TopologyProcessor:
         self._pending: dict[bytes, PendingProposal] = {}
         self._last_sequenced: Timestamp | None = None
         self._cache: dict[Timestamp, TopologySnapshot] = {}
+        self._folds: dict[int, TopologySnapshot] = {}  # history prefix length -> its fold
         self._log: list[LoggedProposal] = []
         self._logged: set[ProposalRecord] = set()
         self._unresolved: dict[bytes, list[int]] = {}  # digest -> indices in _log
@@ -280,8 +282,17 @@ class TopologyProcessor:
         cached = self._cache.get(timestamp)
         if cached is not None:
             return cached
+        # The history only grows at its end, so the fold of a prefix never changes: times
+        # between two effective times share one fold (each event's time used to refold the
+        # whole history).
         end = bisect.bisect_right(self._effective, timestamp)
-        snapshot = TopologySnapshot.build(self._domain, timestamp, self._history[:end])
+        fold = self._folds.get(end)
+        if fold is None:
+            fold = TopologySnapshot.build(self._domain, timestamp, self._history[:end])
+            if len(self._folds) >= MAX_CACHED_SNAPSHOTS:
+                self._folds.pop(next(iter(self._folds)))
+            self._folds[end] = fold
+        snapshot = fold.at(timestamp)
         if len(self._cache) >= MAX_CACHED_SNAPSHOTS:
             self._cache.pop(next(iter(self._cache)))
         self._cache[timestamp] = snapshot

@@ -131,6 +131,21 @@ class TopologySnapshot:
                 active[record.unique_key] = record
         return cls(domain, timestamp, tuple(active[k] for k in sorted(active)))
 
+    def at(self, timestamp: Timestamp) -> TopologySnapshot:
+        """The same active transactions, in force at another ``timestamp``.
+
+        For a caller that knows no transaction changes effect between the two times (the
+        processor's per-prefix cache): the fold and the lookup tables are shared, not
+        rebuilt. The derived tables are never mutated after construction, so sharing them
+        is safe."""
+        if timestamp == self.timestamp:
+            return self
+        other = object.__new__(TopologySnapshot)
+        for name in TopologySnapshot.__slots__:
+            object.__setattr__(other, name, getattr(self, name))
+        object.__setattr__(other, "timestamp", timestamp)
+        return other
+
     # -- members ----------------------------------------------------------------------------
 
     def members(self) -> tuple[MemberId, ...]:

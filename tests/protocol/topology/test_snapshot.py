@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from protocol.timestamp import Micros, Timestamp
 from protocol.topology import (
     Accepted,
@@ -11,6 +13,7 @@ from protocol.topology import (
     HostingParticipant,
     ParticipantPermission,
     PartyToParticipant,
+    TopologySnapshot,
     VettedPackages,
 )
 from protocol.topology.transactions import Operation
@@ -127,3 +130,30 @@ def test_snapshots_are_values(world: World) -> None:
     assert (
         a.snapshot_at(t).digest() != a.snapshot_at(Timestamp(t + 1)).digest()
     )  # time is part of it
+
+
+def test_times_between_two_effective_times_share_one_fold(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = world.processor()
+    node = participant("p1")
+    for signed in world.onboarding(node):
+        assert isinstance(p.process(signed, Timestamp(T1)), Accepted)
+    history = p.history()
+    builds: list[Timestamp] = []
+    real_build = TopologySnapshot.build.__func__  # type: ignore[attr-defined]
+
+    def counting_build(cls: type[TopologySnapshot], domain, timestamp, records):  # type: ignore[no-untyped-def]
+        builds.append(timestamp)
+        return real_build(cls, domain, timestamp, records)
+
+    monkeypatch.setattr(TopologySnapshot, "build", classmethod(counting_build))
+    times = [GENESIS_AT + i for i in range(0, 2 * DELAY, DELAY // 7)] + [T1 + DELAY + 5]
+    for t in map(Timestamp, times):
+        got = p.snapshot_at(t)
+        fresh = real_build(TopologySnapshot, world.domain, t, history)
+        # the re-stamped fold is the snapshot a full fold at t gives, answers included
+        assert got == fresh and got.digest() == fresh.digest() and got.timestamp == t
+        assert got.is_active(node.member) == fresh.is_active(node.member)
+    # one fold per distinct set of effective transactions, not one per time asked
+    assert len(builds) == 2
