@@ -138,7 +138,7 @@ async def test_a_forged_create_of_an_assigned_key_is_rejected_by_the_maintainers
     async def silent(*_args: object, **_kwargs: object) -> None:
         return None
 
-    p1.processor.send = silent  # type: ignore[assignment]  # a malicious P1 answers nothing
+    p1.processor.send = silent  # a malicious P1 answers nothing
     try:
         await _send_evil(net, _envelopes(net, tree))
         verdict = await _verdict_for(net, tree)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from participant.engine import CreateCommand, CreateNode, Engine, NodeId, TemplateId, Transaction
+from participant.engine import CreateCommand, CreateNode, NodeId, TemplateId, Transaction
 from participant.engine.transaction import GlobalKey
 from participant.protocol import SubmissionCommand, view_specs
 from participant.protocol.keys import key_hash
-from participant.store import CompletionCode, CompletionRecord
+from participant.store import CompletionCode, CompletionRecord, Offset
 from protocol.identifiers import PartyId as PPartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
@@ -60,7 +60,8 @@ def account_key(d: ProtocolDomain) -> str:
 
 
 async def completion(d: ProtocolDomain, participant: str, command_id: str) -> CompletionRecord:
-    found = [c for c in await d.stores[participant].completions(0) if c.command_id == command_id]
+    stored = await d.stores[participant].completions(Offset(0))
+    found = [c for c in stored if c.command_id == command_id]
     assert len(found) == 1, found
     return found[0]
 
@@ -88,7 +89,7 @@ def uninformed(d: ProtocolDomain, *commands: object) -> Transaction:
     """Carol's commands interpreted by an engine that sees no contract (a submitter that
     does not know the key is taken, or pretends not to)."""
     p3 = d.processors["p3"]
-    return Engine(d.packages).submit(
+    return p3.engine.submit(
         list(commands),  # type: ignore[arg-type]
         act_as=[d.party("carol")],
         lookup=p3.acs.lookup_for([]),

@@ -18,10 +18,10 @@ from participant.store import (
     PendingRequestRow,
     RequestState,
 )
-from protocol.identifiers import MemberId
+from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
-DOMAIN = "d::1220" + "ab" * 32
+DOMAIN = DomainId("d::1220" + "ab" * 32)
 ME = MemberId("PAR::a::1220" + "cd" * 32)
 KEY_A = KeyHash("1220" + "01" * 32)
 KEY_B = KeyHash("1220" + "02" * 32)
