@@ -26,8 +26,9 @@ checked again) and requires the same position and effective time
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
+from typing import TypeVar
 
 from protocol.canonical import Reader, Writer, encode
 from protocol.errors import EncodeError, InvalidKeyError, MalformedError
@@ -48,6 +49,7 @@ MAX_STORED_TRANSACTION_SIZE = MAX_SIGNED_TRANSACTION_SIZE + 64
 fields."""
 
 HistoryEntry = StoredTransaction | ProposalRecord
+_T = TypeVar("_T")
 
 
 def write_stored_transaction(w: Writer, record: StoredTransaction) -> None:
@@ -62,9 +64,11 @@ def encode_stored_transaction(record: StoredTransaction) -> bytes:
     return encode(lambda w: write_stored_transaction(w, record))
 
 
-def decode_stored_transaction(data: bytes) -> StoredTransaction:
-    """Decode one record; raises only :class:`MalformedTopologyError`."""
-    what = "stored topology transaction"
+def _read_record(
+    data: bytes, what: str, tag: str, version: int, read: Callable[[Reader], _T]
+) -> _T:
+    """Both record kinds: a size-bounded canonical decode whose every failure is a
+    :class:`MalformedTopologyError` naming ``what``."""
     if not isinstance(data, bytes):
         raise MalformedTopologyError(what, "input must be bytes")
     if len(data) > MAX_STORED_TRANSACTION_SIZE:
@@ -73,14 +77,24 @@ def decode_stored_transaction(data: bytes) -> StoredTransaction:
         )
     r = Reader(data, what)
     try:
-        r.expect_tag(STORED_TRANSACTION_TAG, STORED_TRANSACTION_VERSION)
-        position = r.u64()
-        sequenced_at = read_timestamp(r)
-        effective_at = read_timestamp(r)
-        signed_bytes = r.bytes()
+        r.expect_tag(tag, version)
+        fields = read(r)
         r.finish()
     except (MalformedError, InvalidKeyError, EncodeError) as exc:
         raise MalformedTopologyError(what, str(exc)) from None
+    return fields
+
+
+def decode_stored_transaction(data: bytes) -> StoredTransaction:
+    """Decode one record; raises only :class:`MalformedTopologyError`."""
+    what = "stored topology transaction"
+    position, sequenced_at, effective_at, signed_bytes = _read_record(
+        data,
+        what,
+        STORED_TRANSACTION_TAG,
+        STORED_TRANSACTION_VERSION,
+        lambda r: (r.u64(), read_timestamp(r), read_timestamp(r), r.bytes()),
+    )
     if effective_at < sequenced_at:
         raise MalformedTopologyError(
             what, f"effective at {effective_at}, before its sequencing time {sequenced_at}"
@@ -102,22 +116,13 @@ def encode_proposal_record(record: ProposalRecord) -> bytes:
 
 def decode_proposal_record(data: bytes) -> ProposalRecord:
     """Decode one proposal record; raises only :class:`MalformedTopologyError`."""
-    what = "topology proposal record"
-    if not isinstance(data, bytes):
-        raise MalformedTopologyError(what, "input must be bytes")
-    if len(data) > MAX_STORED_TRANSACTION_SIZE:
-        raise MalformedTopologyError(
-            what, f"{len(data)} bytes exceed {MAX_STORED_TRANSACTION_SIZE}"
-        )
-    r = Reader(data, what)
-    try:
-        r.expect_tag(PROPOSAL_RECORD_TAG, PROPOSAL_RECORD_VERSION)
-        position = r.u64()
-        sequenced_at = read_timestamp(r)
-        signed_bytes = r.bytes()
-        r.finish()
-    except (MalformedError, InvalidKeyError, EncodeError) as exc:
-        raise MalformedTopologyError(what, str(exc)) from None
+    position, sequenced_at, signed_bytes = _read_record(
+        data,
+        "topology proposal record",
+        PROPOSAL_RECORD_TAG,
+        PROPOSAL_RECORD_VERSION,
+        lambda r: (r.u64(), read_timestamp(r), r.bytes()),
+    )
     signed = decode_signed_topology_transaction(signed_bytes)
     return ProposalRecord(position, sequenced_at, signed)
 
