@@ -33,7 +33,7 @@ step   check                                                  reject code
 8      no input contract is locked by an earlier pending      ``CONTRACT_LOCKED``
        request (pessimistic: the earlier one may commit)
 8k     no key the view uses (7k) is locked by an earlier      ``KEY_CONFLICT``
-       pending request                                        (reason "… is locked by …")
+       pending request                                        (detail "… is locked by …")
 =====  =====================================================  ===========================
 
 For a view where this participant hosts informees (with confirmation permission) but no
@@ -45,8 +45,14 @@ and for any other finding, it sends nothing for that view.
 If no view is rejected, the contracts the request consumes that this participant holds,
 and the keys with a hosted maintainer that it creates or frees, are locked until the
 verdict (or the deadline). A locked key is reported as ``KEY_CONFLICT`` (the code set has
-no separate code for it; the reason says "locked", and the submitter's completion is
-``INCONSISTENT_CONTRACT_KEY``).
+no separate code for it; the local detail says "locked", and the submitter's completion
+is ``INCONSISTENT_CONTRACT_KEY``).
+
+Every rejection is made in one place, :func:`_rejected`: the response carries only the
+code and :func:`~participant.protocol.rejections.public_reason` (a fixed phrase and the
+view position); what the check found, with its contract ids, key hashes, parties and
+engine messages, is the verdict's local ``rejection.detail`` and a WARNING log line
+(``participant/protocol/rejections.py``).
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ from participant.protocol.actions import (
     reassemble,
 )
 from participant.protocol.keys import KeyCheck, check_keys
+from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, decode_actions
 from participant.store import KeyHash
 from protocol.crypto.encryption import EncryptionPrivateKey
@@ -90,11 +97,11 @@ from protocol.topology import ParticipantPermission, TopologySnapshot
 from protocol.transaction import (
     EncryptedViewMessage,
     LocalApprove,
-    LocalReject,
     LocalRejectCode,
     LocalVerdict,
     MalformedTransactionMessageError,
     MessageSignatureError,
+    RequestId,
     RootHashMessage,
     RootHashMismatchError,
     TransactionViewTree,
@@ -116,6 +123,9 @@ class ViewVerdict:
     position: ViewPosition | None
     parties: frozenset[PartyId]
     verdict: LocalVerdict
+    """What goes on the wire (a reject with its public reason only)."""
+    rejection: LocalRejection | None = None
+    """For a reject: the code with the local detail (never encoded)."""
 
 
 @dataclass
@@ -128,10 +138,28 @@ class CheckedRequest:
 
 
 class _RejectError(Exception):
-    def __init__(self, code: LocalRejectCode, reason: str) -> None:
-        super().__init__(reason)
+    """The first failing check: ``detail`` is local (it may name ledger data)."""
+
+    def __init__(self, code: LocalRejectCode, detail: str) -> None:
+        super().__init__(detail)
         self.code = code
-        self.reason = reason
+        self.detail = detail
+
+
+def _rejected(
+    request_id: RequestId,
+    position: ViewPosition | None,
+    parties: frozenset[PartyId],
+    code: LocalRejectCode,
+    detail: str,
+    *,
+    context: str = "",
+) -> ViewVerdict:
+    """The one place a rejection is made: the detail is logged and kept local, the
+    verdict sent carries only the code and the public reason."""
+    rejection = LocalRejection(request_id, position, code, _text(detail))
+    rejection.log(context)
+    return ViewVerdict(position, parties, rejection.public(), rejection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +234,15 @@ def check_request(
             reassemble(position, request.actions)
     except _RejectError as rej:
         request.rejected = True
-        checked.verdicts.append(ViewVerdict(None, frozenset(), LocalReject(rej.code, rej.reason)))
+        checked.verdicts.append(
+            _rejected(RequestId(request_id), None, frozenset(), rej.code, rej.detail)
+        )
         return checked
     except ActionDecodeError as exc:
         request.rejected = True
-        reject = LocalReject(LocalRejectCode.MALFORMED, _text(str(exc)))
-        checked.verdicts.append(ViewVerdict(None, frozenset(), reject))
+        checked.verdicts.append(
+            _rejected(RequestId(request_id), None, frozenset(), LocalRejectCode.MALFORMED, str(exc))
+        )
         return checked
     tree = request.any_view
     if tree is None:
@@ -236,22 +267,16 @@ def check_request(
             if veto is not None:
                 checked.verdicts.append(veto)
             continue
+        confirming = frozenset(PartyId(p) for p in parties)
         try:
             context.check_view(position)
-            verdict: LocalVerdict = LocalApprove()
         except _RejectError as rej:
-            verdict = LocalReject(rej.code, rej.reason)
             request.rejected = True
-            log.info(
-                "request %d view %s rejected: %s %s",
-                request_id,
-                position_text(position),
-                rej.code.name,
-                rej.reason,
+            checked.verdicts.append(
+                _rejected(RequestId(request_id), position, confirming, rej.code, rej.detail)
             )
-        checked.verdicts.append(
-            ViewVerdict(position, frozenset(PartyId(p) for p in parties), verdict)
-        )
+        else:
+            checked.verdicts.append(ViewVerdict(position, confirming, LocalApprove()))
     if not request.rejected:
         request.locks = context.locks()
         request.key_locks = context.key_locks()
@@ -290,21 +315,17 @@ def _policy_veto(
                 context.request.request_id,
                 position_text(position),
                 rej.code.name,
-                rej.reason,
+                rej.detail,
             )
             return None
         context.request.rejected = True
-        log.warning(
-            "request %d view %s: declared policy vetoed for %s: %s",
-            context.request.request_id,
-            position_text(position),
-            ", ".join(sorted(hosted)),
-            rej.reason,
-        )
-        return ViewVerdict(
+        return _rejected(
+            RequestId(context.request.request_id),
             position,
             frozenset(PartyId(p) for p in hosted),
-            LocalReject(LocalRejectCode.MODEL_CONFORMANCE, rej.reason),
+            LocalRejectCode.MODEL_CONFORMANCE,
+            rej.detail,
+            context=f" (declared policy vetoed for {', '.join(sorted(hosted))})",
         )
     return None
 
@@ -534,7 +555,7 @@ class _Context:
                 raise _RejectError(LocalRejectCode.PACKAGE_NOT_VETTED, _text(str(cause))) from None
             if isinstance(cause, DuplicateKeyError):
                 raise _RejectError(LocalRejectCode.KEY_CONFLICT, _text(str(cause))) from None
-            raise _RejectError(LocalRejectCode.MODEL_CONFORMANCE, _text(exc.reason)) from None
+            raise _RejectError(LocalRejectCode.MODEL_CONFORMANCE, exc.reason) from None
 
     def _check_contracts(self, position: ViewPosition) -> None:
         """Steps 7, 7k, 8 and 8k: activeness and locks of the contracts and keys this view
@@ -560,7 +581,7 @@ class _Context:
         own_ids = [n.node_id for n in own]
         conflict = self.keys.conflict_at(own_ids)
         if conflict is not None:
-            raise _RejectError(LocalRejectCode.KEY_CONFLICT, _text(conflict.reason))
+            raise _RejectError(LocalRejectCode.KEY_CONFLICT, conflict.detail)
         for item in data.inputs:
             cid = ContractId(item.contract_id)
             holder = self.acs.locked_by(cid)

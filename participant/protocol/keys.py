@@ -47,8 +47,12 @@ from protocol.crypto.hashing import HashPurpose, hash_bytes
 
 
 def key_hash(key: GlobalKey) -> KeyHash:
-    """The multihash text of a key (template id and key value), as locks and reasons name
-    it; never the key value itself (it may be confidential)."""
+    """The multihash text of a key (template id and key value), as locks and the local
+    rejection detail name it; never the key value itself (it may be confidential).
+
+    Unsalted, so it stays on this participant: anyone holding it can confirm a guessed
+    low-entropy key (bank, owner, currency). It never appears in a response
+    (``participant/protocol/rejections.py``)."""
     return KeyHash(hash_bytes(HashPurpose.CONTRACT_KEY, key.to_bytes()).to_multihash())
 
 
@@ -70,7 +74,9 @@ class KeyConflict:
     node_id: NodeId
     template_id: TemplateId
     key_hash: KeyHash
-    reason: str
+    detail: str
+    """What disagrees, with node, template, key hash and contract ids: local only (the
+    response says ``KEY_CONFLICT`` and a fixed phrase)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ from participant.protocol.commitments import (
     period_end_before,
 )
 from participant.protocol.confirmer import RequestMessages, check_request
+from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, effects, update_id_of
 from participant.protocol.submitter import build_submission, message_id_for
 from participant.protocol.types import (
@@ -107,6 +109,9 @@ from protocol.transaction import (
 
 log = logging.getLogger(__name__)
 
+MAX_KEPT_REJECTIONS = 1_024
+"""How many local rejections :attr:`TransactionProcessor.rejections` keeps."""
+
 _LOCAL_CODES: dict[LocalRejectCode, CompletionCode] = {
     LocalRejectCode.CONTRACT_NOT_ACTIVE: CompletionCode.INCONSISTENT_CONTRACTS,
     LocalRejectCode.CONTRACT_LOCKED: CompletionCode.LOCKED_CONTRACTS,
@@ -117,7 +122,9 @@ _LOCAL_CODES: dict[LocalRejectCode, CompletionCode] = {
 
 
 def completion_status(verdict: Verdict) -> CompletionStatus:
-    """The completion status of a non-approving verdict."""
+    """The completion status of a non-approving verdict: the Ledger API code of the first
+    rejection and the codes and public reasons the verdict carries (never the rejecting
+    participant's local detail, which only it has)."""
     if isinstance(verdict, Reject):
         first = (
             verdict.reasons[0].reject
@@ -193,6 +200,10 @@ class TransactionProcessor:
         self.commitments = CommitmentTracker(participant)
         self._pending: dict[Timestamp, PendingRequest] = {}
         self._submissions: dict[str, InFlightSubmission] = {}
+        self.rejections: deque[LocalRejection] = deque(maxlen=MAX_KEPT_REJECTIONS)
+        """The latest rejections this participant made, with their local detail (what
+        the responses, public on the chain, leave out: ``rejections.py``). Oldest first,
+        in memory only; the WARNING log has every one."""
         self._lock = asyncio.Lock()
         """Serialises event handling with the state a submission reads."""
 
@@ -594,6 +605,7 @@ class TransactionProcessor:
             return
         if checked is None:
             return
+        self.rejections.extend(v.rejection for v in checked.verdicts if v.rejection is not None)
         request = checked.request
         if any(r.root_hash == request.root_hash for r in self._pending.values()):
             log.warning("request at %d repeats a pending root hash; ignored", step.at)

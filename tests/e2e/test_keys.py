@@ -20,6 +20,7 @@ import pytest_asyncio
 from node_runtime.member.dm_client import HostingState
 from participant.engine import CreateCommand, PartyId
 from participant.protocol import view_specs
+from participant.protocol.rejections import public_reason
 from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.timestamp import Timestamp, now
 from protocol.topology import ParticipantPermission
@@ -149,7 +150,13 @@ async def test_a_forged_create_of_an_assigned_key_is_rejected_by_the_maintainers
     honest = await _local_verdict(net, tree, "p3")
     assert isinstance(honest, LocalReject), honest
     assert honest.code is LocalRejectCode.KEY_CONFLICT
-    assert "Account" in honest.reason and held[0] in honest.reason
+    assert honest.reason == public_reason(LocalRejectCode.KEY_CONFLICT, (0,))
+    # what conflicts (template, holder) is named only in P3's local detail
+    p3 = net.nodes["p3"].processor
+    assert p3 is not None
+    (rejection,) = [r for r in p3.rejections if r.code is LocalRejectCode.KEY_CONFLICT]
+    assert "Account" in rejection.detail and held[0] in rejection.detail
+    assert "Account" not in honest.reason and held[0] not in honest.reason
     await net.settled()
     assert await _ledger_ends(net) == ends
     for node in ("p1", "p3"):

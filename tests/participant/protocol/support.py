@@ -21,6 +21,7 @@ from mediator import MediatorProcessor, MediatorStore
 from participant.engine import Engine, PackageStore
 from participant.engine.examples import example_source
 from participant.protocol import ProcessorConfig, TransactionProcessor
+from participant.protocol.rejections import LocalRejection
 from participant.store import ParticipantStore
 from protocol.crypto import SigningPrivateKey
 from protocol.identifiers import DomainId, MemberId, MemberKind, PartyId
@@ -356,3 +357,17 @@ def command(
         f"sub-{n}",
         read_as=tuple(d.party(p) for p in read_as),
     )
+
+
+def local_rejection(
+    d: ProtocolDomain, participant: str, request_id: int, position: tuple[int, ...] | None
+) -> LocalRejection:
+    """The rejection ``participant`` made of ``request_id`` at ``position`` (None: the
+    whole request), with its local detail; exactly one must exist."""
+    found = [
+        r
+        for r in d.processors[participant].rejections
+        if r.request_id == request_id and r.position == position
+    ]
+    assert len(found) == 1, list(d.processors[participant].rejections)
+    return found[0]

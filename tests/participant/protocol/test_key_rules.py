@@ -86,7 +86,7 @@ def test_a_create_of_an_assigned_key_conflicts_naming_template_key_and_holder() 
     result = run(create("0", "c-new"))
     (conflict,) = result.conflicts
     assert conflict.node_id == "0" and conflict.key_hash == KH
-    assert T in conflict.reason and KH in conflict.reason and HELD in conflict.reason
+    assert T in conflict.detail and KH in conflict.detail and HELD in conflict.detail
     assert result.conflict_at([NodeId("0")]) == conflict
     assert result.conflict_at([NodeId("1")]) is None
 
@@ -114,7 +114,7 @@ def test_a_key_created_twice_in_one_transaction_conflicts() -> None:
     result = run(create("0", "c-a"), create("1", "c-b"), held=False)
     (conflict,) = result.conflicts
     assert conflict.node_id == "1"
-    assert "twice" in conflict.reason and "node 0" in conflict.reason
+    assert "twice" in conflict.detail and "node 0" in conflict.detail
     # created, archived and created again is fine
     again = run(create("0", "c-a"), exercise("1", "c-a"), create("2", "c-b"), held=False)
     assert again.conflicts == ()

@@ -16,6 +16,7 @@ from participant.engine import CreateCommand, CreateNode, NodeId, TemplateId, Tr
 from participant.engine.transaction import GlobalKey
 from participant.protocol import SubmissionCommand, view_specs
 from participant.protocol.keys import key_hash
+from participant.protocol.rejections import public_reason
 from participant.store import CompletionCode, CompletionRecord, Offset
 from protocol.identifiers import PartyId as PPartyId
 from protocol.sequencer_messages import Envelope
@@ -32,7 +33,13 @@ from protocol.transaction import (
     build_transaction_tree,
     decode_protocol_message,
 )
-from tests.participant.protocol.support import SECOND, ProtocolDomain, command, make_test_domain
+from tests.participant.protocol.support import (
+    SECOND,
+    ProtocolDomain,
+    command,
+    local_rejection,
+    make_test_domain,
+)
 from tests.participant.protocol.support import template as template_of
 
 CURRENCY = "EUR"
@@ -165,8 +172,13 @@ async def test_a_create_of_an_assigned_key_is_rejected_also_after_a_restart(
     (response,) = responses(d, "p3", tree)
     verdict = response.response.verdict
     assert isinstance(verdict, LocalReject) and verdict.code is LocalRejectCode.KEY_CONFLICT
+    assert verdict.reason == public_reason(LocalRejectCode.KEY_CONFLICT, (0,))
+    # the template, the key hash and the holder are named only here, never on the wire
     tid = template_of(d, "iou", "Account")
-    assert tid in verdict.reason and account_key(d) in verdict.reason and held in verdict.reason
+    detail = local_rejection(d, "p3", response.response.request_id, (0,)).detail
+    assert tid in detail and account_key(d) in detail and held in detail
+    for secret in (tid, account_key(d), held):
+        assert secret not in verdict.reason
     (result,) = [v for v in verdicts(d, "p3") if v.result.root_hash == tree.root_hash()]
     assert isinstance(result.result.verdict, Reject)
     assert {n: await d.stores[n].ledger_end() for n in ("p1", "p3")} == ends
@@ -190,7 +202,9 @@ async def test_a_key_created_twice_in_one_transaction_is_rejected(d: ProtocolDom
     assert isinstance(by_view[(0,)], LocalApprove)
     rejected = by_view[(1,)]
     assert isinstance(rejected, LocalReject) and rejected.code is LocalRejectCode.KEY_CONFLICT
-    assert "twice" in rejected.reason
+    request_id = responses(d, "p3", tree)[0].response.request_id
+    assert "twice" in local_rejection(d, "p3", request_id, (1,)).detail
+    assert rejected.reason == public_reason(LocalRejectCode.KEY_CONFLICT, (1,))
     assert await accounts(d, "p3") == []
 
 
@@ -206,7 +220,11 @@ async def test_of_two_concurrent_creates_of_a_key_the_later_is_rejected_as_locke
     b = await completion(d, "p3", second.command_id)
     assert a.status.ok, a.status
     assert b.status.code is CompletionCode.INCONSISTENT_CONTRACT_KEY, b.status
-    assert "KEY_CONFLICT" in b.status.message and "locked" in b.status.message
+    assert b.status.message == "KEY_CONFLICT: " + public_reason(LocalRejectCode.KEY_CONFLICT, (0,))
+    (rejection,) = d.processors["p3"].rejections
+    assert rejection.code is LocalRejectCode.KEY_CONFLICT and rejection.position == (0,)
+    assert "locked by the pending request" in rejection.detail
+    assert account_key(d) in rejection.detail and account_key(d) not in b.status.message
     assert len(await accounts(d, "p3")) == 1 and len(await accounts(d, "p1")) == 1
     assert d.processors["p3"].acs.key_locks == {}
     assert await d.stores["p3"].key_locks() == {}
@@ -232,9 +250,12 @@ async def test_a_key_lock_survives_a_restart_and_ends_at_the_deadline(d: Protoco
     assert isinstance(second, SubmissionCommand)
     await p3.submit(second)
     await d.ordering.flush()
-    last = responses(d, "p3")[-1].response.verdict
+    last_response = responses(d, "p3")[-1].response
+    last = last_response.verdict
     assert isinstance(last, LocalReject) and last.code is LocalRejectCode.KEY_CONFLICT
-    assert "locked by the pending request" in last.reason
+    assert last.reason == public_reason(LocalRejectCode.KEY_CONFLICT, (0,))
+    detail = local_rejection(d, "p3", last_response.request_id, (0,)).detail
+    assert "locked by the pending request" in detail and key in detail
     assert p3.acs.key_locks == {key: pending.request_id}  # the rejected one locks nothing
 
     # past the decision deadline both roll back and the key is free again

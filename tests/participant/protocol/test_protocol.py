@@ -13,6 +13,7 @@ import pytest
 from participant.engine import CreateCommand, Engine, ExerciseCommand, PartyId, TemplateId
 from participant.errors import DuplicateCommandError
 from participant.protocol import ProcessorConfig, SubmissionCommand, view_specs
+from participant.protocol.rejections import public_reason
 from participant.store import CompletionCode, CompletionRecord
 from protocol.identifiers import PartyId as PPartyId
 from protocol.sequencer_messages import Envelope
@@ -40,6 +41,7 @@ from tests.participant.protocol.support import (
     STEP,
     ProtocolDomain,
     command,
+    local_rejection,
     make_test_domain,
     template,
 )
@@ -389,7 +391,10 @@ async def test_an_owner_left_out_of_the_confirming_parties_vetoes_the_theft(
     assert response.confirming_parties == {d.party("alice")}
     assert isinstance(response.verdict, LocalReject)
     assert response.verdict.code is LocalRejectCode.MODEL_CONFORMANCE
-    assert "confirming parties differ" in response.verdict.reason
+    assert response.verdict.reason == public_reason(LocalRejectCode.MODEL_CONFORMANCE, (0,))
+    veto = local_rejection(d, "p1", request_id, (0,))
+    assert veto.code is LocalRejectCode.MODEL_CONFORMANCE
+    assert "confirming parties differ" in veto.detail
 
     # the malicious participant's approval for Bob comes too late: the view is rejected
     d.ordering.muted.clear()
