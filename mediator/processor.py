@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from mediator.metrics import MediatorMetrics
+from mediator.rejections import public_reason
 from mediator.store import (
     Decision,
     EventChanges,
@@ -289,15 +290,21 @@ class MediatorProcessor:
         if isinstance(outcome, RequestRecord):
             earlier = await self.store.request_for_root(outcome.root_hash)
             if earlier is not None:
+                malformed = MediatorRejectCode.MALFORMED_REQUEST
                 outcome = RequestRejection(
                     outcome.root_hash,
                     outcome.informee_participants,
-                    MediatorReject(
-                        MediatorRejectCode.MALFORMED_REQUEST,
-                        f"duplicate of request {earlier} (same root hash)",
-                    ),
+                    MediatorReject(malformed, public_reason(malformed)),
+                    f"duplicate of request {earlier} (same root hash)",
                 )
         if isinstance(outcome, RequestRejection):
+            log.warning(
+                "request %d from %s rejected: %s %s",
+                request_id,
+                event.sender,
+                outcome.verdict.code.name,
+                outcome.detail,
+            )
             step.changes.requests.append(
                 NewRequest(request_id, outcome.root_hash, event.sender, None, informee)
             )

@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from mediator.rejections import public_reason
 from mediator.types import (
     InformeeHosts,
     PartyPolicy,
@@ -157,6 +158,9 @@ class RequestRejection:
     root_hash: RootHash
     recipients: frozenset[MemberId]
     verdict: MediatorReject
+    """What is sent: the code and :func:`~mediator.rejections.public_reason` only."""
+    detail: str
+    """What the check found (parties, members, hashes, decode errors): logged, never sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +174,20 @@ RequestOutcome = RequestRecord | RequestRejection | NotOurs
 
 
 class _Reject(Exception):  # noqa: N818 (internal control flow: the first failing rule)
-    def __init__(self, code: MediatorRejectCode, reason: str) -> None:
+    """The first failing rule; ``detail`` stays local, ``position`` is the view a
+    per-view rule failed at (public)."""
+
+    def __init__(
+        self, code: MediatorRejectCode, detail: str, position: ViewPosition | None = None
+    ) -> None:
+        super().__init__(detail)
         self.code = code
-        self.reason = reason[:MAX_REASON]
+        self.detail = detail[:MAX_REASON]
+        self.position = position
+
+    def verdict(self) -> MediatorReject:
+        """The verdict sent: nothing of :attr:`detail` (``mediator/rejections.py``)."""
+        return MediatorReject(self.code, public_reason(self.code, self.position))
 
 
 def _participants(members: Iterable[MemberId]) -> frozenset[MemberId]:
@@ -207,7 +222,7 @@ def check_request(
     except _Reject as reject:
         if len(informee) == 1:
             identified |= _informee_hosts(informee[0].informee_tree, topology)
-        return RequestRejection(root, identified, MediatorReject(reject.code, reject.reason))
+        return RequestRejection(root, identified, reject.verdict(), reject.detail)
     return record
 
 
@@ -351,12 +366,15 @@ def _view_policy(view: InformeeView, topology: TopologyView) -> ViewPolicy:
     confirming = common.confirming_parties
     for party, weight in sorted(confirming.items()):
         if weight != 1:
-            raise _Reject(wrong, f"view {where}: {party} has weight {weight}, expected 1")
+            raise _Reject(
+                wrong, f"view {where}: {party} has weight {weight}, expected 1", view.position
+            )
     if common.threshold != len(confirming):
         raise _Reject(
             wrong,
             f"view {where}: threshold {common.threshold}, expected {len(confirming)} "
             "(every confirming party)",
+            view.position,
         )
     parties = []
     for party, weight in sorted(confirming.items()):
@@ -368,6 +386,7 @@ def _view_policy(view: InformeeView, topology: TopologyView) -> ViewPolicy:
                 wrong,
                 f"view {where}: {party} needs {needed} confirming participants, "
                 f"{len(hosts)} are active",
+                view.position,
             )
         parties.append(PartyPolicy(party, weight, hosts, needed))
     others = tuple(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mediator import (
     MediatorProcessor,
     MediatorStore,
@@ -12,6 +14,7 @@ from mediator import (
     OutgoingVerdict,
     ResponseStatus,
 )
+from mediator.rejections import public_reason
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -210,20 +213,27 @@ async def test_request_sent_by_another_participant_than_it_names_is_rejected(
 
 
 async def test_submitting_for_a_party_the_submitter_does_not_host_is_rejected(
-    domain: ScriptedDomain, processor: MediatorProcessor
+    domain: ScriptedDomain, processor: MediatorProcessor, caplog: pytest.LogCaptureFixture
 ) -> None:
     tree = domain.tree(act_as="bob")
     verdict = await mediator_reject(processor, domain.request(T0, tree)[0])
     assert verdict.code is MediatorRejectCode.INVALID_SUBMITTER
+    # the verdict is public: it names no party; the mediator's log says which
+    assert verdict.reason == public_reason(MediatorRejectCode.INVALID_SUBMITTER)
+    assert domain.party("bob") not in verdict.reason
+    assert f"may not submit for {domain.party('bob')}" in caplog.text
 
 
 async def test_wrong_confirmation_policy_is_rejected(
-    domain: ScriptedDomain, processor: MediatorProcessor
+    domain: ScriptedDomain, processor: MediatorProcessor, caplog: pytest.LogCaptureFixture
 ) -> None:
     views = domain.dave_views()
     weak = [type(views[0])(informees=views[0].informees, threshold=1, action=b"x")]
     verdict = await mediator_reject(processor, domain.request(T0, domain.tree(weak))[0])
     assert verdict.code is MediatorRejectCode.WRONG_CONFIRMATION_POLICY
+    # a per-view rule names the view, never the threshold or parties (those are logged)
+    assert verdict.reason == public_reason(MediatorRejectCode.WRONG_CONFIRMATION_POLICY, (0,))
+    assert "view 0: threshold 1" in caplog.text
 
 
 async def test_request_sequenced_after_its_max_sequencing_time_is_rejected(
@@ -398,14 +408,16 @@ async def test_a_view_less_malformed_rejection_rejects(
 
 
 async def test_a_request_with_a_known_root_hash_is_rejected_as_duplicate(
-    domain: ScriptedDomain, processor: MediatorProcessor
+    domain: ScriptedDomain, processor: MediatorProcessor, caplog: pytest.LogCaptureFixture
 ) -> None:
     request, tree = domain.request(T0)
     await processor.handle(request)
     again, _ = domain.request(T0 + SECOND, tree)
     verdict = await mediator_reject_keeping(processor, again, pending={T0})
     assert verdict.code is MediatorRejectCode.MALFORMED_REQUEST
-    assert "duplicate" in verdict.reason
+    # the public reason says only the code's phrase; which request it repeats is logged
+    assert verdict.reason == public_reason(MediatorRejectCode.MALFORMED_REQUEST)
+    assert f"duplicate of request {T0}" in caplog.text
     # the first request is unaffected
     await processor.handle(domain.response(T0 + 2 * SECOND, "p1", tree, T0, (0,), ["alice"]))
     out = only(

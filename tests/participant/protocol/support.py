@@ -40,6 +40,7 @@ from protocol.timestamp import Timestamp
 from protocol.topology import Accepted, ParticipantPermission, TopologyStore
 from protocol.topology.mappings import VettedPackages
 from protocol.topology.transactions import add_mapping
+from tests.participant.protocol.public_messages import assert_no_ledger_data_in_clear
 from tests.support.domain import MemberIdentity, hosting_proposal, make_identity, party_of
 from tests.support.topology import make_genesis
 
@@ -245,6 +246,13 @@ class ProtocolDomain:
         self.processors.pop(name)
 
     async def close(self) -> None:
+        """Check what went on the chain in clear (``public_messages``), then close."""
+        try:
+            await assert_no_ledger_data_in_clear(self)
+        finally:
+            await self._close_stores()
+
+    async def _close_stores(self) -> None:
         for store in self.stores.values():
             await store.close()
         if self.mediator_store is not None:
