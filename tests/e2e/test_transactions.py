@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ import pytest_asyncio
 from participant.engine import Command, CreateCommand, ExerciseCommand, PartyId
 from participant.ledger_api.backend import PartyFilter, TransactionTree, UpdateFilter
 from participant.protocol import view_specs
+from protocol.batch_format import decode_batch
 from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp, now
@@ -38,6 +40,7 @@ from protocol.transaction import (
     decode_protocol_message,
 )
 from sequencer_chain.contract.deploy import DeploymentRecord
+from sequencer_chain.contract.inbox import BATCH_APPENDED_TOPIC, decode_batch_appended
 from sequencer_chain.contract.transact import connect
 from tests.e2e.support import Network, running_network
 from tests.support.domain import running_domain
@@ -537,7 +540,25 @@ async def test_no_plaintext_value_reaches_the_chain(net: Network) -> None:
     finally:
         await w3.provider.disconnect()
     assert len(logs) > 20 and sum(map(len, blobs)) > 50_000  # the whole suite's traffic
+    # the requests as a reader decodes them (a batch may be zlib-compressed)
+    for log in logs:
+        if "0x" + bytes(log["topics"][0]).hex() == BATCH_APPENDED_TOPIC:
+            batch = decode_batch(decode_batch_appended(log).batch)
+            blobs += [r.to_bytes() for r in batch.requests]
     chain = b"\x00".join(blobs)
     for secret in SECRETS:
         for form in (secret.encode(), secret.encode("utf-16-le"), secret.encode().hex().encode()):
             assert form not in chain, secret
+    # nor any contract id or template id of the suite's contracts (archived ones too), nor
+    # what a rejection found (its key hashes, contract ids): reject reasons are public
+    ledger: set[str] = set()
+    for node in net.nodes.values():
+        assert node.store is not None and node.processor is not None
+        rows = await node.store._fetch("SELECT contract_id, template_id FROM contracts")
+        ledger |= {str(v) for row in rows for v in row}
+        for rejection in node.processor.rejections:
+            ledger |= set(re.findall(r"\b00[0-9a-f]{64}\b", rejection.detail))
+            ledger |= set(re.findall(r"(?<!::)\b1220[0-9a-f]{64}\b", rejection.detail))
+    assert len(ledger) > 10, ledger
+    for item in ledger:
+        assert item.encode() not in chain, item
