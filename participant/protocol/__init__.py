@@ -7,6 +7,7 @@ module             owns
                    roll back, deadlines, outbox, ACS commitments exchange
 ``submitter``      building a confirmation request from a command (no I/O)
 ``confirmer``      the confirming participant's checks (no I/O)
+``rejections``     the public reason of a rejection; its detail stays local
 ``actions``        decomposition into views, the action bytes, reassembly
 ``request``        a pending request, its stored record, its committed projection
 ``acs``            the in-memory active contract set, key index and locks

@@ -139,8 +139,10 @@ class LocalApprove:
 
 @dataclass(frozen=True, slots=True)
 class LocalReject:
-    """The participant rejects; ``reason`` is free text for operators (never ledger data:
-    the mediator forwards it to every informee participant)."""
+    """The participant rejects. Responses and verdicts are written to the chain in clear,
+    so ``reason`` holds no ledger data: only the code's fixed phrase and the view position
+    (``docs/transaction-protocol.md`` §7, "What a reason may contain"). What the check
+    found stays with the rejecting participant."""
 
     code: LocalRejectCode
     reason: str
@@ -353,7 +355,8 @@ class Reject:
 
 @dataclass(frozen=True, slots=True)
 class MediatorReject:
-    """The mediator found the request itself invalid: roll back."""
+    """The mediator found the request itself invalid: roll back. ``reason`` is public:
+    the code's fixed phrase (and a view position), never what failed."""
 
     code: MediatorRejectCode
     reason: str
