@@ -16,6 +16,7 @@ and nowhere else, so callers never catch a library's exception type.
     │   └── DevKeyNotAllowedError           a well-known anvil key used on a non-anvil chain
     ├── ChainError                          talking to the chain failed
     │   ├── ChainConnectionError            the RPC endpoint is unreachable or times out
+    │   │   └── ChainResponseError          it answered with an error or a malformed result
     │   ├── TransactionFailedError          a mined transaction reverted without decodable reason
     │   ├── TransactionTimeoutError         not mined in time
     │   └── InboxRevertError                the ordering contract reverted with a custom error
@@ -123,6 +124,15 @@ class ChainConnectionError(ChainError):
         self.rpc_url = rpc_url
         self.detail = detail
         super().__init__(f"cannot reach chain at {rpc_url}: {detail}")
+
+
+class ChainResponseError(ChainConnectionError):
+    """The endpoint answered, but not with a valid result: an error object or a malformed
+    value. A subclass of :class:`ChainConnectionError` so that readers retry it."""
+
+    def __init__(self, rpc_url: str, method: str, detail: str) -> None:
+        self.method = method
+        super().__init__(rpc_url, f"{method}: {detail}")
 
 
 class TransactionFailedError(ChainError):

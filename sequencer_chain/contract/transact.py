@@ -43,8 +43,16 @@ class FeePolicy:
 
 
 async def connect(rpc_url: str, timeout_s: float = RPC_TIMEOUT_S) -> AsyncWeb3[Any]:
-    """An AsyncWeb3 on ``rpc_url``, checked to answer; unreachable → ChainConnectionError."""
-    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+    """An AsyncWeb3 on ``rpc_url``, checked to answer; unreachable → ChainConnectionError.
+
+    Requests go over one keep-alive aiohttp session. web3's own default session closes the
+    connection after every request (``force_close``), which doubles the CPU of a request
+    (a TCP connect on both sides); a node polls several times a second, so it matters.
+    ``w3.provider.disconnect()`` closes the session.
+    """
+    provider = AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s})
+    w3 = AsyncWeb3(provider)
+    await provider.cache_async_session(aiohttp.ClientSession(raise_for_status=True))
     try:
         async with asyncio.timeout(timeout_s):
             await w3.eth.chain_id

@@ -3,17 +3,31 @@ derivation makes of them. It is the only task that writes derived data to the st
 
 One step (:meth:`ChainReader.step`):
 
-1. Check the stored cursor block against the chain. If its hash changed, the chain
-   reorganised below the cursor: find the newest stored block the chain still has (the
-   common ancestor), roll the store back to it in one transaction, reload the state.
+1. Read the head block's header (``eth_getBlockByNumber("latest")``). If it is the very
+   block (number and hash) the cursor was last found under, the chain has not changed
+   since (a block hash commits to every ancestor): nothing more is asked. Otherwise check
+   the stored cursor block against the chain: against the head itself (cursor at the
+   head), its parent hash (cursor one below), or the cursor height's header. If its hash
+   changed, the chain reorganised below the cursor: find the newest stored block the
+   chain still has (the common ancestor), roll the store back to it in one transaction,
+   reload the state.
 2. Choose ``to = min(head - confirmations, cursor + max_blocks_per_step)``.
-3. Read the header of ``to``, the ``BatchAppended`` logs of ``(cursor, to]`` and the
-   header of every block with a log, then the header of ``to`` and of the cursor again.
-   If any log is ``removed``, names a block hash other than its header's, or either
-   header changed meanwhile, the chain moved under the read: nothing is stored and the
-   step is retried. Otherwise the logs form one consistent history on top of the cursor.
+3. One block (``to = cursor + 1``, the steady state): take the header of ``to`` (the head
+   header already read, if it is the head), require its parent hash to be the cursor's
+   hash, and read the block's ``BatchAppended`` logs by block hash (EIP-234). Logs by
+   hash belong to that block whatever the chain did since, and the parent hash ties the
+   block to the cursor, so nothing is read twice.
+   Several blocks: read the header of ``to``, the ``BatchAppended`` logs of ``(cursor,
+   to]`` and the header of every block with a log, then the header of ``to`` and of the
+   cursor again. If any log is ``removed``, names a block hash other than its header's, or
+   either header changed meanwhile, the chain moved under the read: nothing is stored and
+   the step is retried. Otherwise the logs form one consistent history on top of the cursor.
 4. Derive every event in (block, log index) order and commit the events, the counters,
    the dedup entries and the new cursor rows in one transaction.
+
+Requests per step (``docs/sequencer.md`` §3, "Request budget"): an idle poll is one
+request; a new block is two (head header, logs by hash) when the cursor follows the head
+(``confirmations = 0``), three otherwise (the header of ``to`` as well).
 
 RPC failures are retried (every call here is a read); a broken hash chain or a reorg
 deeper than the stored blocks stops the reader with an error, loudly.
@@ -44,6 +58,7 @@ from sequencer_chain.reader.derivation import (
     derive_batch,
     purge_dedup,
 )
+from sequencer_chain.reader.headers import BlockHeader, fetch_header
 from sequencer_chain.store.event_store import (
     Cursor,
     DedupEntry,
@@ -129,6 +144,9 @@ class ChainReader:
         self.rollbacks = 0
         self.skipped_batches: list[int] = []
         self._steps = 0
+        self._checked_head: BlockHeader | None = None
+        """The head header under which the cursor was last found on the chain: while the
+        head is this block, the chain below it is unchanged and the cursor needs no check."""
 
     # ------------------------------------------------------------------ rpc helpers
 
@@ -141,17 +159,14 @@ class ChainReader:
                 str(self.w3.provider), str(exc) or type(exc).__name__
             ) from exc
 
-    async def _header(self, number: int) -> dict[str, Any] | None:
-        try:
-            block = await self._rpc(self.w3.eth.get_block(number))
-        except ChainConnectionError as exc:
-            if "not found" in str(exc).lower():
-                return None
-            raise
-        return dict(block)
+    async def _header(self, number: int) -> BlockHeader | None:
+        return await self._rpc(fetch_header(self.w3, number))
 
-    async def _head(self) -> int:
-        return int(await self._rpc(self.w3.eth.block_number))
+    async def _head(self) -> BlockHeader:
+        header = await self._rpc(fetch_header(self.w3, "latest"))
+        if header is None:
+            raise ChainConnectionError(str(self.w3.provider), "the node has no latest block")
+        return header
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -163,9 +178,10 @@ class ChainReader:
             header = await self._header(before)
             if header is None:
                 raise DerivationError(f"start block {before} is not on the chain")
-            cursor = Cursor(before, bytes(header["hash"]), 0, ZERO_HASH, None)
+            cursor = Cursor(before, header.hash, 0, ZERO_HASH, None)
             await self.store.initialize(cursor)
         self.cursor = cursor
+        self._checked_head = None
         self.state = DerivationState(
             next_batch_seq=cursor.next_batch_seq,
             acc=cursor.acc,
@@ -216,15 +232,33 @@ class ChainReader:
         cursor = self.cursor
         assert cursor is not None  # set by load()
         head = await self._head()
-        if not await self._cursor_on_chain(cursor, head):
-            await self._roll_back(cursor, head)
-            return True
-        target = head - self.config.confirmations
+        target = head.number - self.config.confirmations
+        to = min(target, cursor.block_number + self.config.max_blocks_per_step)
+        one_block = to == cursor.block_number + 1
+        if head != self._checked_head and not one_block:
+            # One block is tied to the cursor by its parent hash in _read_block instead.
+            if not await self._cursor_on_chain(cursor, head):
+                self._checked_head = None
+                await self._roll_back(cursor, head.number)
+                return True
+            self._checked_head = head
         if target <= cursor.block_number:
             self.caught_up.set()
             return False
-        to = min(target, cursor.block_number + self.config.max_blocks_per_step)
-        batches, headers = await self._read_range(cursor, to)
+        try:
+            if one_block:
+                read = await self._read_block(cursor, head)
+                if read is None:  # the block above the cursor has another parent
+                    self._checked_head = None
+                    await self._roll_back(cursor, head.number)
+                    return True
+                batches, headers = read
+            else:
+                batches, headers = await self._read_range(cursor, to, head)
+        except _ChainMovedError:
+            self._checked_head = None  # the next step checks the cursor on its own
+            raise
+        self._checked_head = head
         await self._derive_and_commit(cursor, to, batches, headers)
         if to == target:
             self.caught_up.set()
@@ -235,23 +269,52 @@ class ChainReader:
                 log.info("pruned %d acknowledged events", deleted)
         return True
 
-    async def _cursor_on_chain(self, cursor: Cursor, head: int) -> bool:
-        if cursor.block_number > head:
+    async def _cursor_on_chain(self, cursor: Cursor, head: BlockHeader) -> bool:
+        """Whether the cursor block is on the chain whose head is ``head``: compared with
+        the head or its parent hash when it is that close, otherwise read by number."""
+        if cursor.block_number > head.number:
             return False
+        if cursor.block_number == head.number:
+            return head.hash == cursor.block_hash
+        if cursor.block_number == head.number - 1:
+            return head.parent_hash == cursor.block_hash
         header = await self._header(cursor.block_number)
-        return header is not None and bytes(header["hash"]) == cursor.block_hash
+        return header is not None and header.hash == cursor.block_hash
+
+    async def _read_block(
+        self, cursor: Cursor, head: BlockHeader
+    ) -> tuple[list[BatchAppended], dict[int, BlockHeader]] | None:
+        """The logs of the one block above the cursor, tied to it by the parent hash; None
+        if that block's parent is not the cursor block (the chain reorganised below it)."""
+        to = cursor.block_number + 1
+        header = head if head.number == to else await self._header(to)
+        if header is None:
+            raise _ChainMovedError(f"block {to} vanished")
+        if header.parent_hash != cursor.block_hash:
+            return None
+        try:
+            batches = await self._rpc(self.inbox.batches_in_block(header.hash))
+        except ValueError as exc:  # a log that does not decode as BatchAppended
+            raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
+        for batch in batches:
+            if batch.removed or batch.block_number != to or batch.block_hash != header.hash:
+                raise _ChainMovedError(
+                    f"log of batch {batch.batch_seq} is not of block {to} as read "
+                    f"(block {batch.block_number}, removed {batch.removed})"
+                )
+        return batches, {to: header}
 
     async def _read_range(
-        self, cursor: Cursor, to: int
-    ) -> tuple[list[BatchAppended], dict[int, dict[str, Any]]]:
-        first = await self._header(to)
+        self, cursor: Cursor, to: int, head: BlockHeader
+    ) -> tuple[list[BatchAppended], dict[int, BlockHeader]]:
+        first = head if head.number == to else await self._header(to)
         if first is None:
             raise _ChainMovedError(f"block {to} vanished")
         try:
             batches = await self._rpc(self.inbox.batches(cursor.block_number + 1, to))
         except ValueError as exc:  # a log that does not decode as BatchAppended
             raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
-        headers: dict[int, dict[str, Any]] = {to: first}
+        headers: dict[int, BlockHeader] = {to: first}
         for number in sorted({b.block_number for b in batches}):
             if number not in headers:
                 header = await self._header(number)
@@ -261,12 +324,12 @@ class ChainReader:
         for batch in batches:
             if batch.removed:
                 raise _ChainMovedError(f"log of batch {batch.batch_seq} was removed")
-            if bytes(headers[batch.block_number]["hash"]) != batch.block_hash:
+            if headers[batch.block_number].hash != batch.block_hash:
                 raise _ChainMovedError(f"batch {batch.batch_seq}'s block changed during the read")
         again = await self._header(to)
-        if again is None or bytes(again["hash"]) != bytes(first["hash"]):
+        if again is None or again.hash != first.hash:
             raise _ChainMovedError(f"block {to} changed during the read")
-        if not await self._cursor_on_chain(cursor, to):
+        if not await self._cursor_on_chain(cursor, again):
             raise _ChainMovedError(f"cursor block {cursor.block_number} changed during the read")
         return batches, headers
 
@@ -275,7 +338,7 @@ class ChainReader:
         cursor: Cursor,
         to: int,
         batches: list[BatchAppended],
-        headers: dict[int, dict[str, Any]],
+        headers: dict[int, BlockHeader],
     ) -> None:
         state = self.state
         assert state is not None  # set by load()
@@ -288,7 +351,7 @@ class ChainReader:
                 derived = derive_batch(
                     state,
                     batch,
-                    int(headers[batch.block_number]["timestamp"]),
+                    headers[batch.block_number].timestamp,
                     domain_id=self.domain_id,
                     members=self.members,
                     bounds=self.config.bounds,
@@ -337,12 +400,10 @@ class ChainReader:
                 len(events),
             )
 
-    def _row(self, number: int, header: dict[str, Any]) -> Cursor:
+    def _row(self, number: int, header: BlockHeader) -> Cursor:
         state = self.state
         assert state is not None
-        return Cursor(
-            number, bytes(header["hash"]), state.next_batch_seq, state.acc, state.last_timestamp
-        )
+        return Cursor(number, header.hash, state.next_batch_seq, state.acc, state.last_timestamp)
 
     # ------------------------------------------------------------------ reorgs
 
@@ -358,7 +419,7 @@ class ChainReader:
                 )
             for number, block_hash in known:
                 header = await self._header(number)
-                if header is not None and bytes(header["hash"]) == block_hash:
+                if header is not None and header.hash == block_hash:
                     rollback = await self.store.rollback(number)
                     self.rollbacks += 1
                     log.warning(
