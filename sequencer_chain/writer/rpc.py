@@ -21,6 +21,7 @@ import aiohttp
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception, Web3RPCError
+from web3.types import RPCEndpoint
 
 from sequencer_chain.contract.inbox import (
     BATCH_APPENDED_TOPIC,
@@ -29,7 +30,11 @@ from sequencer_chain.contract.inbox import (
     decode_batch_appended,
 )
 from sequencer_chain.contract.transact import translate_revert
-from sequencer_chain.errors import ChainConnectionError, TransactionFailedError
+from sequencer_chain.errors import (
+    ChainConnectionError,
+    ChainResponseError,
+    TransactionFailedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +148,25 @@ class ChainRpc:
         return int(await self._read("eth_chainId", lambda: self.w3.eth.chain_id))
 
     async def head(self) -> Head:
-        block = await self._read("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
-        return Head(
-            int(block["number"]),
-            int(block.get("baseFeePerGas", 0)),
-            int(block.get("gasLimit", 0)),
-            int(block.get("gasUsed", 0)),
+        """The latest block: raw JSON-RPC, since web3's formatting of the whole block costs
+        more CPU than the request itself and the writer asks every poll interval."""
+        method = RPCEndpoint("eth_getBlockByNumber")
+        answer = await self._read(
+            method, lambda: self.w3.provider.make_request(method, ["latest", False])
         )
+        block = answer.get("result")
+        try:
+            if not isinstance(block, dict):
+                raise ValueError(f"not a block: {block!r}")
+            return Head(
+                _quantity(block["number"]),
+                _quantity(block.get("baseFeePerGas", "0x0")),
+                _quantity(block.get("gasLimit", "0x0")),
+                _quantity(block.get("gasUsed", "0x0")),
+            )
+        except (ValueError, KeyError) as exc:
+            detail = str(answer.get("error", exc))
+            raise ChainResponseError(self.endpoint, method, detail) from None
 
     async def block_number(self) -> int:
         return int(await self._read("eth_blockNumber", lambda: self.w3.eth.block_number))
@@ -196,6 +213,43 @@ class ChainRpc:
             gas_used=int(raw["gasUsed"]),
             effective_gas_price=int(raw.get("effectiveGasPrice", 0)),
         )
+
+    async def nonce_and_receipts(
+        self, account: str, tx_hashes: list[bytes]
+    ) -> tuple[int, dict[bytes, Receipt | None]]:
+        """The account's latest nonce and the receipts of ``tx_hashes`` in one HTTP request
+        (a JSON-RPC batch), None for a transaction not mined.
+
+        The nonce is asked first, but a node need not answer a batch's calls in order, so
+        a receipt may be newer than the nonce (or older: a caller that finds the nonce used
+        and no receipt asks again with :meth:`receipt`). A receipt the batch could not give
+        (an error entry, a malformed answer) is left out; the caller asks for it alone.
+        """
+        calls: list[tuple[RPCEndpoint, Any]] = [
+            (RPCEndpoint("eth_getTransactionCount"), [to_checksum_address(account), "latest"])
+        ]
+        calls += [(RPCEndpoint("eth_getTransactionReceipt"), ["0x" + h.hex()]) for h in tx_hashes]
+        answers = await self._read(
+            "eth_getTransactionCount+eth_getTransactionReceipt",
+            lambda: self.w3.provider.make_batch_request(calls),
+        )
+        if not isinstance(answers, list) or len(answers) != len(calls):
+            # The node refused the batch as a whole (no batch support, a limit): one by one.
+            nonce = await self.nonce(account)
+            return nonce, {h: await self.receipt(h) for h in tx_hashes}
+        try:
+            nonce = _quantity(answers[0].get("result"))
+        except ValueError:
+            nonce = await self.nonce(account)
+        receipts: dict[bytes, Receipt | None] = {}
+        for tx_hash, answer in zip(tx_hashes, answers[1:], strict=True):
+            if "error" in answer:
+                continue
+            try:
+                receipts[tx_hash] = _parse_receipt(tx_hash, answer.get("result"))
+            except (ValueError, TypeError, KeyError):
+                log.warning("malformed receipt of 0x%s in a batch answer", tx_hash.hex())
+        return nonce, receipts
 
     async def send_raw(self, raw: bytes) -> SendResult:
         """Broadcast signed bytes; safe to repeat, so transport failures are retried."""
@@ -246,3 +300,30 @@ class ChainRpc:
                     return event
             start = end + 1
         return None
+
+
+def _quantity(value: object) -> int:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) < 3:
+        raise ValueError(f"not a hex quantity: {value!r}")
+    return int(value, 16)
+
+
+def _parse_receipt(tx_hash: bytes, raw: object) -> Receipt | None:
+    """A raw ``eth_getTransactionReceipt`` result; None if not mined. ValueError if malformed."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError(f"receipt is not an object: {type(raw).__name__}")
+    if raw.get("blockNumber") is None:
+        return None
+    block_hash = raw["blockHash"]
+    if not isinstance(block_hash, str) or len(block_hash) != 66:
+        raise ValueError(f"blockHash is not a 32-byte hash: {block_hash!r}")
+    return Receipt(
+        tx_hash=tx_hash,
+        status=_quantity(raw["status"]),
+        block_number=_quantity(raw["blockNumber"]),
+        block_hash=bytes.fromhex(block_hash[2:]),
+        gas_used=_quantity(raw["gasUsed"]),
+        effective_gas_price=_quantity(raw.get("effectiveGasPrice", "0x0")),
+    )

@@ -129,6 +129,14 @@ class TxManager:
         self._next_seq = WriterSeq(0)
         self._next_nonce = Nonce(0)
         self._head = Head(-1, 0)
+        """The latest block as of the last tick (or resync); sends use it, so a send asks
+        the node for nothing but the tip, once per block."""
+        self._tip: tuple[int, int] | None = None
+        """(block number, suggested tip) of the last ``eth_maxPriorityFeePerGas``."""
+        self._receipts: dict[bytes, Receipt | None] = {}
+        """Receipts fetched in one batch at the start of a tick, for that tick only."""
+        self._held: NewBatch | None = None
+        """A batch taken from the intake when the tick before its start asked for a resync."""
         self._resync_needed = True
         self.ready = asyncio.Event()
         """Set after the first resync: writerSeq and nonce are known."""
@@ -177,21 +185,26 @@ class TxManager:
             if self._resync_needed:
                 await self.resync()
                 self.ready.set()
-            item = None
-            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-                async with asyncio.timeout(self._config.poll_interval_s):
-                    item = await self._intake.get()
-            except TimeoutError:
-                pass
+            item, self._held = self._held, None
+            if item is None:
+                try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                    async with asyncio.timeout(self._config.poll_interval_s):
+                        item = await self._intake.get()
+                except TimeoutError:
+                    pass
+            # The tick comes first: the sends below then use the head it just read.
+            await self._tick()
             if item is not None:
+                if self._resync_needed:
+                    self._held = item
+                    continue
                 await self._start(item)
                 while not self._intake.empty() and not self._resync_needed:
                     await self._start(self._intake.get_nowait())
-            await self._tick()
 
     async def _start(self, item: NewBatch) -> None:
         seq = self._next_seq
-        head = await self._rpc.block_number()
+        head = (await self._current_head()).number
         stored = await self._outbox.create_batch(
             seq,
             item.batch,
@@ -231,8 +244,8 @@ class TxManager:
         """Send the slot's batch at its nonce: fresh, as a replacement, or the same bytes again."""
         if slot.nonce is None:
             raise OutboxMismatchError(self._outbox.path, f"batch {slot.writer_seq} has no nonce")
-        head = await self._rpc.head()
-        fresh = quote(head.base_fee, await self._rpc.suggested_tip(), self._config.fees)
+        head = await self._current_head()
+        fresh = quote(head.base_fee, await self._suggested_tip(head), self._config.fees)
         if fresh.cap_too_low:
             self._report_fee_cap(fresh.fees.max_fee_per_gas, fresh.needed_wei, head.base_fee)
         fees: Fees | None = fresh.fees
@@ -264,6 +277,24 @@ class TxManager:
                 previous.fees if previous else None,
             )
         await self._broadcast(slot, tx, head)
+
+    async def _current_head(self) -> Head:
+        """The head as of the last tick or resync (read now if there was none)."""
+        if self._head.number < 0:
+            self._head = await self._rpc.head()
+        return self._head
+
+    async def _suggested_tip(self, head: Head) -> int:
+        """The node's suggested tip, asked once per block."""
+        if self._tip is None or self._tip[0] != head.number:
+            self._tip = (head.number, await self._rpc.suggested_tip())
+        return self._tip[1]
+
+    async def _receipt(self, tx_hash: bytes, *, fresh: bool = False) -> Receipt | None:
+        """The receipt from this tick's batch if it has one, else asked alone."""
+        if not fresh and tx_hash in self._receipts:
+            return self._receipts[tx_hash]
+        return await self._rpc.receipt(tx_hash)
 
     @staticmethod
     def _own(slot: _Slot) -> list[SentTx]:
@@ -345,26 +376,46 @@ class TxManager:
         self._head = head
         if not self._slots:
             return
-        latest_nonce = await self._rpc.nonce(self._account.address)
-        for slot in sorted(self._slots.values(), key=lambda s: s.writer_seq):
-            if self._resync_needed:
-                return
-            if slot.conflict:
-                self._resync_needed = True
-            elif slot.mined is not None:
-                await self._follow_mined(slot, head)
-            elif slot.nonce is not None and slot.nonce < latest_nonce:
-                await self._nonce_used(slot)
-            elif slot.last_outcome not in (SendOutcome.ACCEPTED, SendOutcome.ALREADY_KNOWN):
-                await self._send(slot, replacing=bool(slot.txs))
-            elif head.number - slot.last_send_block >= self._config.resubmit_after_blocks:
-                await self._send(slot, replacing=True)
+        latest_nonce, self._receipts = await self._rpc.nonce_and_receipts(
+            self._account.address, self._wanted_receipts(head)
+        )
+        try:
+            for slot in sorted(self._slots.values(), key=lambda s: s.writer_seq):
+                if self._resync_needed:
+                    return
+                if slot.conflict:
+                    self._resync_needed = True
+                elif slot.mined is not None:
+                    await self._follow_mined(slot, head)
+                elif slot.nonce is not None and slot.nonce < latest_nonce:
+                    await self._nonce_used(slot)
+                elif slot.last_outcome not in (SendOutcome.ACCEPTED, SendOutcome.ALREADY_KNOWN):
+                    await self._send(slot, replacing=bool(slot.txs))
+                elif head.number - slot.last_send_block >= self._config.resubmit_after_blocks:
+                    await self._send(slot, replacing=True)
+        finally:
+            self._receipts = {}
+
+    def _wanted_receipts(self, head: Head) -> list[bytes]:
+        """The receipts this tick may need: every own transaction of an unmined batch sent
+        before this head, and the mined transaction of a batch now deep enough to confirm."""
+        wanted: list[bytes] = []
+        for slot in self._slots.values():
+            if slot.mined is not None:
+                if head.number - slot.mined.block_number >= self._config.confirmations > 0:
+                    wanted.append(slot.mined.tx_hash)
+            elif slot.nonce is not None and 0 <= slot.last_send_block < head.number:
+                wanted.extend(t.tx_hash for t in self._own(slot))
+        return wanted
 
     async def _nonce_used(self, slot: _Slot) -> None:
-        for tx in reversed(self._own(slot)):
-            receipt = await self._rpc.receipt(tx.tx_hash)
-            if receipt is None:
-                continue
+        # The batched receipts may predate the nonce (a batch's calls are not ordered):
+        # before concluding that another transaction used the nonce, ask again.
+        found = await self._mined_own_tx(slot, fresh=False)
+        if found is None and any(t.tx_hash in self._receipts for t in self._own(slot)):
+            found = await self._mined_own_tx(slot, fresh=True)
+        if found is not None:
+            receipt, tx = found
             if receipt.status == 1:
                 slot.mined = receipt
                 await self._outbox.set_mined(
@@ -391,13 +442,21 @@ class TxManager:
         )
         self._resync_needed = True
 
+    async def _mined_own_tx(self, slot: _Slot, *, fresh: bool) -> tuple[Receipt, SentTx] | None:
+        """The receipt of the slot's own transaction that was mined, newest first."""
+        for tx in reversed(self._own(slot)):
+            receipt = await self._receipt(tx.tx_hash, fresh=fresh)
+            if receipt is not None:
+                return receipt, tx
+        return None
+
     async def _follow_mined(self, slot: _Slot, head: Head) -> None:
         mined = slot.mined
         assert mined is not None  # only called for mined slots
         if head.number - mined.block_number < self._config.confirmations:
             return
         if self._config.confirmations > 0:
-            again = await self._rpc.receipt(mined.tx_hash)
+            again = await self._receipt(mined.tx_hash)
             if again is None or again.block_hash != mined.block_hash:
                 log.warning(
                     "batch %d left block %d in a reorg", slot.writer_seq, mined.block_number
@@ -419,6 +478,10 @@ class TxManager:
     async def resync(self) -> None:
         """Rebuild writerSeq, nonce and every open batch's fate from the outbox and the chain."""
         requeued: list[PendingRequest] = []
+        if self._held is not None:  # taken from the intake, given no writerSeq
+            requeued.extend(self._held.requests)
+            self._handed_over -= 1
+            self._held = None
         while not self._intake.empty():  # packed but given no writerSeq: back to the pool
             requeued.extend(self._intake.get_nowait().requests)
             self._handed_over -= 1

@@ -20,10 +20,14 @@ class RequestCounter:
         inner = manager.async_make_post_request
         self.posts = 0
         self.methods: Counter[str] = Counter()
+        self.alone: Counter[str] = Counter()
+        """Methods sent as a request of their own (not in a JSON-RPC batch)."""
 
         async def counting(endpoint_uri: Any, data: Any, **kwargs: Any) -> bytes:
             self.posts += 1
             body = json.loads(data)
+            if isinstance(body, dict):
+                self.alone[body["method"]] += 1
             for call in body if isinstance(body, list) else [body]:
                 self.methods[call["method"]] += 1
             return await inner(endpoint_uri, data, **kwargs)
@@ -35,4 +39,5 @@ class RequestCounter:
         taken = (self.posts, self.methods)
         self.posts = 0
         self.methods = Counter()
+        self.alone = Counter()
         return taken
