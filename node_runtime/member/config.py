@@ -42,7 +42,8 @@ class MemberTuning(StrictModel):
     token_refresh_margin_s: Annotated[float, Field(ge=0)] = 60.0
     """Re-authenticate before a send when the token expires within this margin."""
     acknowledge_every: Annotated[int, Field(ge=1)] = 100
-    """Acknowledge the processed counter to the sequencer every this many events."""
+    """Acknowledge to the sequencer every this many events (the counter before the last
+    processed one, which the next subscription starts from)."""
     max_sequencing_delay_s: Annotated[float, Field(gt=0)] = 60.0
     """Default ``max_sequencing_time`` of a send: now + this."""
 

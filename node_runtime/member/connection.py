@@ -18,9 +18,12 @@ does with each event (its :class:`EventHandler`). The contract (``docs/nodes.md`
   a disagreement is fatal (:class:`TopologyHistoryError`).
 * **Failover.** On an unavailable node, a closed stream, a rejected token or a malformed
   reply, the runtime reconnects to the next endpoint with exponential backoff and resumes
-  from the same counter. An event at an already processed counter is checked (same digest
-  for the last one, an earlier time for older ones) and skipped; a gap is fatal
-  (:class:`CounterGapError`).
+  from the last processed counter. An event at an already processed counter is checked
+  (same digest for the last one, an earlier time for older ones) and skipped, so a stream
+  that no longer holds the last processed event (a reorg deeper than the confirmation
+  depth, a forked node) is fatal (:class:`EventMismatchError`); a gap is fatal
+  (:class:`CounterGapError`). Acknowledgements stay one counter behind, so the last
+  processed event is never pruned.
 """
 
 from __future__ import annotations
@@ -140,6 +143,8 @@ class MemberConnection:
         self._traced: dict[str, str] = {}
         """Message id → trace id of sends made on behalf of a traced call."""
         self._since_ack = 0
+        self._recheck_last = True  # resubscribe from the last processed counter
+        self._from_last = False  # the current subscription did
         self._failure: BaseException | None = None
 
     @classmethod
@@ -346,13 +351,25 @@ class MemberConnection:
                     if pruned:
                         out_of_range[endpoint] = reason
                         if set(out_of_range) >= set(self.endpoints):
-                            raise EventsPrunedError(
-                                self.counter_store.position.next_counter, out_of_range
-                            ) from None
+                            if not self._from_last:
+                                raise EventsPrunedError(
+                                    self.counter_store.position.next_counter, out_of_range
+                                ) from None
+                            # Only the last processed event is gone (acknowledged by a
+                            # runtime that acknowledged its last event): resume after it,
+                            # without the check that the stream still holds it.
+                            log.warning(
+                                "the last processed event (counter %d) is pruned on every "
+                                "node; resuming after it without checking it",
+                                self.counter_store.position.next_counter - 1,
+                            )
+                            self._recheck_last = False
+                            out_of_range.clear()
                 finally:
                     self._connected = False
                 if progressed:
                     out_of_range.clear()
+                    self._recheck_last = True
                     delay = self.tuning.reconnect_initial_s
                 self._endpoint_index = (self._endpoint_index + 1) % len(self.endpoints)
                 log.warning(
@@ -376,7 +393,17 @@ class MemberConnection:
         """One subscription to ``endpoint`` until it ends; returns whether any event was
         processed. Transient failures raise; fatal ones raise FatalMemberError."""
         client = await self._client_for(endpoint, reauthenticate=True)
-        call = client.open_subscription(self.counter_store.position.next_counter)
+        position = self.counter_store.position
+        # Resume from the last processed counter, not after it: _already_processed compares
+        # the event served there with the digest stored when it was processed, so a stream
+        # that no longer holds it (a reorg deeper than the confirmation depth, a sequencer
+        # node that forked) stops this member (EventMismatchError) instead of continuing on
+        # another history. Canton's sequencer client checks its resubscription the same way.
+        self._from_last = (
+            self._recheck_last and position.last_digest is not None and position.next_counter > 0
+        )
+        start = position.next_counter - 1 if self._from_last else position.next_counter
+        call = client.open_subscription(start)
         self._current = endpoint
         self._connected = True
         self._connected_event.set()
@@ -469,8 +496,12 @@ class MemberConnection:
         if self._since_ack < self.tuning.acknowledge_every:
             return
         self._since_ack = 0
+        if counter == 0:
+            return
         try:
-            await client.acknowledge(counter)
+            # One before the processed counter: the last processed event must stay on the
+            # sequencer, since the next subscription starts with it (see _session).
+            await client.acknowledge(counter - 1)
         except grpc.aio.AioRpcError as exc:  # best effort: pruning only
             log.warning("acknowledge %d failed: %s", counter, _describe(exc))
 

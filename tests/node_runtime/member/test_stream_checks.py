@@ -48,6 +48,8 @@ class ScriptedSequencer(pb_grpc.SequencerServiceServicer):
         self.events = events
         self.end_after = end_after
         self.subscriptions: list[int] = []
+        self.acknowledged: list[int] = []
+        self.acknowledge_seen = asyncio.Event()
 
     async def GetChallenge(self, request: Any, context: Any) -> pb.GetChallengeResponse:
         return pb.GetChallengeResponse(challenge=b"c")
@@ -59,6 +61,11 @@ class ScriptedSequencer(pb_grpc.SequencerServiceServicer):
         return pb.GetTopologyHistoryResponse(
             transactions=self.history[request.from_position :], watermark=T0 * 2
         )
+
+    async def Acknowledge(self, request: Any, context: Any) -> pb.AcknowledgeResponse:
+        self.acknowledged.append(request.counter)
+        self.acknowledge_seen.set()
+        return pb.AcknowledgeResponse()
 
     async def Subscribe(self, request: Any, context: Any) -> AsyncIterator[Any]:
         self.subscriptions.append(request.from_counter)
@@ -165,21 +172,37 @@ async def test_a_replayed_counter_with_other_contents_is_fatal(
     await first.topology.wait_for_time(Timestamp(T0 + 1_000))
     await first.stop()
 
+    # The other node serves another history from counter 1 on (a reorg past the
+    # confirmation depth, or a fork). The restarted member asks from its last processed
+    # counter itself, so it sees that the event there differs and stops.
     liar = ScriptedSequencer(world[0], lying)
-    liar_subscribe = liar.Subscribe
-
-    async def replay(request: Any, context: Any) -> AsyncIterator[Any]:
-        request.from_counter = 1  # serves the last processed counter again
-        async for item in liar_subscribe(request, context):
-            yield item
-
-    liar.Subscribe = replay  # type: ignore[method-assign]
     again = connect(world, [await servers.start(liar)], tmp_path, rec)
     await again.start()
     with pytest.raises(EventMismatchError) as err:
         async with asyncio.timeout(10):
             await again.wait()
     assert err.value.counter == 1
+    assert liar.subscriptions[0] == 1
+    assert len(rec.events) == 2  # nothing of the other history was handed to the node
+    await again.stop()
+
+
+async def test_a_resubscription_starts_at_the_last_processed_event_and_skips_it(
+    world: tuple[Genesis, MemberIdentity], servers: Servers, tmp_path: Path
+) -> None:
+    _, p1 = world
+    events = [deliver(p1, i, b"e") for i in range(3)]
+    rec = Recorder()
+    node = ScriptedSequencer(world[0], events[:2])
+    first = connect(world, [await servers.start(node)], tmp_path, rec)
+    await first.start()
+    await rec.wait_for(lambda r: len(r.events) == 2)
+    await first.stop()
+    more = ScriptedSequencer(world[0], events)
+    again = connect(world, [await servers.start(more)], tmp_path, rec)
+    await again.start()
+    await rec.wait_for(lambda r: len(r.events) == 3, what="the third event")
+    assert more.subscriptions[0] == 1 and rec.counters == [0, 1, 2]
     await again.stop()
 
 
@@ -300,3 +323,63 @@ async def test_one_pruned_node_fails_over_to_one_that_has_the_events(
     await rec.wait_for(lambda r: len(r.events) == 3, what="events from the full node")
     assert rec.counters == [0, 1, 2]
     await conn.stop()
+
+
+async def test_acknowledgements_stay_one_behind_the_last_processed_event(
+    world: tuple[Genesis, MemberIdentity], servers: Servers, tmp_path: Path
+) -> None:
+    """The sequencer may prune what is acknowledged; the next subscription starts at the
+    last processed event, so that one is never acknowledged."""
+    genesis, p1 = world
+    node = ScriptedSequencer(genesis, [deliver(p1, i, b"e") for i in range(3)])
+    rec = Recorder()
+    conn = MemberConnection(
+        p1.member, p1.signing_key, genesis.domain, genesis, [await servers.start(node)],
+        tmp_path, rec, tuning=MemberTuning(
+            reconnect_initial_s=0.02, reconnect_max_s=0.1, call_timeout_s=2.0,
+            acknowledge_every=1,
+        ),
+    )  # fmt: skip
+    await conn.start()
+    await rec.wait_for(lambda r: len(r.events) == 3)
+    async with asyncio.timeout(5):
+        while len(node.acknowledged) < 2:
+            node.acknowledge_seen.clear()
+            await node.acknowledge_seen.wait()
+    assert node.acknowledged == [0, 1]
+    await conn.stop()
+
+
+async def test_a_pruned_last_processed_event_is_skipped_once_with_a_warning(
+    world: tuple[Genesis, MemberIdentity],
+    servers: Servers,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A runtime that acknowledged its last event (before acknowledgements stayed one
+    behind) may find it pruned everywhere: it resumes after it instead of stopping."""
+
+    class PrunedBelow2(ScriptedSequencer):
+        async def Subscribe(self, request: Any, context: Any) -> AsyncIterator[Any]:
+            if request.from_counter < 2:
+                self.subscriptions.append(request.from_counter)
+                await context.abort(grpc.StatusCode.OUT_OF_RANGE, "pruned below 2")
+            async for item in super().Subscribe(request, context):
+                yield item
+
+    _, p1 = world
+    events = [deliver(p1, i, b"e") for i in range(3)]
+    rec = Recorder()
+    first = connect(
+        world, [await servers.start(ScriptedSequencer(world[0], events[:2]))], tmp_path, rec
+    )
+    await first.start()
+    await rec.wait_for(lambda r: len(r.events) == 2)
+    await first.stop()
+    pruned = PrunedBelow2(world[0], events)
+    again = connect(world, [await servers.start(pruned)], tmp_path, rec)
+    await again.start()
+    await rec.wait_for(lambda r: len(r.events) == 3, what="the event after the pruned one")
+    assert pruned.subscriptions == [1, 2] and rec.counters == [0, 1, 2]
+    assert "counter 1) is pruned on every node" in caplog.text
+    await again.stop()
