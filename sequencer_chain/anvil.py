@@ -1,7 +1,10 @@
 """A managed anvil process for tests, the devnet and benchmarks.
 
 Always started with ``--prune-history``: without it anvil keeps every historical state in
-``~/.foundry/anvil/tmp`` and leaks gigabytes per run. Binds 127.0.0.1 on a free port.
+``~/.foundry/anvil/tmp`` and leaks gigabytes per run. With a number it keeps that many
+recent states in memory and none on disk; without one it keeps none, and every call at a
+past block fails with ``BlockOutOfRangeError`` (a writer with a confirmation depth reads
+its contract at a past block). Binds 127.0.0.1 on a free port.
 
 anvil's default *instant* mining can strand transactions in the mempool when several are
 sent concurrently (foundry issue 10122); callers that send concurrently must send in nonce
@@ -28,6 +31,9 @@ from sequencer_chain.errors import AnvilError
 from sequencer_chain.toolchain import tool_path
 
 START_TIMEOUT_S = 30.0
+KEPT_STATES = 256
+"""Recent block states anvil keeps in memory (``--prune-history 256``): calls at a block up
+to this deep work, enough for any confirmation depth and reorg search the nodes use."""
 STOP_TIMEOUT_S = 10.0
 
 
@@ -119,7 +125,7 @@ class ManagedAnvil:
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--chain-id", str(cfg.chain_id),
-            "--prune-history",
+            "--prune-history", str(KEPT_STATES),
         ]  # fmt: skip
         if cfg.block_time is not None:
             cmd += ["--block-time", f"{cfg.block_time:g}"]

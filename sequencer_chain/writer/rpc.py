@@ -191,9 +191,16 @@ class ChainRpc:
         return await self._read("isWriter", lambda: self.inbox.is_writer(account))
 
     async def next_writer_seq(self, account: str, block: int | str = "latest") -> int:
-        return await self._read(
-            "nextWriterSeq", lambda: self.inbox.next_writer_seq(account, block=block)
-        )
+        """The contract's next writerSeq for ``account`` at ``block``; 0 at a block before
+        the contract was deployed (a confirmation depth reaching back past it on a young
+        chain), where the call has no code to run."""
+
+        async def read() -> int:
+            if block != "latest" and not await self.w3.eth.get_code(self.inbox.address, block):
+                return 0
+            return await self.inbox.next_writer_seq(account, block=block)
+
+        return await self._read("nextWriterSeq", read)
 
     async def receipt(self, tx_hash: bytes) -> Receipt | None:
         async def fetch() -> Any:

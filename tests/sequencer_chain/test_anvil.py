@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
+from sequencer_chain.anvil import KEPT_STATES, AnvilConfig, ManagedAnvil, free_port
 from sequencer_chain.chain_keys import dev_account
 from sequencer_chain.contract import connect, deploy_inbox, domain_id_bytes
 from sequencer_chain.errors import AnvilError, ChainConnectionError
@@ -26,6 +26,21 @@ def test_start_and_stop() -> None:
         time.sleep(1.2)
         assert int(anvil.rpc("eth_blockNumber"), 16) > first  # interval mining
     assert not anvil.running
+
+
+def test_recent_states_answer_calls_at_past_blocks() -> None:
+    """History is pruned (nothing on disk), but the last KEPT_STATES states stay in memory,
+    so a call at a recent past block works (writers read their contract at a confirmed
+    block); older ones are refused."""
+    with ManagedAnvil(AnvilConfig()) as anvil:
+        account = dev_account(0, 31337).address
+        for _ in range(5):
+            anvil.rpc("evm_mine")
+        assert int(anvil.rpc("eth_getBalance", [account, "0x2"]), 16) > 0
+        for _ in range(KEPT_STATES + 2):
+            anvil.rpc("evm_mine")
+        with pytest.raises(AnvilError, match="BlockOutOfRange"):
+            anvil.rpc("eth_getBalance", [account, "0x2"])
 
 
 def test_state_persists_across_restarts(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -338,3 +339,21 @@ async def test_an_account_that_is_not_a_writer_is_refused_at_start(
     assert writer.state is WriterState.FAILED
     with pytest.raises(WriterStoppedError, match="failed"):
         await writer.enqueue(b"x", b"x")
+
+
+async def test_a_writer_starts_when_its_confirmation_depth_reaches_before_the_deployment(
+    w3: Any, deployed: DeployedInbox, tmp_path: Path
+) -> None:
+    """On a young chain the confirmed block can precede the contract's deployment, where
+    the contract has no code: no writerSeq is confirmed there, rather than a failed call."""
+    assert await w3.eth.block_number < 10
+    writer = make_writer(
+        w3, deployed.inbox, deployed.writers[0], tmp_path / "w.db", replace(FAST, confirmations=10)
+    )
+    await writer.start()
+    await writer.enqueue(b"r1", b"r1")
+    account = deployed.writers[0].address
+    await wait_until(lambda: landed(deployed.inbox, account), 10, "the batch on chain")
+    events = await landed(deployed.inbox, account)
+    assert [unpack_length_prefixed(e.batch)[1] for e in events] == [[b"r1"]]
+    await writer.stop()
