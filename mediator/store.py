@@ -41,6 +41,7 @@ from mediator.types import (
     VerdictKind,
     Vote,
 )
+from node_runtime.sqlite import closing_on_failure, open_store
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -150,6 +151,10 @@ class ResponseRow:
     reason: str
 
 
+async def _create_cursor(db: aiosqlite.Connection) -> None:
+    await db.execute("INSERT INTO cursor VALUES (1, NULL)")
+
+
 class MediatorStore:
     """The mediator's database; the node's tasks share it, writes are serialised."""
 
@@ -164,34 +169,20 @@ class MediatorStore:
         cls, path: str | os.PathLike[str], domain: DomainId, mediator: MemberId
     ) -> MediatorStore:
         target = Path(path)
-        try:
-            db = await aiosqlite.connect(target, isolation_level=None)
-        except aiosqlite.Error as exc:
-            raise MediatorStoreError(target, f"cannot open: {exc}") from exc
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.executescript(_SCHEMA)
-            rows = await db.execute_fetchall("SELECT key, value FROM meta")
-            meta = {str(k): str(v) for k, v in rows}
-            expected = {"schema_version": SCHEMA_VERSION, "domain": domain, "mediator": mediator}
-            if not meta:
-                await db.execute("BEGIN IMMEDIATE")
-                await db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)", sorted(expected.items())
-                )
-                await db.execute("INSERT INTO cursor VALUES (1, NULL)")
-                await db.execute("COMMIT")
-            elif meta != expected:
-                raise MediatorStoreError(target, f"made for {meta}, expected {expected}")
+
+        def error(detail: str) -> MediatorStoreError:
+            return MediatorStoreError(target, detail)
+
+        db = await open_store(
+            target,
+            _SCHEMA,
+            error,
+            meta={"schema_version": SCHEMA_VERSION, "domain": domain, "mediator": mediator},
+            on_create=_create_cursor,
+        )
+        async with closing_on_failure(db, error):
             rows = await db.execute_fetchall("SELECT last_event_at FROM cursor WHERE id = 1")
             (last,) = next(iter(rows))
-        except aiosqlite.Error as exc:
-            await db.close()
-            raise MediatorStoreError(target, f"cannot open: {exc}") from exc
-        except BaseException:
-            await db.close()
-            raise
         return cls(target, db, None if last is None else Timestamp(int(last)))
 
     async def close(self) -> None:

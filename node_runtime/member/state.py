@@ -21,6 +21,7 @@ from pathlib import Path
 import aiosqlite
 
 from node_runtime.member.errors import MemberStateError
+from node_runtime.sqlite import closing_on_failure, open_store
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
@@ -54,6 +55,10 @@ class StreamPosition:
     """:func:`event_digest` of the last processed event."""
 
 
+async def _create_cursor(db: aiosqlite.Connection) -> None:
+    await db.execute("INSERT INTO cursor VALUES (1, 0, NULL, NULL)")
+
+
 class CounterStore:
     """The persisted :class:`StreamPosition`; one task (the subscription) writes it."""
 
@@ -67,23 +72,18 @@ class CounterStore:
         cls, path: str | os.PathLike[str], domain: DomainId, member: MemberId
     ) -> CounterStore:
         target = Path(path)
-        db = await aiosqlite.connect(target, isolation_level=None)
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.executescript(_SCHEMA)
-            rows = await db.execute_fetchall("SELECT key, value FROM meta")
-            meta = {str(k): str(v) for k, v in rows}
-            expected = {"schema_version": SCHEMA_VERSION, "domain": domain, "member": member}
-            if not meta:
-                await db.execute("BEGIN IMMEDIATE")
-                await db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)", sorted(expected.items())
-                )
-                await db.execute("INSERT INTO cursor VALUES (1, 0, NULL, NULL)")
-                await db.execute("COMMIT")
-            elif meta != expected:
-                raise MemberStateError(str(target), f"made for {meta}, expected {expected}")
+
+        def error(detail: str) -> MemberStateError:
+            return MemberStateError(str(target), detail)
+
+        db = await open_store(
+            target,
+            _SCHEMA,
+            error,
+            meta={"schema_version": SCHEMA_VERSION, "domain": domain, "member": member},
+            on_create=_create_cursor,
+        )
+        async with closing_on_failure(db, error):
             rows = await db.execute_fetchall(
                 "SELECT next_counter, last_timestamp, last_digest FROM cursor WHERE id = 1"
             )
@@ -93,12 +93,6 @@ class CounterStore:
                 None if last_ts is None else Timestamp(int(last_ts)),
                 None if digest is None else bytes(digest),
             )
-        except aiosqlite.Error as exc:
-            await db.close()
-            raise MemberStateError(str(target), f"cannot open: {exc}") from exc
-        except BaseException:
-            await db.close()
-            raise
         return cls(target, db, position)
 
     @property
