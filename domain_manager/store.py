@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -33,6 +34,7 @@ from domain_manager.types import (
     OnboardingState,
     RequestId,
 )
+from node_runtime.sqlite import open_store
 from protocol.canonical import Reader, encode
 from protocol.errors import MalformedError
 from protocol.identifiers import DomainId, MemberId
@@ -106,31 +108,21 @@ class DomainManagerStore:
     @classmethod
     async def open(cls, path: str | os.PathLike[str], domain: DomainId) -> DomainManagerStore:
         target = Path(path)
-        try:
-            db = await aiosqlite.connect(target, isolation_level=None)
-        except (aiosqlite.Error, OSError) as exc:
-            raise DomainManagerStoreError(target, f"cannot open: {exc}") from None
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.executescript(_SCHEMA)
-            rows = await db.execute_fetchall("SELECT key, value FROM meta")
-            meta = {str(k): str(v) for k, v in rows}
-            if not meta:
-                await db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [("schema_version", SCHEMA_VERSION), ("domain", domain)],
-                )
-            elif meta.get("schema_version") != SCHEMA_VERSION:
-                raise DomainManagerStoreError(target, f"schema {meta.get('schema_version')}")
-            elif meta.get("domain") != domain:
-                raise DomainManagerStoreError(target, f"made for domain {meta.get('domain')}")
-        except aiosqlite.Error as exc:
-            await db.close()
-            raise DomainManagerStoreError(target, str(exc)) from None
-        except BaseException:
-            await db.close()
-            raise
+
+        def check(found: Mapping[str, str]) -> None:
+            if found.get("schema_version") != SCHEMA_VERSION:
+                raise DomainManagerStoreError(target, f"schema {found.get('schema_version')}")
+            if found.get("domain") != domain:
+                raise DomainManagerStoreError(target, f"made for domain {found.get('domain')}")
+
+        db = await open_store(
+            target,
+            _SCHEMA,
+            lambda detail: DomainManagerStoreError(target, detail),
+            meta={"schema_version": SCHEMA_VERSION, "domain": domain},
+            check=check,
+            failure=None,
+        )
         return cls(target, db)
 
     async def close(self) -> None:

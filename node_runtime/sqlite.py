@@ -88,12 +88,14 @@ async def open_store(
     new file's first rows, in the transaction that writes ``meta``. ``migrations``: by
     older ``version_key`` value, the hook that upgrades such a file; the tables it lacks
     are already created by ``schema``. ``pragmas``: further pragmas (``"foreign_keys=ON"``)
-    set before the schema script.
+    set before the schema script. ``failure``: the detail's prefix for a sqlite error after
+    connecting (``None``: the sqlite message alone); a failed connect is always
+    ``error(f"cannot open: {exc}")``.
     """
     try:
         db = await aiosqlite.connect(path, isolation_level=None)
     except (sqlite3.Error, OSError) as exc:
-        raise error(_detail(failure, exc)) from exc
+        raise error(f"cannot open: {exc}") from exc
     async with closing_on_failure(db, error, failure):
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute(f"PRAGMA synchronous={synchronous.value}")
