@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from node_runtime.sqlite import open_store
 from participant.node.errors import ParticipantNodeError
 
 _SCHEMA = """
@@ -40,14 +41,9 @@ class NodeStore:
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> NodeStore:
         file = Path(path)
-        try:
-            db = await aiosqlite.connect(file)
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.executescript(_SCHEMA)
-            await db.commit()
-        except Exception as exc:
-            raise NodeStoreError(file, f"unusable: {exc}") from exc
+        db = await open_store(
+            file, _SCHEMA, lambda detail: NodeStoreError(file, detail), failure="unusable"
+        )
         return cls(db, file)
 
     async def close(self) -> None:
