@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 
+from node_runtime.sqlite import Synchronous, closing_on_failure, open_store
 from protocol.identifiers import MemberId
 from protocol.timestamp import Timestamp
 from sequencer_chain.errors import EventStoreError, EventStoreMismatchError
@@ -155,41 +156,35 @@ class EventStore:
 
     @classmethod
     async def open(cls, path: Path, identity: StoreIdentity) -> EventStore:
+        """Open the store; ``synchronous=NORMAL``: every row is derivable again from the
+        chain, so a crash that loses the last commits costs a re-read, not data."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            write = await aiosqlite.connect(path, isolation_level=None)
-            await write.execute("PRAGMA journal_mode=WAL")
-            await write.execute("PRAGMA synchronous=NORMAL")
-            await write.executescript(_SCHEMA)
-            read = await aiosqlite.connect(path, isolation_level=None)
-            await read.execute("PRAGMA query_only=ON")
-        except aiosqlite.Error as exc:
-            raise EventStoreError(path, f"cannot open: {exc}") from None
-        store = cls(path, write, read)
-        try:
-            await store._check_identity(identity)
-        except BaseException:
-            await store.close()
-            raise
-        return store
 
-    async def _check_identity(self, identity: StoreIdentity) -> None:
-        rows: dict[str, str] = {
-            str(k): str(v)
-            for k, v in await self._write.execute_fetchall("SELECT key, value FROM meta")
-        }
-        if not rows:
-            await self._write.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("schema", str(SCHEMA_VERSION)), ("identity", identity.to_text())],
-            )
-            return
-        if rows.get("schema") != str(SCHEMA_VERSION):
-            raise EventStoreError(self.path, f"schema {rows.get('schema')}, expected 1")
-        if rows.get("identity") != identity.to_text():
-            raise EventStoreMismatchError(
-                self.path, f"derived from {rows.get('identity')}, not {identity.to_text()}"
-            )
+        def error(detail: str) -> EventStoreError:
+            return EventStoreError(path, detail)
+
+        def check(found: Mapping[str, str]) -> None:
+            if found.get("schema") != str(SCHEMA_VERSION):
+                raise EventStoreError(path, f"schema {found.get('schema')}, expected 1")
+            if found.get("identity") != identity.to_text():
+                raise EventStoreMismatchError(
+                    path, f"derived from {found.get('identity')}, not {identity.to_text()}"
+                )
+
+        write = await open_store(
+            path,
+            _SCHEMA,
+            error,
+            meta={"schema": str(SCHEMA_VERSION), "identity": identity.to_text()},
+            check=check,
+            version_key="schema",
+            synchronous=Synchronous.NORMAL,
+        )
+        async with closing_on_failure(write, error):
+            read = await aiosqlite.connect(path, isolation_level=None)
+            async with closing_on_failure(read, error):
+                await read.execute("PRAGMA query_only=ON")
+        return cls(path, write, read)
 
     async def close(self) -> None:
         await self._read.close()

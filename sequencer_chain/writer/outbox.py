@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
+from node_runtime.sqlite import open_store
 from sequencer_chain.errors import DuplicateRequestError, OutboxError, OutboxMismatchError
 from sequencer_chain.writer.fees import Fees
 from sequencer_chain.writer.types import BatchState, Nonce, RequestId, WriterSeq
@@ -159,43 +159,29 @@ class Outbox:
     @classmethod
     async def open(cls, path: Path, identity: OutboxIdentity) -> Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            db = await aiosqlite.connect(path, isolation_level=None)
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise OutboxError(path, f"cannot open: {exc}") from None
-        outbox = cls(db, path)
-        try:
-            await outbox._check_identity(identity)
-        except BaseException:
-            await db.close()
-            raise
-        return outbox
-
-    async def _check_identity(self, identity: OutboxIdentity) -> None:
         expected = {
             "schema_version": str(SCHEMA_VERSION),
             "chain_id": str(identity.chain_id),
             "inbox_address": identity.inbox_address.lower(),
             "account": identity.account.lower(),
         }
-        async with self._db.execute("SELECT key, value FROM meta") as cur:
-            found = {str(k): str(v) for k, v in await cur.fetchall()}
-        if not found:
-            await self._db.execute("BEGIN IMMEDIATE")
-            await self._db.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?)", list(expected.items())
-            )
-            await self._db.execute("COMMIT")
-            return
-        for key, value in expected.items():
-            if found.get(key) != value:
-                raise OutboxMismatchError(
-                    self.path, f"{key} is {found.get(key)!r}, this writer expects {value!r}"
-                )
+
+        def check(found: Mapping[str, str]) -> None:
+            for key, value in expected.items():
+                if found.get(key) != value:
+                    raise OutboxMismatchError(
+                        path, f"{key} is {found.get(key)!r}, this writer expects {value!r}"
+                    )
+
+        db = await open_store(
+            path,
+            _SCHEMA,
+            lambda detail: OutboxError(path, detail),
+            meta=expected,
+            check=check,
+            pragmas=("foreign_keys=ON",),
+        )
+        return cls(db, path)
 
     async def close(self) -> None:
         await self._db.close()
