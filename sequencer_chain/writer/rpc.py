@@ -196,7 +196,7 @@ class ChainRpc:
         chain), where the call has no code to run."""
 
         async def read() -> int:
-            if block != "latest" and not await self.w3.eth.get_code(self.inbox.address, block):
+            if isinstance(block, int) and not await self.w3.eth.get_code(self.inbox.address, block):
                 return 0
             return await self.inbox.next_writer_seq(account, block=block)
 
