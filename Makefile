@@ -31,7 +31,7 @@ lint:
 
 typecheck:
 	scripts/bootstrap
-	.venv/bin/mypy protocol sequencer_chain participant chaindomain
+	.venv/bin/mypy protocol node_runtime auth sequencer_chain domain_manager mediator participant ledger_client chaindomain
 
 deep:            ## long fuzz and invariant runs of the ordering contract
 	scripts/bootstrap
