@@ -25,7 +25,7 @@ import decimal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from participant.engine import api
 from participant.engine.budget import Meter, metered
@@ -94,11 +94,10 @@ from participant.engine.values import (
 )
 
 
-class PackageResolver:
-    """Finds loaded packages by id (implemented by ``store.PackageStore``)."""
+class PackageResolver(Protocol):
+    """Finds loaded packages by id (``store.PackageStore`` is one)."""
 
-    def get(self, package_id: PackageId) -> Package:  # pragma: no cover - interface
-        raise NotImplementedError
+    def get(self, package_id: PackageId) -> Package: ...
 
 
 @dataclass

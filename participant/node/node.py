@@ -27,9 +27,8 @@ from node_runtime.member import MemberConnection
 from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from node_runtime.member.dm_client import DmClientTimeouts, DomainManagerClient
-from participant.engine import Engine, Package, PackageId, PackageStore
+from participant.engine import Engine, PackageStore
 from participant.engine.examples import example_source
-from participant.engine.interpreter import PackageResolver
 from participant.ledger_api.backend import SubmitRequest
 from participant.ledger_api.server import LedgerApiServer
 from participant.node.config import ParticipantConfig
@@ -60,16 +59,6 @@ PARTICIPANT_DB = "participant.sqlite"
 PACKAGES_DB = "packages.sqlite"
 NODE_DB = "node.sqlite"
 MEMBER_DIR = "member"
-
-
-class _Resolver(PackageResolver):
-    """The engine's package lookup over the node's package store."""
-
-    def __init__(self, store: PackageStore) -> None:
-        self.store = store
-
-    def get(self, package_id: PackageId) -> Package:
-        return self.store.get(package_id)
 
 
 class ParticipantNode:
@@ -180,7 +169,7 @@ class ParticipantNode:
             signing_key=signing_key,
             encryption_key=encryption_key,
             store=self.store,
-            engine=Engine(_Resolver(self.packages)),
+            engine=Engine(self.packages),
             topology=self,
             send=self.link.send,
             config=cfg.protocol.processor_config(),

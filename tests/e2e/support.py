@@ -186,7 +186,10 @@ class Network:
             APP,
             frozenset(self.party(p) for p in parties),
         )
-        async with asyncio.timeout(timeout_s), contextlib.aclosing(stream) as completions:
+        # the backend's completions are an async generator; its protocol types them as an
+        # AsyncIterator, which has no aclose()
+        closing = contextlib.aclosing(stream)  # type: ignore[type-var]
+        async with asyncio.timeout(timeout_s), closing as completions:
             async for completion in completions:
                 if completion.command_id == command_id:
                     return completion
