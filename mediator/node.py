@@ -30,6 +30,7 @@ from node_runtime import OpsServer, ReadinessCheck
 from node_runtime.member import MemberConnection
 from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
+from node_runtime.process import wait_for_failure
 from protocol.crypto import SigningPrivateKey, load_encryption_key, load_signing_key
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
 from protocol.sequencer_messages import SequencedEvent
@@ -168,18 +169,7 @@ class MediatorNode:
 
     async def wait(self) -> None:
         """Return when stopped; raise the cause if the member connection or a task failed."""
-        waiters: set[asyncio.Future[None]] = set()
-        if self.link is not None:
-            waiters.add(asyncio.ensure_future(self.link.wait()))
-        if self._tasks is not None:
-            waiters.add(asyncio.ensure_future(asyncio.shield(self._tasks)))
-        if not waiters:
-            return
-        done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in done:
-            task.result()
+        await wait_for_failure(self.link, self._tasks)
 
     async def stop(self) -> None:
         if self._tasks is not None:

@@ -36,6 +36,28 @@ from node_runtime.logs import configure_logging
 log = logging.getLogger(__name__)
 
 
+class _Waitable(Protocol):
+    async def wait(self) -> None: ...
+
+
+async def wait_for_failure(link: _Waitable | None, tasks: asyncio.Future[None] | None) -> None:
+    """A node's ``wait()``: return when its member connection (``link``) or its background
+    ``tasks`` end, and raise the cause if either failed. ``tasks`` is shielded: the node's
+    ``stop`` cancels it, not this wait."""
+    waiters: set[asyncio.Future[None]] = set()
+    if link is not None:
+        waiters.add(asyncio.ensure_future(link.wait()))
+    if tasks is not None:
+        waiters.add(asyncio.ensure_future(asyncio.shield(tasks)))
+    if not waiters:
+        return
+    done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        task.result()
+
+
 class RunnableNode(Protocol):
     async def start(self) -> None: ...
 

@@ -27,6 +27,7 @@ from node_runtime.member import MemberConnection
 from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from node_runtime.member.dm_client import DmClientTimeouts, DomainManagerClient
+from node_runtime.process import wait_for_failure
 from participant.engine import Engine, PackageStore
 from participant.engine.examples import example_source
 from participant.ledger_api.backend import SubmitRequest
@@ -334,18 +335,7 @@ class ParticipantNode:
 
     async def wait(self) -> None:
         """Return when stopped; raise the cause if the member connection or a task failed."""
-        waiters: set[asyncio.Future[None]] = set()
-        if self.link is not None:
-            waiters.add(asyncio.ensure_future(self.link.wait()))
-        if self._tasks is not None:
-            waiters.add(asyncio.ensure_future(asyncio.shield(self._tasks)))
-        if not waiters:
-            return
-        done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in done:
-            task.result()
+        await wait_for_failure(self.link, self._tasks)
 
     async def stop(self) -> None:
         if self._tasks is not None:
