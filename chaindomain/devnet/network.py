@@ -72,13 +72,25 @@ class UpOptions:
     ready_timeout_s: float = 60.0
 
 
-def load_ports(layout: Layout, names: list[str]) -> dict[str, int]:
-    """Ports recorded by an earlier ``up``; new names get a free port, recorded now."""
-    ports: dict[str, int] = {}
+def load_ports(
+    layout: Layout, names: list[str], pick: Callable[[], int] = free_port
+) -> dict[str, int]:
+    """Ports recorded by an earlier ``up``; new names get a free port, recorded now.
+
+    Every name gets its own port: the kernel can hand the same ephemeral port to two
+    successive probes (each socket is closed before the next), so a port already given
+    to another name is picked again, and a file that recorded one port twice is repaired
+    for the later name."""
+    recorded: dict[str, int] = {}
     if layout.network.exists():
-        ports = {str(k): int(v) for k, v in json.loads(layout.network.read_text())["ports"].items()}
-    for name in names:
-        ports.setdefault(name, free_port())
+        data = json.loads(layout.network.read_text())["ports"]
+        recorded = {str(k): int(v) for k, v in data.items()}
+    ports: dict[str, int] = {}
+    for name in [*recorded, *(n for n in names if n not in recorded)]:
+        port = recorded.get(name)
+        while port is None or port in ports.values():
+            port = pick()
+        ports[name] = port
     layout.network.write_text(json.dumps({"ports": ports}, indent=2) + "\n")
     return ports
 

@@ -4,6 +4,7 @@ parties and their state-file form. No chain: the domain record is made up."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from chaindomain.devnet.configs import (
     participant_toml,
     sequencer_toml,
 )
+from chaindomain.devnet.network import load_ports
 from chaindomain.devnet.participants import (
     Organisation,
     organisation,
@@ -135,3 +137,19 @@ def test_organisations_and_their_parties() -> None:
     assert organisation_parties(3) == ("Bob",)
     org = Organisation("Bank", "participant1", "PAR::p::x", "127.0.0.1:1", {"Bank": "Bank::x"})
     assert Organisation.from_json(org.to_json()) == org and org.party == "Bank::x"
+
+
+def test_every_node_gets_its_own_port_even_when_a_probe_repeats_one(tmp_path: Path) -> None:
+    """The kernel may hand the same ephemeral port to two successive probes; a network
+    file that recorded one port twice (seq2.ops and participant3.ops once did) is
+    repaired for the later name, and recorded ports are otherwise kept."""
+    layout = Layout(tmp_path / "devnet")
+    layout.root.mkdir()
+    probes = iter([5001, 5001, 5002, 5002, 5003, 5004])
+    ports = load_ports(layout, ["a", "b", "c"], pick=lambda: next(probes))
+    assert ports == {"a": 5001, "b": 5002, "c": 5003}
+    layout.network.write_text(json.dumps({"ports": {"a": 5001, "b": 5001}}))
+    repair = iter([5001, 6001, 6001, 6002])
+    again = load_ports(layout, ["a", "b", "c"], pick=lambda: next(repair))
+    assert again == {"a": 5001, "b": 6001, "c": 6002}
+    assert json.loads(layout.network.read_text())["ports"] == again
