@@ -1,5 +1,5 @@
 # Entry points; each one bootstraps the toolchain first (idempotent, fast when done).
-.PHONY: demo test devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer bench-ledger
+.PHONY: demo test lock-upgrade devnet devnet-status devnet-down config-reference bootstrap lint typecheck deep snapshot bench-chain bench-sequencer bench-ledger
 
 demo:            ## from nothing to the multi-organisation demo: tools, a local network, the workflow
 	scripts/bootstrap
@@ -23,6 +23,12 @@ config-reference: ## regenerate docs/configuration.md from the node config model
 
 bootstrap:
 	scripts/bootstrap
+
+lock-upgrade:    ## re-resolve uv.lock to the newest allowed releases, install it, regenerate the gRPC stubs
+	scripts/bootstrap
+	.venv/bin/uv lock --upgrade
+	scripts/bootstrap
+	scripts/gen_protos
 
 lint:
 	scripts/bootstrap

@@ -1,6 +1,6 @@
-"""scripts/bootstrap on a fresh checkout, and again: it creates the venv, installs the package
-with its dev extras and the chain tools from the lock file, and redoes a step only when its
-input changed.
+"""scripts/bootstrap on a fresh checkout, and again: it creates the venv, installs uv from the
+lock's hashes and then exactly uv.lock (`uv sync --frozen`), the chain tools from
+package-lock.json, and redoes a step only when its input changed.
 
 The script runs for real in a copy of the checkout's inputs; `python` and `npm` are stand-ins
 that record how they were called (so nothing is downloaded and the shared .venv and
@@ -23,7 +23,9 @@ echo "python $*" >> "$CALLS"
 case "$1" in
   --version) echo "Python 3.11.99" ;;
   -c) exit 0 ;;
-  -m) if [ "$2" = venv ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi ;;
+  -m) if [ "$2" = venv ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi
+      if [ "$2" = pip ]; then printf '#!/bin/sh\necho "uv $*" >> "$CALLS"\n' > .venv/bin/uv
+        chmod +x .venv/bin/uv; fi ;;
 esac
 exit 0
 """
@@ -54,8 +56,9 @@ def _write_exe(path: Path, text: str) -> None:
 def checkout(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     (project / "scripts").mkdir(parents=True)
-    shutil.copy2(ROOT / "scripts" / "bootstrap", project / "scripts" / "bootstrap")
-    for name in ("pyproject.toml", "package.json", "package-lock.json"):
+    for script in ("bootstrap", "lock_requirement"):
+        shutil.copy2(ROOT / "scripts" / script, project / "scripts" / script)
+    for name in ("pyproject.toml", "uv.lock", "package.json", "package-lock.json"):
         shutil.copy2(ROOT / name, project / name)
     _write_exe(project / "scripts" / "solc", FAKE_SOLC)
     _write_exe(tmp_path / "bin" / "python3.11", FAKE_PYTHON)
@@ -86,7 +89,7 @@ def _bootstrap(project: Path) -> tuple[str, list[str]]:
 
 
 def _installs(calls: list[str]) -> tuple[list[str], list[str]]:
-    pip = [c for c in calls if "-m pip install" in c and "-e" in c.split()]
+    pip = [c for c in calls if c.startswith("uv sync")]
     npm = [c for c in calls if c.startswith("npm ")]
     return pip, npm
 
@@ -95,7 +98,12 @@ def test_fresh_checkout_then_nothing_to_do_until_an_input_changes(checkout: Path
     stderr, calls = _bootstrap(checkout)
     assert any(c.startswith("python -m venv .venv") for c in calls), calls
     pip, npm = _installs(calls)
-    assert pip == ["python -m pip install --disable-pip-version-check -e .[dev]"]
+    # uv itself is installed from the lock's hashes, then exactly the lock: no resolution.
+    assert any(
+        c.startswith("python -m pip install") and "--require-hashes" in c.split() for c in calls
+    ), calls
+    assert any(c.startswith("python scripts/lock_requirement uv") for c in calls), calls
+    assert len(pip) == 1 and "--frozen" in pip[0].split(), pip
     # The tools come from the committed lock file, never a fresh resolution.
     assert len(npm) == 1
     assert npm[0].split()[:2] == ["npm", "ci"]
@@ -116,12 +124,13 @@ def test_fresh_checkout_then_nothing_to_do_until_an_input_changes(checkout: Path
     pip, npm = _installs(calls)
     assert (len(pip), len(npm)) == (0, 1)
 
-    # A changed pyproject.toml reinstalls the package only.
-    pyproject = checkout / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + "\n")
-    _, calls = _bootstrap(checkout)
-    pip, npm = _installs(calls)
-    assert (len(pip), len(npm)) == (1, 0)
+    # A changed pyproject.toml or uv.lock reinstalls the Python packages only.
+    for name in ("pyproject.toml", "uv.lock"):
+        changed = checkout / name
+        changed.write_text(changed.read_text() + "\n")
+        _, calls = _bootstrap(checkout)
+        pip, npm = _installs(calls)
+        assert (len(pip), len(npm)) == (1, 0), name
 
     # Tools deleted behind its back are installed again.
     shutil.rmtree(checkout / "node_modules" / "@foundry-rs")

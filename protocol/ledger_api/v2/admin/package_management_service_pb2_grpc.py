@@ -5,7 +5,7 @@ import warnings
 
 from protocol.ledger_api.v2.admin import package_management_service_pb2 as protocol_dot_ledger__api_dot_v2_dot_admin_dot_package__management__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
