@@ -35,6 +35,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from node_runtime import crash_points
+from node_runtime.crash_points import CrashPoint
 from node_runtime.member.errors import SendRefusedError
 from participant.engine import Engine, PackageId, PackageStore, PartyId, TemplateId
 from participant.errors import DuplicateCommandError
@@ -163,6 +165,8 @@ class _Step:
     committed: list[tuple[PendingRequest, NewCommit]] = field(default_factory=list)
     new: list[PendingRequest] = field(default_factory=list)
     done_submissions: list[str] = field(default_factory=list)
+    responded: bool = False
+    """Confirmation responses are among ``to_send``."""
 
 
 class TransactionProcessor:
@@ -360,6 +364,7 @@ class TransactionProcessor:
             built.mediator,
         )
         await self._send_all([entry], refused=self._refused)
+        crash_points.reached(CrashPoint.PARTICIPANT_REQUEST_SENT)
         return SubmissionHandle(
             message_id,
             built.root_hash.to_multihash(),
@@ -449,6 +454,8 @@ class TransactionProcessor:
             offsets = await self.store.apply(step.changes)
             self._after_commit(step, offsets)
         await self._send_all(step.to_send)
+        if step.responded:
+            crash_points.reached(CrashPoint.PARTICIPANT_RESPONSE_SENT)
 
     def _after_commit(self, step: _Step, offsets: list[Offset]) -> None:
         for request in step.new:
@@ -651,6 +658,7 @@ class TransactionProcessor:
                 signed = SignedConfirmationResponse.sign(response, self.signing_key)
                 envelopes.append(Envelope.of(signed.to_bytes(), {mediator}))
             self._queue(step, f"resp-{step.at}", envelopes)
+            step.responded = True
 
     def _verdict(self, step: _Step, event: Deliver, signed: SignedConfirmationResult) -> None:
         result = signed.result
