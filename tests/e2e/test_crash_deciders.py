@@ -7,11 +7,13 @@ real gRPC Ledger API while one deciding node dies by SIGKILL at a named protocol
 ``CHAINDOMAIN_TEST_CRASH_AT``) and is started again:
 
 1. the submitting participant P1 right after its confirmation request went to the
-   sequencer (``participant.request-sent``), before any verdict;
+   sequencer (``participant.request-sent``), before any verdict, with two more of its
+   requests in flight;
 2. a confirming participant (P1, confirming Bob's acceptances, submitted by P2) between
-   its confirmation response and the verdict (``participant.response-sent``);
+   its confirmation response and the verdict (``participant.response-sent``), with an
+   earlier request it confirmed pending too;
 3. the mediator after it counted the first response of a request that needs two
-   (``mediator.response-counted``), before the verdict.
+   (``mediator.response-counted``), before the verdict, another such request pending.
 
 A client whose call was cut by the crash resubmits the same command id once the node is
 back (``DUPLICATE_COMMAND`` then means the first attempt got in). Afterwards every check
@@ -86,7 +88,7 @@ async def stock(net: ProcessNetwork) -> Stock:
     )
     made = await asyncio.gather(
         *(net.run("alice", [net.iou("alice", ["carol"])], ["carol"]) for _ in range(2)),
-        *(net.run("alice", [transfer], TRANSFER) for _ in range(7)),
+        *(net.run("alice", [transfer], TRANSFER) for _ in range(8)),
     )
     ious = [tx.created[0].contract_id for tx in made[:2]]
     proposals = [
@@ -95,7 +97,7 @@ async def stock(net: ProcessNetwork) -> Stock:
         for c in tx.created
         if c.template_id.endswith(":IouTransferProposal")
     ]
-    assert len(proposals) == 7, made
+    assert len(proposals) == 8, made
     return Stock(ious, proposals)
 
 
@@ -108,11 +110,21 @@ def _accept(net: ProcessNetwork, proposal: str) -> ExerciseCommand:
 
 
 async def _crash_under_load(
-    net: ProcessNetwork, node: str, point: CrashPoint, load: list[Coroutine[Any, Any, str]]
+    net: ProcessNetwork,
+    node: str,
+    point: CrashPoint,
+    occurrence: int,
+    load: list[Coroutine[Any, Any, str]],
 ) -> None:
-    """Arm ``point`` on ``node`` (a restart), put ``load`` in flight, wait for the node to
-    kill itself there, start it again unarmed, let every client finish, then check."""
-    await net.restart(node, {ENVIRONMENT_VARIABLE: point.value})
+    """Arm ``point`` on ``node`` (a restart) for its ``occurrence``-th time, so that the
+    work of the earlier times is in flight too; put ``load`` in flight, wait for the node
+    to kill itself there, start it again unarmed, let every client finish, then check."""
+    try:
+        await net.restart(node, {ENVIRONMENT_VARIABLE: f"{point.value}@{occurrence}"})
+    except BaseException:
+        for coroutine in load:
+            coroutine.close()
+        raise
     tasks = [asyncio.create_task(c) for c in load]
     try:
         process = net.process(node)
@@ -135,11 +147,13 @@ async def test_submitter_killed_after_sending_its_request(
         net.submit("alice", [net.iou("alice", ["bob", "carol"])], ["bob", "carol"]),
         net.submit("alice", [_transfer(net, stock.ious.pop())], TRANSFER),
         net.submit("alice", [net.iou("alice", ["carol"])], ["carol"]),
+        net.submit("alice", [net.iou("alice", ["bob"])], ["bob"]),
         net.submit("bob", [_accept(net, stock.proposals.pop())], ACCEPT),
         net.submit("bob", [_accept(net, stock.proposals.pop())], ACCEPT),
         net.submit("carol", [net.iou("carol", ["alice", "bob"])], ["alice", "bob"]),
     ]
-    await _crash_under_load(net, "p1", CrashPoint.PARTICIPANT_REQUEST_SENT, load)
+    # the third of Alice's four requests: two more of P1's own are in flight when it dies
+    await _crash_under_load(net, "p1", CrashPoint.PARTICIPANT_REQUEST_SENT, 3, load)
 
 
 async def test_confirmer_killed_between_its_response_and_the_verdict(
@@ -148,15 +162,18 @@ async def test_confirmer_killed_between_its_response_and_the_verdict(
     # nothing P1 submits itself: its first response is one for Bob's acceptances
     load = [net.submit("bob", [_accept(net, stock.proposals.pop())], ACCEPT) for _ in range(3)]
     load.append(net.submit("carol", [net.iou("carol", ["alice", "bob"])], ["alice", "bob"]))
-    await _crash_under_load(net, "p1", CrashPoint.PARTICIPANT_RESPONSE_SENT, load)
+    # the second response: the first request P1 confirmed is pending there too
+    await _crash_under_load(net, "p1", CrashPoint.PARTICIPANT_RESPONSE_SENT, 2, load)
 
 
 async def test_mediator_killed_between_responses(net: ProcessNetwork, stock: Stock) -> None:
     load = [
         net.submit("bob", [_accept(net, stock.proposals.pop())], ACCEPT),
         net.submit("bob", [_accept(net, stock.proposals.pop())], ACCEPT),
+        net.submit("bob", [_accept(net, stock.proposals.pop())], ACCEPT),
         net.submit("alice", [_transfer(net, stock.ious.pop())], TRANSFER),
         net.submit("alice", [net.iou("alice", ["bob", "carol"])], ["bob", "carol"]),
         net.submit("carol", [net.iou("carol", ["alice", "bob"])], ["alice", "bob"]),
     ]
-    await _crash_under_load(net, "mediator", CrashPoint.MEDIATOR_RESPONSE_COUNTED, load)
+    # each acceptance needs P1's and P2's response: the second one half-answered
+    await _crash_under_load(net, "mediator", CrashPoint.MEDIATOR_RESPONSE_COUNTED, 2, load)

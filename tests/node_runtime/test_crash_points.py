@@ -20,17 +20,20 @@ import sys
 from node_runtime import crash_points
 from node_runtime.crash_points import CrashPoint
 crash_points.check_environment()
-crash_points.reached(CrashPoint(sys.argv[1]))
-print("survived", flush=True)
+for time in range(1, int(sys.argv[2]) + 1):
+    crash_points.reached(CrashPoint(sys.argv[1]))
+    print("survived", time, flush=True)
 """
 
 
-def _run(reached: CrashPoint, armed: str | None) -> subprocess.CompletedProcess[str]:
+def _run(
+    reached: CrashPoint, armed: str | None, times: int = 1
+) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin"}
     if armed is not None:
         env[ENVIRONMENT_VARIABLE] = armed
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, reached.value],
+        [sys.executable, "-c", SCRIPT, reached.value, str(times)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -53,11 +56,20 @@ def test_the_armed_point_kills_the_process_and_no_other_does() -> None:
     assert other.returncode == 0 and "survived" in other.stdout, other
 
 
-def test_an_unknown_point_refuses_to_start_a_node(tmp_path: Path) -> None:
+def test_a_count_kills_at_that_time_only() -> None:
+    armed = CrashPoint.MEDIATOR_RESPONSE_COUNTED
+    killed = _run(armed, f"{armed.value}@3", times=5)
+    assert killed.returncode == -signal.SIGKILL, killed
+    assert killed.stdout.split("\n")[:2] == ["survived 1", "survived 2"], killed.stdout
+    assert "survived 3" not in killed.stdout
+
+
+@pytest.mark.parametrize("value", ["mediator.typo", "mediator.response-counted@0", "x@y"])
+def test_an_unknown_point_or_count_refuses_to_start_a_node(tmp_path: Path, value: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mediator", "--config", str(tmp_path / "absent.toml")],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", ENVIRONMENT_VARIABLE: "mediator.typo"},
+        cwd=ROOT, env={"PATH": "/usr/bin:/bin", ENVIRONMENT_VARIABLE: value},
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2, result
-    assert ENVIRONMENT_VARIABLE in result.stderr and "mediator.typo" in result.stderr
+    assert ENVIRONMENT_VARIABLE in result.stderr and value in result.stderr
