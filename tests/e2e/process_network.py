@@ -222,8 +222,8 @@ class ProcessNetwork:
         async with (
             asyncio.timeout(60),
             self.client(HOSTS[party]) as client,
-            contextlib.aclosing(
-                client.completions([self.parties[party]], begin=0, application_id=APP)
+            contextlib.aclosing(  # an async generator; typed as an AsyncIterator
+                client.completions([self.parties[party]], begin=0, application_id=APP)  # type: ignore[type-var]
             ) as stream,
         ):
             async for completion in stream:

@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from ledger_client import CreateAndExerciseCommand, CreateCommand, ExerciseCommand
+from ledger_client import ContractId, CreateAndExerciseCommand, CreateCommand, ExerciseCommand
 from node_runtime.crash_points import ENVIRONMENT_VARIABLE, CrashPoint
 from tests.e2e.process_network import (
     CALL_DEADLINE_S,
@@ -60,9 +60,9 @@ ACCEPT = ("alice", "bob")
 class Stock:
     """Contracts made before the crashes, each used by one command of the load."""
 
-    ious: list[str]
+    ious: list[ContractId]
     """Alice's Ious, observed by Carol, to transfer."""
-    proposals: list[str]
+    proposals: list[ContractId]
     """Transfer proposals from Alice to Bob, to accept."""
 
 
@@ -101,11 +101,11 @@ async def stock(net: ProcessNetwork) -> Stock:
     return Stock(ious, proposals)
 
 
-def _transfer(net: ProcessNetwork, iou: str) -> ExerciseCommand:
+def _transfer(net: ProcessNetwork, iou: ContractId) -> ExerciseCommand:
     return ExerciseCommand(net.template("Iou"), iou, "Transfer", {"new_owner": net.party("bob")})
 
 
-def _accept(net: ProcessNetwork, proposal: str) -> ExerciseCommand:
+def _accept(net: ProcessNetwork, proposal: ContractId) -> ExerciseCommand:
     return ExerciseCommand(net.template("IouTransferProposal"), proposal, "Accept", {})
 
 
@@ -126,16 +126,22 @@ async def _crash_under_load(
             coroutine.close()
         raise
     tasks = [asyncio.create_task(c) for c in load]
+    process = net.process(node)
+    exited = asyncio.create_task(process.exited(90, f"the load was submitted (armed at {point})"))
     try:
-        process = net.process(node)
-        code = await process.exited(90, f"the load was submitted (armed at {point})")
+        waiting: set[asyncio.Task[Any]] = {exited, *tasks}
+        while not exited.done():  # a client that fails first is the cause: raise it
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {exited}:
+                task.result()
+        code = exited.result()
         assert code == -signal.SIGKILL, (code, process.tail())
-        assert f"crash point {point} reached" in process.tail(20_000), process.tail()
+        assert f"crash point {point} reached: SIGKILL" in process.tail(20_000), process.tail()
         await net.start(node)
         async with asyncio.timeout(CALL_DEADLINE_S):
             await asyncio.gather(*tasks)
     finally:
-        for task in tasks:
+        for task in [exited, *tasks]:
             task.cancel()
     await net.check()
 
