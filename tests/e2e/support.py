@@ -2,8 +2,9 @@
 nodes and the domain manager (``tests.support.domain.running_domain``), the mediator
 (in-process :class:`MediatorNode`) and three participants (in-process
 :class:`ParticipantNode` s, each onboarded through the domain manager by its own start),
-with the example packages. Participants can also run as their own OS process
-(:class:`ParticipantProcess`, ``python -m participant``).
+with the example packages. Participants (and the mediator) can also run as their own
+OS process (:class:`NodeProcess`, ``python -m participant``; ``ParticipantProcess`` is
+its old name).
 
 Parties (allocated through each node's :class:`PartyManager`, i.e. topology via the DM):
 Alice and Bank on P1, Bob on P2, Carol on P3; Bank is also hosted on P2 with observation
