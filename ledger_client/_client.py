@@ -217,7 +217,10 @@ class LedgerClient:
         workflow_id: str,
         submission_id: str,
         deduplication_seconds: float | None,
+        deduplication_offset: int | None = None,
     ) -> commands_pb2.Commands:
+        if deduplication_seconds is not None and deduplication_offset is not None:
+            raise ValueError("give deduplication_seconds or deduplication_offset, not both")
         msg = commands_pb2.Commands(
             workflow_id=workflow_id,
             application_id=application_id or self.application_id,
@@ -229,6 +232,8 @@ class LedgerClient:
         )
         if deduplication_seconds is not None:
             msg.deduplication_duration.FromNanoseconds(int(deduplication_seconds * 1e9))
+        if deduplication_offset is not None:
+            msg.deduplication_offset = deduplication_offset
         return msg
 
     # --- commands ---------------------------------------------------------------------
@@ -244,8 +249,12 @@ class LedgerClient:
         workflow_id: str = "",
         submission_id: str = "",
         deduplication_seconds: float | None = None,
+        deduplication_offset: int | None = None,
     ) -> str:
-        """Submit; return the command id. The outcome arrives on :meth:`completions`."""
+        """Submit; return the command id. The outcome arrives on :meth:`completions`.
+        Deduplication (at most one of the two): against the same change id accepted in
+        the last ``deduplication_seconds``, or completed after ``deduplication_offset``;
+        neither: the participant's maximum deduplication duration."""
         msg = self._commands(
             commands,
             act_as=act_as,
@@ -255,6 +264,7 @@ class LedgerClient:
             workflow_id=workflow_id,
             submission_id=submission_id,
             deduplication_seconds=deduplication_seconds,
+            deduplication_offset=deduplication_offset,
         )
         await self._call(self._submission.Submit, submission_pb.SubmitRequest(commands=msg))
         return msg.command_id
@@ -269,6 +279,7 @@ class LedgerClient:
         application_id: str | None = None,
         workflow_id: str = "",
         deduplication_seconds: float | None = None,
+        deduplication_offset: int | None = None,
     ) -> tuple[str, int]:
         """Submit and wait for the outcome: ``(update id, completion offset)``; a
         rejection raises its :class:`CommandRejectedError` subclass."""
@@ -281,6 +292,7 @@ class LedgerClient:
             workflow_id=workflow_id,
             submission_id="",
             deduplication_seconds=deduplication_seconds,
+            deduplication_offset=deduplication_offset,
         )
         response = await self._call(
             self._command.SubmitAndWait,

@@ -15,6 +15,8 @@ structured error code (``error_code``), message and metadata (``google.rpc.Error
         │   └── ContractNotFoundError  CONTRACT_NOT_FOUND
         ├── AlreadyExistsError         ALREADY_EXISTS
         │   └── DuplicateCommandError  DUPLICATE_COMMAND
+        ├── InvalidDeduplicationPeriodError  INVALID_DEDUPLICATION_PERIOD (FAILED_PRECONDITION):
+        │                              an offset after the ledger end, a duration above the maximum
         ├── CommandRejectedError       the command was interpreted or committed and failed
         │   ├── DamlAuthorizationError DAML_AUTHORIZATION_ERROR
         │   ├── InconsistentContractsError  INCONSISTENT_CONTRACTS / _CONTRACT_KEY
@@ -93,6 +95,10 @@ class DuplicateCommandError(AlreadyExistsError):
     pass
 
 
+class InvalidDeduplicationPeriodError(LedgerApiStatusError):
+    pass
+
+
 class CommandRejectedError(LedgerApiStatusError):
     pass
 
@@ -116,6 +122,7 @@ class ServiceUnavailableError(LedgerApiStatusError):
 BY_ERROR_CODE: dict[str, type[LedgerApiStatusError]] = {
     "CONTRACT_NOT_FOUND": ContractNotFoundError,
     "DUPLICATE_COMMAND": DuplicateCommandError,
+    "INVALID_DEDUPLICATION_PERIOD": InvalidDeduplicationPeriodError,
     "DAML_AUTHORIZATION_ERROR": DamlAuthorizationError,
     "INCONSISTENT_CONTRACTS": InconsistentContractsError,
     "INCONSISTENT_CONTRACT_KEY": InconsistentContractsError,

@@ -60,6 +60,8 @@ from mediator.validation import (
     check_response,
     classify,
 )
+from node_runtime import crash_points
+from node_runtime.crash_points import CrashPoint
 from node_runtime.logs import log_context
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import DomainId, MemberId
@@ -182,6 +184,11 @@ class MediatorProcessor:
         await self.store.apply(step.changes)
         self._pending = step.pending
         self._after_commit(step)
+        if any(
+            r.status is ResponseStatus.ACCEPTED and r.request_id in self._pending
+            for r in step.changes.responses
+        ):
+            crash_points.reached(CrashPoint.MEDIATOR_RESPONSE_COUNTED)
         return step.to_send
 
     def _after_commit(self, step: _Step) -> None:

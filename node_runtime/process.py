@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
+from node_runtime import crash_points
 from node_runtime.errors import ConfigError
 from node_runtime.logs import configure_logging
 
@@ -127,6 +128,7 @@ def run_node_program(program: NodeProgram[N], argv: Sequence[str] | None = None)
     refused: tuple[type[BaseException], ...] = (ConfigError, *program.config_errors)
     unable: tuple[type[BaseException], ...] = (OSError, *program.start_errors)
     try:
+        crash_points.check_environment()
         return asyncio.run(serve_until_signalled(program, args.config))
     except refused as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

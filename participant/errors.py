@@ -8,6 +8,8 @@ the participant's own API (a refused submission) and for the node itself::
     ParticipantError
     ├── SubmissionError                 a command could not be put in flight
     │   ├── DuplicateCommandError           its change id is within its dedup period
+    │   ├── InvalidDeduplicationPeriodError its dedup period cannot be honoured (an offset
+    │   │                                   after the ledger end, a duration above the maximum)
     │   ├── SubmissionTopologyError         the topology cannot serve it (no mediator,
     │   │                                   a party not hosted here with submission rights)
     │   ├── PackageNotVettedByRecipientsError  an informee participant has not vetted a
@@ -54,6 +56,24 @@ class DuplicateCommandError(SubmissionError):
         self.completion_offset = completion_offset
         where = "in flight" if completion_offset is None else f"at offset {completion_offset}"
         super().__init__(f"command {command_id!r} is a duplicate of a submission {where}")
+
+
+class InvalidDeduplicationPeriodError(SubmissionError):
+    """The command's deduplication period cannot be checked: an offset after the ledger
+    end (``ledger_end`` set), or a duration longer than the participant's maximum, whose
+    deduplication state it does not promise to keep (``longest_duration_us`` set)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        ledger_end: int | None = None,
+        longest_duration_us: int | None = None,
+    ) -> None:
+        self.reason = reason
+        self.ledger_end = ledger_end
+        self.longest_duration_us = longest_duration_us
+        super().__init__(f"invalid deduplication period: {reason}")
 
 
 class SubmissionTopologyError(SubmissionError):

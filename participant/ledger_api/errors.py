@@ -14,6 +14,8 @@ command completion carries the same ``google.rpc.Status``. See ``docs/ledger-api
     └── LedgerBackendError                 raised by a :class:`~.backend.LedgerBackend`
         ├── ContractNotFoundError          CONTRACT_NOT_FOUND
         ├── DuplicateCommandError          DUPLICATE_COMMAND
+        ├── InvalidDeduplicationPeriodError  INVALID_DEDUPLICATION_PERIOD (an offset after
+        │                                  the ledger end, a duration above the maximum)
         ├── InconsistentContractsError     INCONSISTENT_CONTRACTS / _CONTRACT_KEY
         ├── DuplicateContractKeyError      DUPLICATE_CONTRACT_KEY
         ├── UpdateNotFoundError            UPDATE_NOT_FOUND
@@ -52,7 +54,7 @@ class ErrorCode(enum.Enum):
     INVALID_FIELD = ("INVALID_FIELD", grpc.StatusCode.INVALID_ARGUMENT)
     MISSING_FIELD = ("MISSING_FIELD", grpc.StatusCode.INVALID_ARGUMENT)
     INVALID_DEDUPLICATION_PERIOD = (
-        "INVALID_DEDUPLICATION_PERIOD_FIELD",
+        "INVALID_DEDUPLICATION_PERIOD",
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     # authorization
@@ -180,6 +182,28 @@ class DuplicateCommandError(LedgerBackendError):
             command_id=command_id,
             existing_submission_id=existing_submission_id,
             completion_offset=completion_offset,
+        )
+
+
+class InvalidDeduplicationPeriodError(LedgerBackendError):
+    """A deduplication period the participant cannot check (Daml's
+    ``INVALID_DEDUPLICATION_PERIOD``, FAILED_PRECONDITION): an offset after the ledger
+    end (context ``ledger_end``) or a duration above the maximum (``longest_duration``,
+    e.g. ``604800s``)."""
+
+    code = ErrorCode.INVALID_DEDUPLICATION_PERIOD
+
+    def __init__(
+        self, reason: str, *, ledger_end: int | None = None,
+        longest_duration_s: float | None = None,
+    ) -> None:  # fmt: skip
+        self.reason = reason
+        self.ledger_end = ledger_end
+        self.longest_duration_s = longest_duration_s
+        super().__init__(
+            f"the deduplication period is invalid: {reason}",
+            ledger_end=ledger_end,
+            longest_duration=None if longest_duration_s is None else f"{longest_duration_s:g}s",
         )
 
 

@@ -32,6 +32,9 @@ from participant.errors import (
     DuplicateCommandError as CoreDuplicateCommandError,
 )
 from participant.errors import (
+    InvalidDeduplicationPeriodError as CoreInvalidDeduplicationPeriodError,
+)
+from participant.errors import (
     PackageNotVettedByRecipientsError,
     SubmissionBuildError,
     SubmissionTopologyError,
@@ -65,6 +68,7 @@ from participant.ledger_api.errors import (
     DuplicateCommandError,
     ErrorCode,
     InvalidArgumentError,
+    InvalidDeduplicationPeriodError,
     NotConnectedToDomainError,
     OffsetAfterLedgerEndError,
     PackageNotFoundError,
@@ -199,6 +203,13 @@ class NodeLedgerBackend:
                 request.command_id,
                 existing_submission_id=exc.existing_submission_id,
                 completion_offset=exc.completion_offset,
+            ) from None
+        except CoreInvalidDeduplicationPeriodError as exc:
+            longest = exc.longest_duration_us
+            raise InvalidDeduplicationPeriodError(
+                exc.reason,
+                ledger_end=exc.ledger_end,
+                longest_duration_s=None if longest is None else longest / 1_000_000,
             ) from None
         except SubmissionTopologyError as exc:
             raise InvalidArgumentError("act_as", f"{exc.what}: {exc.detail}") from None

@@ -35,9 +35,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from node_runtime import crash_points
+from node_runtime.crash_points import CrashPoint
 from node_runtime.member.errors import SendRefusedError
 from participant.engine import Engine, PackageId, PackageStore, PartyId, TemplateId
-from participant.errors import DuplicateCommandError
+from participant.errors import DuplicateCommandError, InvalidDeduplicationPeriodError
 from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import ActionDecodeError, instance_from_bytes
 from participant.protocol.commitments import (
@@ -163,6 +165,8 @@ class _Step:
     committed: list[tuple[PendingRequest, NewCommit]] = field(default_factory=list)
     new: list[PendingRequest] = field(default_factory=list)
     done_submissions: list[str] = field(default_factory=list)
+    responded: bool = False
+    """Confirmation responses are among ``to_send``."""
 
 
 class TransactionProcessor:
@@ -285,13 +289,14 @@ class TransactionProcessor:
         """Deduplicate, interpret, build and send a command's confirmation request.
 
         Returns once the request is recorded and handed to the sequencer. Raises
-        :class:`DuplicateCommandError`, the engine's ``EngineError``, or a
-        :class:`~participant.errors.SubmissionError` (with ``vetting = topology``:
-        ``PackageNotVettedByRecipientsError`` when an informee participant has not vetted
-        a package the transaction uses, at the snapshot the submission uses). Every later
-        outcome is a completion.
+        :class:`DuplicateCommandError`, :class:`InvalidDeduplicationPeriodError`, the
+        engine's ``EngineError``, or a :class:`~participant.errors.SubmissionError` (with
+        ``vetting = topology``: ``PackageNotVettedByRecipientsError`` when an informee
+        participant has not vetted a package the transaction uses, at the snapshot the
+        submission uses). Every later outcome is a completion.
         """
         change = change_id(frozenset(command.act_as), command.application_id, command.command_id)
+        await self._check_dedup_period(command.dedup)
         async with self._lock:
             for sub in self._submissions.values():
                 if sub.change_id == change:
@@ -360,6 +365,7 @@ class TransactionProcessor:
             built.mediator,
         )
         await self._send_all([entry], refused=self._refused)
+        crash_points.reached(CrashPoint.PARTICIPANT_REQUEST_SENT)
         return SubmissionHandle(
             message_id,
             built.root_hash.to_multihash(),
@@ -367,6 +373,24 @@ class TransactionProcessor:
             max_time,
             tuple(built.transaction.created_contracts),
         )
+
+    async def _check_dedup_period(self, period: DedupDuration | DedupOffset | None) -> None:
+        """Daml's rule: a period the participant cannot check is refused, not shortened.
+        An offset after the ledger end names no point of this ledger; a duration above
+        ``max_dedup_duration`` reaches back further than the participant promises to
+        remember. (Nothing is pruned, so every offset up to the end can be checked.)"""
+        longest = self.config.max_dedup_duration
+        if isinstance(period, DedupDuration) and period.micros > longest:
+            raise InvalidDeduplicationPeriodError(
+                f"the duration {period.micros} µs exceeds the maximum {longest} µs",
+                longest_duration_us=longest,
+            )
+        if isinstance(period, DedupOffset):
+            end = await self.store.ledger_end()
+            if period.offset > end:
+                raise InvalidDeduplicationPeriodError(
+                    f"the offset {period.offset} is after the ledger end {end}", ledger_end=end
+                )
 
     async def _refused(self, entry: OutboxEntry, detail: str) -> None:
         """A send the sequencer refused outright: the request is never sequenced."""
@@ -449,6 +473,8 @@ class TransactionProcessor:
             offsets = await self.store.apply(step.changes)
             self._after_commit(step, offsets)
         await self._send_all(step.to_send)
+        if step.responded:
+            crash_points.reached(CrashPoint.PARTICIPANT_RESPONSE_SENT)
 
     def _after_commit(self, step: _Step, offsets: list[Offset]) -> None:
         for request in step.new:
@@ -651,6 +677,7 @@ class TransactionProcessor:
                 signed = SignedConfirmationResponse.sign(response, self.signing_key)
                 envelopes.append(Envelope.of(signed.to_bytes(), {mediator}))
             self._queue(step, f"resp-{step.at}", envelopes)
+            step.responded = True
 
     def _verdict(self, step: _Step, event: Deliver, signed: SignedConfirmationResult) -> None:
         result = signed.result

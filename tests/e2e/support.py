@@ -2,8 +2,9 @@
 nodes and the domain manager (``tests.support.domain.running_domain``), the mediator
 (in-process :class:`MediatorNode`) and three participants (in-process
 :class:`ParticipantNode` s, each onboarded through the domain manager by its own start),
-with the example packages. Participants can also run as their own OS process
-(:class:`ParticipantProcess`, ``python -m participant``).
+with the example packages. Participants (and the mediator) can also run as their own
+OS process (:class:`NodeProcess`, ``python -m participant``; ``ParticipantProcess`` is
+its old name).
 
 Parties (allocated through each node's :class:`PartyManager`, i.e. topology via the DM):
 Alice and Bank on P1, Bob on P2, Carol on P3; Bank is also hosted on P2 with observation
@@ -17,9 +18,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,25 +323,52 @@ async def allocate_parties(net: Network) -> None:
         await node.link.topology.wait_for_time(second.effective_at)  # type: ignore[arg-type]
 
 
-class ParticipantProcess:
-    """``python -m participant`` as a child process."""
+class NodeProcess:
+    """``python -m <module> --config …`` as a child process (a participant by default).
 
-    def __init__(self, config: Path, log: Path) -> None:
+    ``start(env=…)`` adds variables to this start's environment only (a crash point,
+    ``node_runtime.crash_points``); every wait has a deadline and fails with the log's
+    tail."""
+
+    def __init__(self, config: Path, log: Path, module: str = "participant") -> None:
         self.config = config
         self.log = log
+        self.module = module
         self.proc: subprocess.Popen[str] | None = None
         self.ready: dict[str, str] = {}
 
-    async def start(self) -> None:
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text()[-chars:] if self.log.exists() else ""
+
+    async def start(self, env: Mapping[str, str] | None = None, timeout_s: float = 90) -> None:
+        environment = {**os.environ, **(env or {})}
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(  # noqa: ASYNC220 (a long-lived node; READY read in a thread)
-                [sys.executable, "-m", "participant", "--config", str(self.config)],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+                [sys.executable, "-m", self.module, "--config", str(self.config)],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True, env=environment,
             )  # fmt: skip
         assert self.proc.stdout is not None
-        line = await asyncio.to_thread(self.proc.stdout.readline)
-        assert line.startswith("READY "), (line, self.log.read_text()[-3000:])
+        try:
+            async with asyncio.timeout(timeout_s):
+                line = await asyncio.to_thread(self.proc.stdout.readline)
+        except TimeoutError:
+            self.kill()
+            raise AssertionError(
+                f"{self.module} {self.config.name}: no READY in {timeout_s}s\n{self.tail()}"
+            ) from None
+        assert line.startswith("READY "), (line, self.tail())
         self.ready = json.loads(line.removeprefix("READY "))
+
+    async def exited(self, timeout_s: float, what: str) -> int:
+        """The exit code once the process ended by itself (``-9``: SIGKILL)."""
+        assert self.proc is not None
+        try:
+            return await asyncio.to_thread(self.proc.wait, timeout_s)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"{self.module} {self.config.name} still running {timeout_s}s after {what}\n"
+                f"{self.tail()}"
+            ) from None
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -350,4 +379,11 @@ class ParticipantProcess:
         if self.proc is None or self.proc.poll() is not None:
             return -1 if self.proc is None else self.proc.returncode
         self.proc.terminate()
-        return self.proc.wait(timeout=20)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=10)
+
+
+ParticipantProcess = NodeProcess

@@ -37,6 +37,8 @@ from ledger_client import (
     DuplicateCommandError,
     ExerciseCommand,
     ExercisedEvent,
+    InvalidArgumentError,
+    InvalidDeduplicationPeriodError,
     LedgerClient,
     Party,
     PermissionDeniedError,
@@ -347,6 +349,102 @@ async def test_submit_then_the_completion_stream_reports_the_outcome(api: Api) -
         assert completion.offset > begin and completion.update_id
         tx = await p1.transaction_by_id(completion.update_id, [alice])
         assert tx.offset == completion.offset and tx.command_id == command_id
+
+
+async def test_deduplication_duration_refuses_within_the_window_and_accepts_after(
+    api: Api,
+) -> None:
+    """Daml's command deduplication by duration: the change id (application, command id,
+    act_as) accepted within ``deduplication_duration`` of the resubmission is refused
+    with DUPLICATE_COMMAND (ALREADY_EXISTS, the earlier completion's offset in the
+    metadata); once the window has passed the same change is accepted again."""
+    alice = api.party("alice")
+    iou = [api.iou_create("alice")]
+    command_id = f"dedup-duration-{next(_ids)}"
+    async with api.client("p1", "alice") as p1:
+        _, first = await p1.submit_and_wait(
+            iou, act_as=[alice], command_id=command_id, deduplication_seconds=60
+        )
+        completed = time.monotonic()
+        with pytest.raises(DuplicateCommandError) as refused:
+            await p1.submit(iou, act_as=[alice], command_id=command_id, deduplication_seconds=60)
+        assert refused.value.status == "ALREADY_EXISTS"
+        assert refused.value.error_code == "DUPLICATE_COMMAND"
+        assert refused.value.metadata["completion_offset"] == str(first)
+        with pytest.raises(DuplicateCommandError):  # no period given: the maximum (7 days)
+            await p1.submit_and_wait(iou, act_as=[alice], command_id=command_id)
+        # the record time of the first completion is at most ``completed`` (plus the
+        # clock tolerance): nothing to await but time itself
+        window = 1.0
+        await asyncio.sleep(max(0.0, completed + window + 1.0 - time.monotonic()))
+        _, second = await p1.submit_and_wait(
+            iou, act_as=[alice], command_id=command_id, deduplication_seconds=window
+        )
+        assert second > first
+        with pytest.raises(DuplicateCommandError) as again:
+            await p1.submit(iou, act_as=[alice], command_id=command_id, deduplication_seconds=60)
+        assert again.value.metadata["completion_offset"] == str(second)
+
+
+async def test_deduplication_offset_refuses_completions_after_it_only(api: Api) -> None:
+    """``deduplication_offset`` o: a change completed (accepted) after o is a duplicate;
+    one completed at or before o is not."""
+    alice = api.party("alice")
+    iou = [api.iou_create("alice")]
+    command_id = f"dedup-offset-{next(_ids)}"
+    async with api.client("p1", "alice") as p1:
+        before = await p1.ledger_end()
+        _, first = await p1.submit_and_wait(iou, act_as=[alice], command_id=command_id)
+        for offset in (before, first - 1):
+            with pytest.raises(DuplicateCommandError) as refused:
+                await p1.submit(
+                    iou, act_as=[alice], command_id=command_id, deduplication_offset=offset
+                )
+            assert refused.value.error_code == "DUPLICATE_COMMAND"
+            assert refused.value.metadata["completion_offset"] == str(first)
+        _, second = await p1.submit_and_wait(
+            iou, act_as=[alice], command_id=command_id, deduplication_offset=first
+        )
+        assert second > first
+        with pytest.raises(DuplicateCommandError) as again:
+            await p1.submit(iou, act_as=[alice], command_id=command_id, deduplication_offset=first)
+        assert again.value.metadata["completion_offset"] == str(second)
+
+
+async def test_an_invalid_deduplication_period_is_a_typed_error(api: Api) -> None:
+    """As Daml: a negative duration or offset is INVALID_FIELD (INVALID_ARGUMENT); an
+    offset after the ledger end or a duration above the participant's maximum is
+    INVALID_DEDUPLICATION_PERIOD (FAILED_PRECONDITION, with ``ledger_end`` or
+    ``longest_duration``). None of them puts anything in flight: the same command id
+    is then accepted."""
+    alice = api.party("alice")
+    iou = [api.iou_create("alice")]
+    command_id = f"dedup-invalid-{next(_ids)}"
+    async with api.client("p1", "alice") as p1:
+        with pytest.raises(InvalidArgumentError) as negative:
+            await p1.submit(iou, act_as=[alice], command_id=command_id, deduplication_seconds=-1)
+        assert negative.value.status == "INVALID_ARGUMENT"
+        assert negative.value.error_code == "INVALID_FIELD"
+        assert negative.value.field == "commands.deduplication_duration"
+        with pytest.raises(InvalidArgumentError) as below_zero:
+            await p1.submit(iou, act_as=[alice], command_id=command_id, deduplication_offset=-1)
+        assert below_zero.value.field == "commands.deduplication_offset"
+        end = await p1.ledger_end()
+        with pytest.raises(InvalidDeduplicationPeriodError) as beyond:
+            await p1.submit(
+                iou, act_as=[alice], command_id=command_id, deduplication_offset=end + 1_000
+            )
+        assert beyond.value.status == "FAILED_PRECONDITION"
+        assert beyond.value.error_code == "INVALID_DEDUPLICATION_PERIOD"
+        assert int(beyond.value.metadata["ledger_end"]) >= end
+        week = 7 * 24 * 3600
+        with pytest.raises(InvalidDeduplicationPeriodError) as too_long:
+            await p1.submit(
+                iou, act_as=[alice], command_id=command_id, deduplication_seconds=week + 1
+            )
+        assert too_long.value.status == "FAILED_PRECONDITION"
+        assert too_long.value.metadata["longest_duration"] == f"{week}s"
+        await p1.submit_and_wait(iou, act_as=[alice], command_id=command_id)
 
 
 async def test_streams_resume_from_an_offset_with_no_gap_or_duplicate(api: Api) -> None:
