@@ -31,6 +31,7 @@ from ledger_client._exceptions import (
     LedgerClientError,
     NotFoundError,
     PermissionDeniedError,
+    ServerCertificateError,
     ServiceUnavailableError,
     TransportError,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "PartyDetails",
     "PermissionDeniedError",
     "Right",
+    "ServerCertificateError",
     "ServiceUnavailableError",
     "Some",
     "Timeout",
