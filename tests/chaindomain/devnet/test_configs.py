@@ -29,8 +29,8 @@ from chaindomain.devnet.participants import (
     participant_identity,
 )
 from domain_manager.config import load_dm_config
-from node_runtime.config import load_config
 from mediator.config import load_mediator_config
+from node_runtime.config import load_config
 from participant.node.config import load_participant_config
 from protocol.crypto import ScryptParams, load_signing_key
 from protocol.identifiers import MemberId
@@ -104,10 +104,9 @@ def test_every_node_config_loads_through_its_model(
     assert dm.tls.enabled
     assert dm.admin.policy == "open" and dm.domain.sequencers == SEQUENCERS
     assert dm.keys.password.resolve(dm.base_dir) == "pw"
+    med_cert = ca.node("mediator")
     mediator = load_mediator_config(
-        write(
-            layout, "mediator", mediator_toml(layout, domain, SEQUENCERS, PORTS, ca.node("mediator"))
-        )
+        write(layout, "mediator", mediator_toml(layout, domain, SEQUENCERS, PORTS, med_cert))
     )
     assert mediator.tls.enabled
     assert mediator.node.member_id == domain.mediator.member
