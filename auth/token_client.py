@@ -10,8 +10,10 @@ authentication to the token endpoint, over TLS verified against ``tls``'s CA bun
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 import aiohttp
 
@@ -43,14 +45,16 @@ async def fetch_token(
     if scope is not None:
         form["scope"] = scope
     connector = aiohttp.TCPConnector(ssl=tls.ssl_context(system_roots=True)) if tls else None
-    auth = aiohttp.BasicAuth(client_id, client_secret)
+    # RFC 6749 §2.3.1: both parts form-urlencoded, then HTTP Basic.
+    basic = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
+    headers = {"Authorization": "Basic " + base64.b64encode(basic).decode("ascii")}
     requested = time.time()
     try:
         async with (
             aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)
             ) as session,
-            session.post(token_url, data=form, auth=auth) as reply,
+            session.post(token_url, data=form, headers=headers) as reply,
         ):
             body = await reply.json(content_type=None)
             status = reply.status
