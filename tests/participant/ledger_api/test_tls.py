@@ -124,12 +124,15 @@ async def test_mutual_tls_requires_a_client_certificate(
             await anonymous.ledger_end()
 
 
+def _credentials(cert: Path, key: Path) -> grpc.ServerCredentials:
+    return grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+
+
 async def _serve_raw(cert: Path, key: Path) -> tuple[grpc.aio.Server, str]:
     """A TLS server that serves whatever certificate it is given (a node refuses to
     start with an expired one, so the client's side is tested against this)."""
     server = grpc.aio.server()
-    creds = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
-    port = server.add_secure_port("127.0.0.1:0", creds)
+    port = server.add_secure_port("127.0.0.1:0", _credentials(cert, key))
     await server.start()
     return server, f"127.0.0.1:{port}"
 
