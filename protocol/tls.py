@@ -29,7 +29,7 @@ import grpc.aio
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from protocol.errors import TlsFileError, UntrustedServerError
 
@@ -101,12 +101,10 @@ def read_private_key(path: Path, role: str = "private key") -> tuple[bytes, Priv
     return data, key
 
 
-def _public_bytes(key: object) -> bytes:
-    public = key.public_key() if hasattr(key, "public_key") else key
-    return bytes(
-        public.public_bytes(  # type: ignore[union-attr]
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+def _spki(public_key: PublicKeyTypes) -> bytes:
+    """The DER SubjectPublicKeyInfo: equal exactly when two public keys are the same."""
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
@@ -132,7 +130,7 @@ def read_key_pair(
     leaf certificate's (:class:`TlsFileError` on ``key_file`` otherwise)."""
     chain, certs = read_certificates(cert_file, roles[0], now=now)
     key_pem, key = read_private_key(key_file, roles[1])
-    if _public_bytes(key) != _public_bytes(certs[0].public_key()):
+    if _spki(key.public_key()) != _spki(certs[0].public_key()):
         raise TlsFileError(key_file, roles[1], f"does not belong to the certificate in {cert_file}")
     return KeyPair(cert_file, key_file, chain, key_pem, certs[0].not_valid_after_utc)
 
