@@ -28,6 +28,7 @@ from auth.errors import (
     MissingTokenError,
     PermissionDeniedError,
     TokenExpiredError,
+    TokenRequestError,
 )
 from auth.grpc_interceptor import DEFAULT_PUBLIC_METHODS, AuthInterceptor
 from auth.http_middleware import REQUEST_AUTH_KEY, auth_middleware, error_response
@@ -42,6 +43,7 @@ from auth.rights import (
     seconds_until_expiry,
 )
 from auth.status import GRPC_STATUS, HTTP_STATUS, grpc_status_for, http_status_for
+from auth.token_client import IssuedToken, fetch_token
 from auth.types import (
     LEDGER_API_SCOPE,
     AuthClaims,
@@ -76,6 +78,7 @@ __all__ = [
     "IdentityProviderAdmin",
     "InvalidTokenError",
     "InvalidTokenReason",
+    "IssuedToken",
     "JwksClient",
     "JwksSettings",
     "JwksUnavailableError",
@@ -86,6 +89,7 @@ __all__ = [
     "TokenExpiredError",
     "TokenFormat",
     "TokenPolicy",
+    "TokenRequestError",
     "TokenVerifier",
     "UserId",
     "UserRight",
@@ -100,6 +104,7 @@ __all__ = [
     "current_rights",
     "detect_format",
     "error_response",
+    "fetch_token",
     "grpc_status_for",
     "http_status_for",
     "parse_claims",

@@ -27,6 +27,7 @@ from auth.jwks import JwksClient, JwksSettings
 from auth.types import LEDGER_API_SCOPE, TokenFormat
 from auth.verifier import TokenVerifier, VerifierSettings
 from node_runtime.config import Secret, StrictModel
+from protocol.tls import ClientTls
 
 FormatName = Literal["audience", "scope", "custom"]
 AlgorithmName = Literal["RS256", "ES256"]
@@ -61,9 +62,14 @@ class AuthConfig(StrictModel):
 
 
 def build_verifier(
-    config: AuthConfig, participant_id: str, *, base_dir: Path | None = None
+    config: AuthConfig,
+    participant_id: str,
+    *,
+    base_dir: Path | None = None,
+    tls: ClientTls | None = None,
 ) -> TokenVerifier:
-    """A :class:`TokenVerifier` for ``participant_id`` as ``config`` says."""
+    """A :class:`TokenVerifier` for ``participant_id`` as ``config`` says; ``tls`` (the
+    node's trusted CA bundle) is how an ``https`` JWKS URL is verified."""
     policy = TokenPolicy(
         participant_id=participant_id,
         target_audience=config.target_audience,
@@ -83,6 +89,7 @@ def build_verifier(
                 min_refetch_interval_s=config.jwks_min_refetch_interval_seconds,
                 fetch_timeout_s=config.jwks_fetch_timeout_seconds,
                 stale_if_error_s=config.jwks_stale_if_error_seconds,
+                tls=tls,
             )
         )
     secret = None

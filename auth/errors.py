@@ -10,7 +10,9 @@ answers with (see :mod:`auth.status` for the mapping as data)::
     │   └── InvalidTokenError        anything else wrong with the token; ``reason`` says what
     ├── PermissionDeniedError        gRPC PERMISSION_DENIED, HTTP 403; ``missing`` names the right
     ├── JwksUnavailableError         gRPC UNAVAILABLE, HTTP 503: the key set could not be fetched
-    └── AuthConfigError (ValueError) gRPC INTERNAL, HTTP 500: the verifier or a caller is misused
+    ├── AuthConfigError (ValueError) gRPC INTERNAL, HTTP 500: the verifier or a caller is misused
+    └── TokenRequestError            a client's token request refused by the identity provider
+                                     (``auth.token_client``); raised to clients, never answered
 
 Each error carries what was expected and what came as fields, so that logs can say
 exactly why a token was refused. :attr:`AuthError.public_message` is the text that may be
@@ -167,3 +169,17 @@ class AuthConfigError(AuthError, ValueError):
 def join_names(names: Iterable[str]) -> str:
     """``a, b, c`` in sorted order, for messages that list parties or rights."""
     return ", ".join(sorted(names))
+
+
+class TokenRequestError(AuthError):
+    """The identity provider's token endpoint ``url`` refused or did not answer a client
+    credentials request; ``error`` is its RFC 6749 §5.2 code (``invalid_client``, …) or
+    ``unavailable`` / ``server_certificate`` when no answer came."""
+
+    def __init__(self, url: str, error: str, detail: str) -> None:
+        self.url = url
+        self.error = error
+        self.detail = detail
+        super().__init__(
+            f"token request to {url} failed: {error}" + (f": {detail}" if detail else "")
+        )

@@ -15,6 +15,9 @@ It owns the key cache and every request to the JWKS URL, and nothing about token
   With no usable key set the error is :class:`~auth.errors.JwksUnavailableError`
   (gRPC UNAVAILABLE): the caller's token may be perfectly good, the server cannot tell.
   Failed fetches count against the refetch interval too, so a dead IdP is not hammered.
+* **TLS.** An ``https`` JWKS URL is verified against the system's CAs and, with
+  ``tls``, the node's trusted CA bundle too (a private IdP such as the devnet's); a
+  refused certificate is a :class:`~auth.errors.JwksUnavailableError` that says why.
 
 Keys are parsed with PyJWT's :class:`jwt.PyJWK`; only RSA and EC signature keys with a
 ``kid`` are kept (``use`` other than ``sig`` is skipped).
@@ -34,6 +37,7 @@ import aiohttp
 import jwt
 
 from auth.errors import AuthConfigError, InvalidTokenError, InvalidTokenReason, JwksUnavailableError
+from protocol.tls import ClientTls
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,9 @@ class JwksSettings:
     """Total timeout of one fetch (connect, send, read)."""
     stale_if_error_s: float = 600.0
     """How long past its TTL a key set may be used while refetches fail."""
+    tls: ClientTls | None = None
+    """Also trust this CA bundle (and present its client certificate) for an ``https``
+    URL; ``None``: the system's CAs only."""
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("https://", "http://")):
@@ -208,7 +215,13 @@ class JwksClient:
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
         url = self.settings.url
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            tls = self.settings.tls
+            connector = (
+                aiohttp.TCPConnector(ssl=tls.ssl_context(system_roots=True))
+                if tls is not None
+                else None
+            )
+            self._session = aiohttp.ClientSession(connector=connector)
         timeout = aiohttp.ClientTimeout(total=self.settings.fetch_timeout_s)
         try:
             async with self._session.get(
@@ -221,6 +234,9 @@ class JwksClient:
             raise JwksUnavailableError(
                 url, f"no answer within {self.settings.fetch_timeout_s:g}s"
             ) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            reason = getattr(exc.certificate_error, "verify_message", None) or str(exc)
+            raise JwksUnavailableError(url, f"server certificate refused: {reason}") from None
         except aiohttp.ClientError as exc:
             raise JwksUnavailableError(url, f"{type(exc).__name__}: {exc}") from None
         if len(body) > MAX_JWKS_BYTES:

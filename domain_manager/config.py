@@ -30,6 +30,11 @@ jwks_url = "https://idp.example.com/jwks"
 [ops]
 host = "127.0.0.1"
 port = 4202
+
+[tls]                                     # node_runtime.config.TlsSection (docs/operations.md)
+cert_file = "tls/dm.crt"                  # the admin API and ops endpoint serve TLS
+key_file = "tls/dm.key"
+ca_file = "tls/ca.crt"                    # the sequencers are dialled over TLS
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from typing import Literal
 from pydantic import Field
 
 from auth import AuthConfig
-from node_runtime.config import Secret, StrictModel, load_config
+from node_runtime.config import Listener, NodeConfig, Secret, StrictModel, load_config
 from node_runtime.member import MemberConfig
 
 
@@ -70,7 +75,7 @@ class OpsSection(StrictModel):
     port: int = Field(default=0, ge=0, le=65_535)
 
 
-class DomainManagerConfig(StrictModel):
+class DomainManagerConfig(NodeConfig):
     node: NodeSection
     domain: MemberConfig
     keys: KeysSection
@@ -81,6 +86,13 @@ class DomainManagerConfig(StrictModel):
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.base_dir / p
+
+    def listeners(self) -> tuple[Listener, ...]:
+        tls = self.tls.enabled
+        return (
+            Listener("admin.host", self.admin.host, tls),
+            Listener("ops.host", self.ops.host, tls),
+        )
 
 
 def load_dm_config(path: Path) -> DomainManagerConfig:

@@ -37,6 +37,7 @@ from domain_manager.types import Policy
 from node_runtime import OpsServer
 from node_runtime.logs import TraceInterceptor
 from node_runtime.member import MemberConnection
+from node_runtime.tls import bind_grpc, client_tls, server_tls
 from protocol.crypto import load_signing_key
 from protocol.identifiers import (
     DomainId,
@@ -122,6 +123,7 @@ class DomainManagerNode:
             data_dir=data_dir / MEMBER_DIR,
             handler=self,
             base_dir=cfg.base_dir,
+            tls=client_tls(cfg.tls, cfg.base_dir),
         )
         if self.link.domain_id != self.domain:
             raise DomainManagerStoreError(None, f"genesis is for {self.link.domain_id}")
@@ -147,6 +149,7 @@ class DomainManagerNode:
             [self.link.readiness_check()],
             cfg.ops.host,
             cfg.ops.port,
+            server_tls(cfg.tls, cfg.base_dir),
         )
         await self.ops.start()
         self._resume = asyncio.create_task(self._resume_when_connected(), name="dm-resume")
@@ -169,7 +172,12 @@ class DomainManagerNode:
     async def _start_server(self) -> None:
         cfg = self.config
         assert self.manager is not None
-        verifier = build_verifier(cfg.admin.auth, self.member, base_dir=cfg.base_dir)
+        verifier = build_verifier(
+            cfg.admin.auth,
+            self.member,
+            base_dir=cfg.base_dir,
+            tls=client_tls(cfg.tls, cfg.base_dir),
+        )
         interceptor = AuthInterceptor(
             verifier,
             rights_lookup=StaticAdmins(cfg.admin.admin_users),
@@ -180,7 +188,8 @@ class DomainManagerNode:
             DomainManagerAdminService(self.manager), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        self._port = server.add_insecure_port(f"{cfg.admin.host}:{cfg.admin.port}")
+        tls = server_tls(cfg.tls, cfg.base_dir)
+        self._port = bind_grpc(server, f"{cfg.admin.host}:{cfg.admin.port}", tls)
         if self._port == 0:
             raise OSError(f"cannot bind {cfg.admin.host}:{cfg.admin.port}")
         await server.start()

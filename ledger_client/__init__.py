@@ -32,6 +32,7 @@ from ledger_client._exceptions import (
     LedgerClientError,
     NotFoundError,
     PermissionDeniedError,
+    ServerCertificateError,
     ServiceUnavailableError,
     TransportError,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "PartyDetails",
     "PermissionDeniedError",
     "Right",
+    "ServerCertificateError",
     "ServiceUnavailableError",
     "Some",
     "Timeout",

@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
 
 from ledger_client import _convert as conv
-from ledger_client._exceptions import ConnectError
+from ledger_client._exceptions import ConnectError, ServerCertificateError
 from ledger_client._timeouts import DEFAULT_TIMEOUT, Timeout
 from ledger_client._types import (
     ActiveContracts,
@@ -34,6 +32,7 @@ from ledger_client._types import (
     User,
 )
 from ledger_client._values import template_identifier
+from protocol.errors import TlsFileError
 from protocol.ledger_api.v2 import (
     command_completion_service_pb2 as completion_pb,
 )
@@ -82,28 +81,16 @@ from protocol.ledger_api.v2.admin import (
 from protocol.ledger_api.v2.admin import (
     user_management_service_pb2_grpc as user_grpc,
 )
+from protocol.tls import ClientTls, diagnose_server, open_channel
 
 T = TypeVar("T")
 Token = str | Callable[[], str] | None
 
 
-@dataclass(frozen=True, slots=True)
-class TlsConfig:
-    """Client TLS: the CA that signed the server's certificate, and optionally the
-    client's own certificate and key for mutual TLS (PEM files)."""
-
-    ca_file: Path
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    server_name: str | None = None
-    """Override the name checked against the server certificate."""
-
-    def credentials(self) -> grpc.ChannelCredentials:
-        key = self.key_file.read_bytes() if self.key_file is not None else None
-        chain = self.cert_file.read_bytes() if self.cert_file is not None else None
-        return grpc.ssl_channel_credentials(
-            root_certificates=self.ca_file.read_bytes(), private_key=key, certificate_chain=chain
-        )
+TlsConfig = ClientTls
+"""Client TLS: the CA bundle that signed the server's certificate, and optionally the
+client's own certificate and key for mutual TLS (PEM files); ``server_name`` overrides
+the name checked against the server certificate."""
 
 
 def _filter(
@@ -140,13 +127,13 @@ class LedgerClient:
         self.application_id = application_id
         """Used when a call gives none (the token may fix it instead)."""
         self._token = token
-        options = [("grpc.max_receive_message_length", 8 * 1024 * 1024)]
-        if tls is None:
-            self._channel = grpc.aio.insecure_channel(target, options=options)
-        else:
-            if tls.server_name:
-                options.append(("grpc.ssl_target_name_override", tls.server_name))  # type: ignore[arg-type]
-            self._channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
+        self.tls = tls
+        try:
+            self._channel = open_channel(
+                target, tls, [("grpc.max_receive_message_length", 8 * 1024 * 1024)]
+            )
+        except TlsFileError as error:
+            raise ConnectError(str(error)) from None
         ch = self._channel
         self._submission = submission_grpc.CommandSubmissionServiceStub(ch)  # type: ignore[no-untyped-call]
         self._completion = completion_grpc.CommandCompletionServiceStub(ch)  # type: ignore[no-untyped-call]
@@ -168,10 +155,19 @@ class LedgerClient:
                 await client._channel.channel_ready()
         except TimeoutError:
             await client.aclose()
+            await client._raise_if_untrusted()
             raise ConnectError(
                 f"no connection to {target} within {client.timeout.connect:g}s"
             ) from None
         return client
+
+    async def _raise_if_untrusted(self) -> None:
+        """A :class:`ServerCertificateError` if the server's certificate is what failed."""
+        if self.tls is None:
+            return
+        untrusted = await diagnose_server(self.target, self.tls, self.timeout.connect)
+        if untrusted is not None:
+            raise ServerCertificateError(self.target, untrusted.reason)
 
     async def aclose(self) -> None:
         await self._channel.close()
@@ -194,6 +190,8 @@ class LedgerClient:
                 request, timeout=deadline_s or self.timeout.call, metadata=self._metadata()
             )
         except grpc.aio.AioRpcError as error:
+            if error.code() is grpc.StatusCode.UNAVAILABLE:
+                await self._raise_if_untrusted()
             raise conv.error_from_rpc(error) from None
 
     async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:

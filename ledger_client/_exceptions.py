@@ -6,6 +6,8 @@ structured error code (``error_code``), message and metadata (``google.rpc.Error
     LedgerClientError
     ├── TransportError                 the call did not get an answer
     │   ├── ConnectError               UNAVAILABLE: server down, TLS handshake failed
+    │   │   └── ServerCertificateError the server's certificate is refused (expired, not
+    │   │                              from the trusted CA, not for this name); ``reason``
     │   └── CallTimeoutError           DEADLINE_EXCEEDED: the Timeout ran out
     └── LedgerApiStatusError           the server answered with an error status
         ├── AuthenticationError        UNAUTHENTICATED: missing, invalid or expired token
@@ -39,6 +41,17 @@ class TransportError(LedgerClientError):
 
 class ConnectError(TransportError):
     pass
+
+
+class ServerCertificateError(ConnectError):
+    """The TLS handshake failed on the server's certificate; ``reason`` is the
+    verifier's own words ("certificate has expired", "unable to get local issuer
+    certificate", ...)."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(f"the server certificate of {target} is refused: {reason}")
 
 
 class CallTimeoutError(TransportError):

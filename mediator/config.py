@@ -30,6 +30,11 @@ timeout_s = 120.0
 [ops]
 host = "127.0.0.1"
 port = 4302
+
+[tls]                                   # node_runtime.config.TlsSection (docs/operations.md)
+cert_file = "tls/mediator.crt"          # the ops endpoint serves TLS
+key_file = "tls/mediator.key"
+ca_file = "tls/ca.crt"                  # sequencers and domain manager dialled over TLS
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from node_runtime.config import Secret, StrictModel, load_config
+from node_runtime.config import Listener, NodeConfig, Secret, StrictModel, load_config
 from node_runtime.member import MemberConfig
 from protocol.errors import ProtocolError
 from protocol.identifiers import MemberKind, member_kind, parse_member_id
@@ -112,7 +117,7 @@ class OpsSection(StrictModel):
     port: int = Field(default=0, ge=0, le=65_535)
 
 
-class MediatorConfig(StrictModel):
+class MediatorConfig(NodeConfig):
     node: NodeSection
     domain: MemberConfig
     keys: KeysSection
@@ -124,6 +129,9 @@ class MediatorConfig(StrictModel):
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.base_dir / p
+
+    def listeners(self) -> tuple[Listener, ...]:
+        return (Listener("ops.host", self.ops.host, self.tls.enabled),)
 
     @model_validator(mode="after")
     def _onboarding_keys(self) -> MediatorConfig:

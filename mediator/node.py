@@ -31,6 +31,7 @@ from node_runtime.member import MemberConnection
 from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from node_runtime.process import wait_for_failure
+from node_runtime.tls import client_tls, server_tls
 from protocol.crypto import SigningPrivateKey, load_encryption_key, load_signing_key
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
 from protocol.sequencer_messages import SequencedEvent
@@ -96,6 +97,7 @@ class MediatorNode:
             data_dir=data_dir / MEMBER_DIR,
             handler=self,
             base_dir=cfg.base_dir,
+            tls=client_tls(cfg.tls, cfg.base_dir),
         )
         m = cfg.mediator
         self.outbox = VerdictOutbox(
@@ -122,6 +124,7 @@ class MediatorNode:
             [self.link.readiness_check(), ReadinessCheck("mediator-store", self._store_ready)],
             cfg.ops.host,
             cfg.ops.port,
+            server_tls(cfg.tls, cfg.base_dir),
         )
         await self.ops.start()
 
@@ -143,7 +146,12 @@ class MediatorNode:
         transactions = onboarding_transactions(
             self.member, namespace_key, signing_key, encryption_key
         )
-        await onboard(section.domain_manager, transactions, section.timeout_s)
+        await onboard(
+            section.domain_manager,
+            transactions,
+            section.timeout_s,
+            client_tls(cfg.tls, cfg.base_dir),
+        )
 
     def _snapshot_at(self, at: Timestamp) -> TopologyView:
         if self.link is None:

@@ -21,6 +21,7 @@ from node_runtime.member.dm_client import (
 )
 from protocol.crypto import EncryptionPrivateKey, SigningPrivateKey
 from protocol.identifiers import MemberId
+from protocol.tls import ClientTls
 from protocol.topology import Genesis, OwnerToKeyMapping, add_mapping, root_certificate
 from protocol.topology.mappings import MediatorDomainState
 
@@ -48,10 +49,12 @@ def onboarding_transactions(
     return [root_certificate(namespace_key).encode(), add_mapping(otk, signers.values()).encode()]
 
 
-async def onboard(target: str, transactions: list[bytes], timeout_s: float) -> None:
+async def onboard(
+    target: str, transactions: list[bytes], timeout_s: float, tls: ClientTls | None = None
+) -> None:
     """Request onboarding at the domain manager ``target`` and wait until ONBOARDED."""
     try:
-        async with asyncio.timeout(timeout_s), DomainManagerClient(target) as client:
+        async with asyncio.timeout(timeout_s), DomainManagerClient(target, tls=tls) as client:
             status = await client.request_onboarding(OnboardingKind.MEDIATOR, transactions)
             log.info("onboarding requested: %s %s", status.request_id, status.state.name)
             while status.state is not OnboardingState.ONBOARDED:

@@ -4,6 +4,8 @@
 
     NodeRuntimeError
     ├── ConfigError      (ValueError)  a config file is missing, not TOML, or fails validation
+    │   └── InsecureConfigError          an endpoint exposed without TLS or auth, and no
+    │                                    ``[tls] insecure = true``
     └── SecretError      (ValueError)  a secret's file or environment variable is unusable
 """
 
@@ -21,6 +23,14 @@ class ConfigError(NodeRuntimeError, ValueError):
         self.path = path
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class InsecureConfigError(ConfigError):
+    """A node would listen on a non-loopback address in plaintext, or serve the Ledger
+    API there without checking tokens, and its config does not say ``insecure = true``."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        super().__init__(path, [*problems, "or set [tls] insecure = true to accept this"])
 
 
 class SecretError(NodeRuntimeError, ValueError):

@@ -4,6 +4,8 @@
 readiness checks (e.g. "caught up with the chain", "database open", "connected to the
 sequencer") and answers 200 only if all pass, else 503 with the failing checks named.
 ``/metrics`` serves the node's Prometheus registry in the text exposition format.
+With the node's :class:`~node_runtime.tls.ServerTls` the endpoint is HTTPS (and with
+mutual TLS, a scraper must present a client certificate).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from node_runtime.tls import ServerTls, scheme
 
 CHECK_TIMEOUT_S = 2.0
 
@@ -35,8 +39,10 @@ class OpsServer:
         checks: list[ReadinessCheck] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: ServerTls | None = None,
     ) -> None:
         self.registry = registry
+        self.tls = tls
         self.checks = list(checks or [])
         self.host = host
         self._requested_port = port
@@ -45,7 +51,7 @@ class OpsServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{scheme(self.tls)}://{self.host}:{self.port}"
 
     async def _livez(self, _: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})
@@ -77,7 +83,8 @@ class OpsServer:
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._requested_port)
+        context = self.tls.ssl_context() if self.tls is not None else None
+        site = web.TCPSite(self._runner, self.host, self._requested_port, ssl_context=context)
         await site.start()
         server = site._server
         sockets = getattr(server, "sockets", None) or []

@@ -11,7 +11,8 @@ exit code   when
 0           stopped by SIGINT or SIGTERM
 1           the node could not start (one of ``start_errors``, or an ``OSError``), or it
             failed while running (``node.wait()`` raised)
-2           the configuration was refused (:class:`ConfigError` or one of
+2           the configuration was refused (:class:`ConfigError`, a certificate or key
+            file that cannot be used (:class:`~protocol.errors.TlsFileError`), or one of
             ``config_errors``); the message names the file and the key
 ==========  ==============================================================================
 """
@@ -33,6 +34,7 @@ from typing import Generic, Protocol, TypeVar
 from node_runtime import crash_points
 from node_runtime.errors import ConfigError
 from node_runtime.logs import configure_logging
+from protocol.errors import TlsFileError
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,11 @@ def run_node_program(program: NodeProgram[N], argv: Sequence[str] | None = None)
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     configure_logging(args.config.stem, args.log_level)
-    refused: tuple[type[BaseException], ...] = (ConfigError, *program.config_errors)
+    refused: tuple[type[BaseException], ...] = (
+        ConfigError,
+        TlsFileError,
+        *program.config_errors,
+    )
     unable: tuple[type[BaseException], ...] = (OSError, *program.start_errors)
     try:
         crash_points.check_environment()

@@ -21,6 +21,9 @@ built-in exceptions (``ValueError``) let callers catch broadly or narrowly::
     │   └── KeystoreError                        an encrypted key file that cannot be used
     │       ├── WrongPasswordError                   authentication with the password failed
     │       └── CorruptKeystoreError                 unreadable, malformed or inconsistent file
+    ├── TlsError                             transport security (``protocol.tls``)
+    │   ├── TlsFileError       (ValueError)      a certificate, key or CA file that cannot be used
+    │   └── UntrustedServerError                 a server whose certificate the client refuses
     ├── TopologyError                        topology transactions and stores; its own tree is
     │                                        drawn in ``protocol.topology.errors`` (its
     │                                        MalformedTopologyError is also a DecodeError)
@@ -181,3 +184,32 @@ class WrongPasswordError(KeystoreError):
 
 class CorruptKeystoreError(KeystoreError):
     """The file is unreadable, not a keystore, or inconsistent with its own fingerprint."""
+
+
+class TlsError(ProtocolError):
+    """Transport security: certificates, keys, and the TLS handshake."""
+
+
+class TlsFileError(TlsError, ValueError):
+    """A certificate, private key or CA bundle that cannot be used: missing, not PEM,
+    expired or not yet valid, or a key that does not belong to its certificate.
+    ``path`` names the file, ``role`` what it was meant to be, ``reason`` what is wrong."""
+
+    def __init__(self, path: Path, role: str, reason: str) -> None:
+        self.path = path
+        self.role = role
+        self.reason = reason
+        super().__init__(f"{role} {path}: {reason}")
+
+
+class UntrustedServerError(TlsError):
+    """The TLS handshake with ``target`` failed on the server's certificate (expired, not
+    signed by the trusted CA, not valid for the name dialled); ``reason`` is the
+    verifier's own words."""
+
+    def __init__(self, target: str, reason: str, ca_file: Path | None = None) -> None:
+        self.target = target
+        self.reason = reason
+        self.ca_file = ca_file
+        trusted = f" (trusted CA: {ca_file})" if ca_file is not None else ""
+        super().__init__(f"the server certificate of {target} is refused: {reason}{trusted}")

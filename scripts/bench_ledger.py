@@ -20,7 +20,8 @@ Modes:
   blocks of the measured phase, over the ledger transactions committed (two per transfer).
 * ``--targets host:port,host:port[,…]``: running participants (e.g. from
   ``chaindomain devnet up``). ``--rpc-url`` and ``--contract`` add gas per committed
-  transaction as above. ``--token`` (or ``LEDGER_API_TOKEN``) is sent with every call.
+  transaction as above. ``--token`` (or ``LEDGER_API_TOKEN``) is sent with every call;
+  ``--ca-file`` dials them over TLS trusting that CA (a devnet's ``tls/ca.crt``).
 * ``--in-process``: one Ledger API server over the in-memory test backend (no domain):
   the cost of the API layer itself; ``gas_per_tx=0``.
 
@@ -63,6 +64,7 @@ from ledger_client import (
 )
 from participant.engine.examples import example_source
 from participant.ledger_api import LedgerApiConfig, LedgerApiServer
+from protocol.tls import ClientTls
 from scripts.chain_breakdown import Breakdown
 from sequencer_chain.contract.deploy import DeploymentRecord
 from tests.e2e.support import running_network
@@ -235,7 +237,11 @@ async def one_run(
 ) -> RunResult:
     timeout = Timeout(call=60, submit_and_wait=180)
     token = args.token or os.environ.get("LEDGER_API_TOKEN")
-    apis = [LedgerClient(t, token=token, timeout=timeout, application_id="bench") for t in targets]
+    tls = ClientTls(args.ca_file) if getattr(args, "ca_file", None) else None
+    apis = [
+        LedgerClient(t, token=token, tls=tls, timeout=timeout, application_id="bench")
+        for t in targets
+    ]
     try:
         package = await apis[0].upload_package(example_source("iou"))
         for api in apis[1:]:
@@ -459,6 +465,7 @@ def parse_args() -> argparse.Namespace:
         "--block-time-s", type=float, default=1.0, help="anvil's block time (--network)"
     )
     parser.add_argument("--token", help="bearer token (default: $LEDGER_API_TOKEN)")
+    parser.add_argument("--ca-file", type=Path, help="with --targets: TLS trusting this CA")
     parser.add_argument("--profile", action="store_true")
     return parser.parse_args()
 

@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hexbytes import HexBytes
 
+from chaindomain.devnet.certs import DevnetCa, NodeCertificate
 from protocol.batch_format import decode_batch
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import MemberId, MemberKind, Namespace, make_domain_id, make_member_id
@@ -70,6 +71,7 @@ from protocol.sequencer_messages import (
     SubmissionRequest,
 )
 from protocol.timestamp import Timestamp, now
+from protocol.tls import ClientTls
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil
 from sequencer_chain.api import SequencerClient
 from sequencer_chain.chain_keys import dev_account
@@ -198,7 +200,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 def write_config(  # noqa: PLR0917
-    workdir: Path, rpc_url: str, name: str, dev_key_index: int, confirmations: int, linger_s: float
+    workdir: Path,
+    rpc_url: str,
+    name: str,
+    dev_key_index: int,
+    confirmations: int,
+    linger_s: float,
+    cert: NodeCertificate | None = None,
 ) -> Path:
     key = SigningPrivateKey.from_seed(bytes([50 + dev_key_index]) * 32)
     seq_id = make_member_id(MemberKind.SEQUENCER, name, Namespace(key.fingerprint))
@@ -227,6 +235,15 @@ dev_key_index = {dev_key_index}
 host = "127.0.0.1"
 port = 0
 """
+        + (
+            f"""
+[tls]
+cert_file = "{cert.cert_file}"
+key_file = "{cert.key_file}"
+"""
+            if cert is not None
+            else ""
+        )
     )
     return path
 
@@ -454,15 +471,25 @@ async def one_run(size: int, nodes: int, args: argparse.Namespace) -> RunResult:
         procs: list[asyncio.subprocess.Process] = []
         targets: list[str] = []
         profile_to = workdir / "node1.prof" if args.profile else None
+        ca = DevnetCa(workdir / "tls") if args.tls else None
+        tls = ClientTls(ca.ca_file) if ca is not None else None
         try:
             for i in range(1, nodes + 1):
                 config = write_config(
-                    workdir, anvil.rpc_url, f"seq{i}", i, args.confirmations, args.linger
+                    workdir,
+                    anvil.rpc_url,
+                    f"seq{i}",
+                    i,
+                    args.confirmations,
+                    args.linger,
+                    ca.node(f"seq{i}") if ca is not None else None,
                 )
                 proc, target = await start_node(config, profile_to if i == 1 else None)
                 procs.append(proc)
                 targets.append(target)
-            clients = [SequencerClient(targets[m.index % nodes], m.member, m.key) for m in members]
+            clients = [
+                SequencerClient(targets[m.index % nodes], m.member, m.key, tls=tls) for m in members
+            ]
             for c in clients:
                 await c.authenticate()
             tracker = Tracker()
@@ -588,6 +615,9 @@ async def main() -> None:
     parser.add_argument("--confirmations", type=int, default=0, help="node confirmation depth")
     parser.add_argument("--linger", type=float, default=0.05, help="writer linger_s")
     parser.add_argument("--profile", action="store_true", help="cProfile node seq1")
+    parser.add_argument(
+        "--tls", action="store_true", help="nodes and members over TLS (a throwaway CA)"
+    )
     parser.add_argument("--profile-lines", type=int, default=15)
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",")]

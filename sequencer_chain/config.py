@@ -29,6 +29,10 @@ resolved against the directory of the config file. Example (``docs/sequencer.md`
     [ops]                                    # /livez /readyz /metrics (sequencer_chain/metrics.py)
     host = "127.0.0.1"
     port = 4002
+
+    [tls]                                    # node_runtime.config.TlsSection (docs/operations.md)
+    cert_file = "tls/seq1.crt"               # the API and ops endpoint serve TLS
+    key_file = "tls/seq1.key"
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from node_runtime.config import Secret, StrictModel, load_config
+from node_runtime.config import Listener, NodeConfig, Secret, StrictModel, load_config
 
 
 class NodeSection(StrictModel):
@@ -103,7 +107,7 @@ class OpsSection(StrictModel):
     """How often the chain head is sampled for ``sequencer_head_lag_blocks``."""
 
 
-class SequencerNodeConfig(StrictModel):
+class SequencerNodeConfig(NodeConfig):
     node: NodeSection
     domain: DomainSection
     chain: ChainSection
@@ -114,6 +118,10 @@ class SequencerNodeConfig(StrictModel):
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.base_dir / p
+
+    def listeners(self) -> tuple[Listener, ...]:
+        tls = self.tls.enabled
+        return (Listener("api.host", self.api.host, tls), Listener("ops.host", self.ops.host, tls))
 
 
 def load_node_config(path: Path) -> SequencerNodeConfig:

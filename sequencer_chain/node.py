@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from node_runtime import OpsServer, ReadinessCheck
+from node_runtime.tls import server_tls
 from protocol.crypto.signing import SignatureCache
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
 from protocol.topology import read_genesis
@@ -167,7 +168,8 @@ class SequencerNode:
             auth=auth,
             signatures=signatures,
         )
-        self.api = ApiServer(service, cfg.api.host, cfg.api.port)
+        tls = server_tls(cfg.tls, cfg.base_dir)
+        self.api = ApiServer(service, cfg.api.host, cfg.api.port, tls)
         await self.api.start()
         await self._start_ops()
         self._main = asyncio.create_task(self._supervise(), name="sequencer-node")
@@ -189,6 +191,7 @@ class SequencerNode:
             [ReadinessCheck("chain_reader", caught_up), ReadinessCheck("writer", writer_running)],
             host=self.config.ops.host,
             port=self.config.ops.port,
+            tls=server_tls(self.config.tls, self.config.base_dir),
         )
         await self.ops.start()
 

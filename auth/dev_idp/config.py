@@ -10,6 +10,10 @@
     token_ttl_seconds = 300
     rotation_grace_seconds = 3600
 
+    [tls]                              # node_runtime.config.TlsSection: serve HTTPS
+    cert_file = "tls/idp.crt"
+    key_file = "tls/idp.key"
+
     [[clients]]                        # audience-based token for user alice
     client_id = "alice-app"
     client_secret = { file = "alice.secret" }
@@ -44,7 +48,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from auth.types import LEDGER_API_SCOPE, is_valid_user_id
-from node_runtime.config import Secret, StrictModel
+from node_runtime.config import Listener, NodeConfig, Secret, StrictModel
 
 
 class ClientConfig(StrictModel):
@@ -80,13 +84,13 @@ class ClientConfig(StrictModel):
         return self
 
 
-class IdpConfig(StrictModel):
+class IdpConfig(NodeConfig):
     """The whole development IdP."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     issuer: str | None = None
-    """Defaults to ``http://<host>:<bound port>``."""
+    """Defaults to ``http(s)://<host>:<bound port>`` (``https`` with ``[tls]``)."""
     state_dir: Path | None = None
     key_password: Secret | None = None
     admin_secret: Secret | None = None
@@ -94,6 +98,9 @@ class IdpConfig(StrictModel):
     rotation_grace_seconds: float = Field(default=3600.0, ge=0)
     jwks_max_age_seconds: int = Field(default=60, ge=0)
     clients: tuple[ClientConfig, ...] = ()
+
+    def listeners(self) -> tuple[Listener, ...]:
+        return (Listener("host", self.host, self.tls.enabled),)
 
     @model_validator(mode="after")
     def _unique_clients(self) -> IdpConfig:

@@ -32,6 +32,7 @@ from aiohttp import web
 from auth.dev_idp.config import ClientConfig, IdpConfig
 from auth.dev_idp.keys import KeyStore
 from auth.types import CUSTOM_CLAIMS_KEY, participant_audience
+from node_runtime.tls import server_tls
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ class DevIdp:
         self.clients = {
             c.client_id: Client(c, c.client_secret.resolve(base_dir)) for c in config.clients
         }
+        self.tls = server_tls(config.tls, base_dir)
+        """HTTPS with the ``[tls]`` certificate (``None``: plaintext)."""
         self.port = 0
         self.jwks_requests = 0
         """How many times ``/jwks`` was served (verifiers' caching shows here)."""
@@ -130,7 +133,8 @@ class DevIdp:
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.config.host}:{self.port}"
 
     @property
     def issuer(self) -> str:
@@ -152,7 +156,8 @@ class DevIdp:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        context = self.tls.ssl_context() if self.tls is not None else None
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, ssl_context=context)
         await site.start()
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.config.port

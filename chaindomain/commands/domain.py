@@ -51,6 +51,7 @@ from protocol.identifiers import (
     parse_party_id,
 )
 from protocol.timestamp import Micros
+from protocol.tls import ClientTls
 from protocol.topology import (
     DomainParameters,
     HostingParticipant,
@@ -206,6 +207,9 @@ def register(groups: Any) -> None:
 
 def _dm_args(parser: argparse.ArgumentParser, *, admin: bool) -> None:
     parser.add_argument("--dm", required=True, help="domain manager admin endpoint HOST:PORT")
+    parser.add_argument(
+        "--ca-file", type=Path, help="dial over TLS trusting this CA bundle (e.g. tls/ca.crt)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     if admin:
         parser.add_argument("--token-file", type=Path, help="file holding an admin bearer token")
@@ -240,6 +244,11 @@ def _password(args: argparse.Namespace) -> str:
             raise DomainCommandError(f"environment variable {args.password_env} is not set")
         return value
     raise DomainCommandError("no password: give --password-file or --password-env")
+
+
+def _tls(args: argparse.Namespace) -> ClientTls | None:
+    ca_file = getattr(args, "ca_file", None)
+    return ClientTls(ca_file) if ca_file is not None else None
 
 
 def _token(args: argparse.Namespace) -> str:
@@ -281,7 +290,7 @@ async def _onboard(args: argparse.Namespace) -> int:
     kind = MemberKind.PARTICIPANT if args.kind == "participant" else MemberKind.MEDIATOR
     member = make_member_id(kind, args.name, Namespace(root.fingerprint))
     txs = member_transactions(member, root, signing, encryption, not args.namespace_known)
-    async with DomainManagerClient(args.dm) as client:
+    async with DomainManagerClient(args.dm, tls=_tls(args)) as client:
         status = await client.request_onboarding(
             OnboardingKind[args.kind.upper()],
             [t.encode() for t in txs],
@@ -305,7 +314,7 @@ def member_transactions(
 
 
 async def _status(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm) as client:
+    async with DomainManagerClient(args.dm, tls=_tls(args)) as client:
         _print(args, _fields(await client.onboarding_status(args.request_id)))
     return 0
 
@@ -323,7 +332,7 @@ async def _host_party(args: argparse.Namespace) -> int:
         hosts.append(HostingParticipant(parse_member_id(member), PERMISSIONS[perm or "submission"]))
     mapping = PartyToParticipant(parse_party_id(args.party), args.threshold, tuple(hosts))
     signed = add_mapping(mapping, keys, serial=args.serial, is_proposal=True)
-    async with DomainManagerClient(args.dm) as client:
+    async with DomainManagerClient(args.dm, tls=_tls(args)) as client:
         outcomes = await client.request_party_hosting([signed.encode()])
     _print(args, [_fields(o) for o in outcomes])
     return 0
@@ -338,7 +347,7 @@ async def _vet(args: argparse.Namespace) -> int:
     )
     operation = Operation.ADD if args.serial == 1 else Operation.REPLACE
     signed = sign_transaction(TopologyTransaction(operation, Serial(args.serial), mapping), [key])
-    async with DomainManagerClient(args.dm) as client:
+    async with DomainManagerClient(args.dm, tls=_tls(args)) as client:
         change = await client.request_vetting(signed.encode())
     _print(args, _fields(change))
     return 0
@@ -348,31 +357,31 @@ async def _vet(args: argparse.Namespace) -> int:
 
 
 async def _approve(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args)) as client:
+    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
         _print(args, _fields(await client.approve(args.request_id, args.reason)))
     return 0
 
 
 async def _reject(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args)) as client:
+    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
         _print(args, _fields(await client.reject(args.request_id, args.reason)))
     return 0
 
 
 async def _pending(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args)) as client:
+    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
         _print(args, [_fields(r) for r in await client.pending_requests()])
     return 0
 
 
 async def _members(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args)) as client:
+    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
         _print(args, [_fields(m) for m in await client.members(args.at)])
     return 0
 
 
 async def _revoke(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args)) as client:
+    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
         _print(args, _fields(await client.revoke_participant(args.participant, args.reason)))
     return 0
 
@@ -389,7 +398,7 @@ async def _set_params(args: argparse.Namespace) -> int:
     changes = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if not changes:
         raise DomainCommandError("give at least one parameter to change")
-    async with DomainManagerClient(args.dm, token=_token(args)) as client:
+    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
         _print(args, _fields(await client.set_domain_parameters(changes)))
     return 0
 

@@ -1,5 +1,7 @@
 """What the demo works with: each organisation's Ledger API client, its parties, the
-example packages' template ids — all read from a running devnet's state file."""
+example packages' template ids — all read from a running devnet's state file. Each
+client dials its participant over TLS (the devnet's CA) with its organisation's token
+from the devnet's identity provider, as a production application would."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from auth import TokenRequestError
 from chaindomain.demo.errors import DemoSetupError
+from chaindomain.devnet.access import DevnetAccess, user_id
 from chaindomain.devnet.participants import Organisation
 from chaindomain.devnet.state import DevnetState
 from ledger_client import LedgerClient, LedgerClientError, NotFoundError, Party, Timeout
@@ -84,14 +88,19 @@ async def open_context(state: DevnetState) -> AsyncIterator[DemoContext]:
     missing = [p for p in MODULES if p not in packages]
     if missing:
         raise DemoSetupError(f"packages {missing} are not uploaded on the network")
+    try:
+        access = DevnetAccess.from_state_extra(state.extra)
+    except (KeyError, TypeError) as exc:
+        raise DemoSetupError(f"the state file names no CA and identity provider: {exc}") from None
     async with contextlib.AsyncExitStack() as stack:
         clients = []
         for org in orgs[:3]:
             try:
-                client = await LedgerClient.connect(
-                    org.ledger_api, timeout=CLIENT_TIMEOUT, application_id="chaindomain-demo"
+                # A user token fixes the application id (the user id): commands carry none.
+                client = await access.ledger_client(
+                    org.ledger_api, user_id(org.name), timeout=CLIENT_TIMEOUT
                 )
-            except LedgerClientError as exc:
+            except (LedgerClientError, TokenRequestError, OSError) as exc:
                 raise DemoSetupError(
                     f"{org.name}'s participant ({org.node}) at {org.ledger_api}: {exc} "
                     "(is it running? `chaindomain devnet status`)"

@@ -1,8 +1,10 @@
 """The local network: node processes under a supervisor, its state directory and state file.
 
 ``chaindomain devnet up`` builds the network (``network.py``: the domain through the shared
-``init_domain`` in ``domain.py``, node configs in ``configs.py``, the organisations'
-packages and parties in ``participants.py``) and runs it under a :class:`Supervisor`;
+``init_domain`` in ``domain.py``, node configs in ``configs.py``, the CA and the nodes'
+certificates in ``certs.py``, the identity provider's clients and tokens in ``access.py``,
+the organisations' packages, parties and users in ``participants.py``) and runs it under
+a :class:`Supervisor`;
 ``devnet status`` and ``devnet down`` read the state file and signal the supervisor
 (``control.py``). See ``docs/devnet.md``.
 """

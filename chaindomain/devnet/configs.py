@@ -4,6 +4,10 @@ Each is a working example of ``docs/configuration.md``: absolute paths into the 
 directory, the ports recorded in ``network.json``, the keystore password read from the
 domain's secret file (never written into a config). The devnet tunes for a local anvil
 with immediate finality: ``confirmations = 0`` and short poll intervals.
+
+Every node runs as in production: ``[tls]`` with its certificate from the devnet's CA
+(``certs.py``), the CA trusted for every connection it opens, and the participants'
+Ledger APIs checking JWTs from the devnet's IdP (``[ledger_api.auth]``, ``access.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chaindomain.commands.domain import InitializedDomain, KeyFiles
+from chaindomain.devnet.access import TOKEN_TTL_S, IdpClient
+from chaindomain.devnet.certs import NodeCertificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,20 @@ class Layout:
     def participants(self) -> Path:
         """The participants' identities (``participants/<name>/``)."""
         return self.root / "participants"
+
+    @property
+    def tls(self) -> Path:
+        """The devnet's CA and the nodes' certificates (``certs.py``)."""
+        return self.root / "tls"
+
+    @property
+    def idp(self) -> Path:
+        """The IdP's signing keys (``keys/``) and its clients' secrets (``secrets/``)."""
+        return self.root / "idp"
+
+    @property
+    def idp_secrets(self) -> Path:
+        return self.idp / "secrets"
 
     def config(self, name: str) -> Path:
         return self.root / "nodes" / f"{name}.toml"
@@ -85,11 +105,47 @@ port = {port}
 """
 
 
+def _tls(cert: NodeCertificate) -> str:
+    return f"""[tls]
+cert_file = {q(cert.cert_file)}
+key_file = {q(cert.key_file)}
+ca_file = {q(cert.ca_file)}
+"""
+
+
 HEADER = "# written by `chaindomain devnet up`; rewritten at every start\n"
 
 
+def idp_toml(layout: Layout, clients: Sequence[IdpClient], port: int, cert: NodeCertificate) -> str:
+    """The development IdP: HTTPS, keys kept in ``idp/keys``, one client per admin and
+    per organisation (``access.py``)."""
+    entries = "".join(
+        f"""
+[[clients]]
+client_id = {q(c.client_id)}
+client_secret = {{ file = {q(layout.idp_secrets / (c.client_id + ".secret"))} }}
+format = "audience"
+user_id = {q(c.user_id)}
+participant_id = {q(c.participant_id)}
+"""
+        for c in clients
+    )
+    return f"""{HEADER}host = "127.0.0.1"
+port = {port}
+state_dir = {q(layout.idp / "keys")}
+token_ttl_seconds = {TOKEN_TTL_S}
+
+{_tls(cert)}{entries}"""
+
+
 def sequencer_toml(
-    layout: Layout, domain: InitializedDomain, index: int, rpc_url: str, ports: dict[str, int]
+    layout: Layout,
+    domain: InitializedDomain,
+    index: int,
+    rpc_url: str,
+    ports: dict[str, int],
+    *,
+    cert: NodeCertificate,
 ) -> str:
     name = f"seq{index}"
     keys = domain.sequencers[index - 1].keys
@@ -115,11 +171,16 @@ linger_s = 0.02
 host = "127.0.0.1"
 port = {ports[name]}
 
-{_ops(ports[name + ".ops"])}"""
+{_ops(ports[name + ".ops"])}
+{_tls(cert)}"""
 
 
 def dm_toml(
-    layout: Layout, domain: InitializedDomain, sequencers: Sequence[str], ports: dict[str, int]
+    layout: Layout,
+    domain: InitializedDomain,
+    sequencers: Sequence[str],
+    ports: dict[str, int],
+    cert: NodeCertificate,
 ) -> str:
     return f"""{HEADER}[node]
 member_id = {q(domain.domain_manager.member)}
@@ -141,11 +202,16 @@ admin_users = ["admin"]
 [admin.auth]
 allow_hs256_secret = {{ file = {q(domain.admin_secret_file)} }}
 
-{_ops(ports["dm.ops"])}"""
+{_ops(ports["dm.ops"])}
+{_tls(cert)}"""
 
 
 def mediator_toml(
-    layout: Layout, domain: InitializedDomain, sequencers: Sequence[str], ports: dict[str, int]
+    layout: Layout,
+    domain: InitializedDomain,
+    sequencers: Sequence[str],
+    ports: dict[str, int],
+    cert: NodeCertificate,
 ) -> str:
     """The genesis mediator: in the genesis topology, so no ``[onboarding]``."""
     return f"""{HEADER}[node]
@@ -162,7 +228,8 @@ sequencers = {_endpoints(sequencers)}
 [mediator]
 time_proof_idle_s = 0.5
 
-{_ops(ports["mediator.ops"])}"""
+{_ops(ports["mediator.ops"])}
+{_tls(cert)}"""
 
 
 def participant_toml(
@@ -173,9 +240,11 @@ def participant_toml(
     *,
     sequencers: Sequence[str],
     ports: dict[str, int],
+    cert: NodeCertificate,
 ) -> str:
     """A participant onboarded through the domain manager at its first start; its
-    packages are uploaded through its Ledger API (``[packages]`` loads none itself)."""
+    packages are uploaded through its Ledger API (``[packages]`` loads none itself),
+    which checks tokens of the devnet's IdP."""
     return f"""{HEADER}[node]
 participant_id = {q(keys.member)}
 name = {q(name)}
@@ -196,10 +265,14 @@ onboarding_timeout_s = 120.0
 host = "127.0.0.1"
 port = {ports[name]}
 
+[ledger_api.auth]
+jwks_url = "https://127.0.0.1:{ports["idp"]}/jwks"
+
 [protocol]
 time_proof_idle_s = 0.5
 
 [packages]
 examples = []
 
-{_ops(ports[name + ".ops"])}"""
+{_ops(ports[name + ".ops"])}
+{_tls(cert)}"""

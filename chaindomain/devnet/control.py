@@ -1,4 +1,6 @@
-"""``devnet status`` and ``devnet down``: read the state file, ask nodes, signal the supervisor."""
+"""``devnet status`` and ``devnet down``: read the state file, ask nodes, signal the supervisor.
+
+The nodes' ``/readyz`` is asked over HTTPS, trusting the devnet's CA (``access.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 
+from chaindomain.devnet.access import DevnetAccess
 from chaindomain.devnet.errors import DevnetNotRunningError
 from chaindomain.devnet.state import DevnetState, is_running, load_state
 
@@ -48,7 +51,11 @@ async def network_status(state_dir: Path) -> NetworkStatus:
     state = load_state(state_dir)
     running = is_running(state_dir)
     nodes: list[NodeHealth] = []
-    async with aiohttp.ClientSession() as session:
+    connector = None
+    if "access" in state.extra:
+        ssl_context = DevnetAccess.from_state_extra(state.extra).ssl_context()
+        connector = aiohttp.TCPConnector(ssl=ssl_context)
+    async with aiohttp.ClientSession(connector=connector) as session:
         for name, node in state.nodes.items():
             ops = node.endpoints.get("ops")
             if not running or ops is None or node.status != "ready":

@@ -10,14 +10,18 @@ same ledger:
 | ``domain/`` | the domain made by ``init_domain``: ``domain.json``, ``genesis.json``, |
 |  | ``inbox.json`` (the contract's deployment record), ``keys/``, ``secrets/`` |
 | ``participants/<name>/`` | each participant's keystores and id, made on the first ``up`` |
+| ``tls/`` | the devnet's CA (``ca.crt``) and each node's certificate and key (``certs.py``) |
+| ``idp/`` | the identity provider's signing keys and its clients' secrets (``access.py``) |
 | ``nodes/<name>.toml`` | each node's config, rewritten at every ``up`` |
 | ``data/<name>/`` | each node's databases |
 | ``logs/<name>.log`` | each node's log (JSON lines), appended across restarts |
 | ``devnet.json``, ``devnet.lock`` | the running network's state file and lock (``state.py``) |
 
 Order of start: anvil (or ``--rpc-url``), the domain (first ``up``: keys, contract,
-genesis), seq1, seq2, domain manager, mediator, participants; then the organisations'
-packages and parties through the participants' Ledger APIs. Stop: the reverse.
+genesis), the identity provider, seq1, seq2, domain manager, mediator, participants; then
+the organisations' packages, parties and users through the participants' Ledger APIs.
+Stop: the reverse. Every endpoint is TLS with a certificate of the devnet's CA, and the
+Ledger APIs take only tokens of the devnet's IdP (``access.py``).
 """
 
 from __future__ import annotations
@@ -34,9 +38,19 @@ from pathlib import Path
 from eth_utils.address import to_checksum_address
 
 from chaindomain.commands.domain import InitializedDomain, KeyFiles
+from chaindomain.devnet.access import (
+    DevnetAccess,
+    admin_client_id,
+    ensure_secret,
+    idp_clients,
+    token_command,
+    user_id,
+)
+from chaindomain.devnet.certs import DevnetCa
 from chaindomain.devnet.configs import (
     Layout,
     dm_toml,
+    idp_toml,
     mediator_toml,
     participant_toml,
     sequencer_toml,
@@ -44,6 +58,7 @@ from chaindomain.devnet.configs import (
 from chaindomain.devnet.domain import DEVNET_SCRYPT, create_domain, existing_domain
 from chaindomain.devnet.errors import BootstrapError, NodeStartError
 from chaindomain.devnet.participants import (
+    organisation,
     participant_identity,
     participant_name,
     set_up_organisations,
@@ -132,32 +147,75 @@ def _spec(layout: Layout, name: str, module: str, options: UpOptions) -> NodeSpe
 
 def plan_nodes(
     layout: Layout, domain: InitializedDomain, rpc_url: str, options: UpOptions
-) -> tuple[list[NodeSpec], dict[str, KeyFiles]]:
-    """Write every node's config (making participants' keys on first use) and return the
-    nodes in start order: sequencers, domain manager, mediator, participants."""
+) -> tuple[list[NodeSpec], dict[str, KeyFiles], DevnetAccess]:
+    """Write every node's config (making participants' keys, the CA and the nodes'
+    certificates, the IdP's client secrets on first use) and return the nodes in start
+    order: identity provider, sequencers, domain manager, mediator, participants."""
     participants = [participant_name(i) for i in range(1, options.participants + 1)]
     names = ["seq1", "seq2", "dm", *participants]
-    ports = load_ports(layout, [*(p for n in names for p in (n, f"{n}.ops")), "mediator.ops"])
+    ports = load_ports(
+        layout, [*(p for n in names for p in (n, f"{n}.ops")), "mediator.ops", "idp"]
+    )
     (layout.root / "nodes").mkdir(parents=True, exist_ok=True)
-    specs: list[NodeSpec] = []
-    identities: dict[str, KeyFiles] = {}
+    ca = DevnetCa(layout.tls)
+    identities = {
+        name: participant_identity(layout.participants / name, name, domain, DEVNET_SCRYPT)
+        for name in participants
+    }
+    clients = idp_clients(
+        [(name, identities[name].member, organisation(i)) for i, name in enumerate(participants, 1)]
+    )
+    for client in clients:
+        ensure_secret(layout.idp_secrets, client.client_id)
+    access = DevnetAccess(ca.ca_file, f"https://127.0.0.1:{ports['idp']}/token", layout.idp_secrets)
+    layout.config("idp").write_text(idp_toml(layout, clients, ports["idp"], ca.node("idp")))
+    specs = [_spec(layout, "idp", "auth.dev_idp", options)]
     for index in (1, 2):
         name = f"seq{index}"
-        layout.config(name).write_text(sequencer_toml(layout, domain, index, rpc_url, ports))
+        layout.config(name).write_text(
+            sequencer_toml(layout, domain, index, rpc_url, ports, cert=ca.node(name))
+        )
         specs.append(_spec(layout, name, "sequencer_chain", options))
     sequencers = [f"127.0.0.1:{ports['seq1']}", f"127.0.0.1:{ports['seq2']}"]
-    layout.config("dm").write_text(dm_toml(layout, domain, sequencers, ports))
+    layout.config("dm").write_text(dm_toml(layout, domain, sequencers, ports, ca.node("dm")))
     specs.append(_spec(layout, "dm", "domain_manager", options))
-    layout.config("mediator").write_text(mediator_toml(layout, domain, sequencers, ports))
+    layout.config("mediator").write_text(
+        mediator_toml(layout, domain, sequencers, ports, ca.node("mediator"))
+    )
     specs.append(_spec(layout, "mediator", "mediator", options))
     for name in participants:
-        keys = participant_identity(layout.participants / name, name, domain, DEVNET_SCRYPT)
-        identities[name] = keys
         layout.config(name).write_text(
-            participant_toml(layout, domain, name, keys, sequencers=sequencers, ports=ports)
+            participant_toml(
+                layout,
+                domain,
+                name,
+                identities[name],
+                sequencers=sequencers,
+                ports=ports,
+                cert=ca.node(name),
+            )
         )
         specs.append(_spec(layout, name, "participant", options))
-    return specs, identities
+    return specs, identities, access
+
+
+def access_lines(state: DevnetState) -> list[str]:
+    """How a user reaches the network: the CA every client trusts, and a token."""
+    if "access" not in state.extra:
+        return []
+    access = DevnetAccess.from_state_extra(state.extra)
+    lines = [
+        f"tls     every endpoint is TLS; clients trust the devnet CA {access.ca_file}",
+        f"tokens  Ledger API calls need a JWT of the devnet IdP ({access.token_url}), e.g.",
+    ]
+    orgs = state.extra.get("organisations", [])
+    if orgs:
+        client = user_id(str(orgs[0]["name"]))
+        lines.append(f"        {token_command(access, client)}")
+        others = ", ".join(user_id(str(o["name"])) for o in orgs[1:])
+        admins = ", ".join(admin_client_id(str(o["node"])) for o in orgs)
+        lines.append(f"        (other clients: {others}; participant admins: {admins})")
+    return lines
 
 
 def summary(layout: Layout, state: DevnetState) -> str:
@@ -172,6 +230,7 @@ def summary(layout: Layout, state: DevnetState) -> str:
     for org in state.extra.get("organisations", []):
         parties = ", ".join(org["parties"])
         lines.append(f"  {org['name']:<13} ledger api {org['ledger_api']}  parties {parties}")
+    lines.extend(access_lines(state))
     lines.append(f"logs    {layout.root}/logs/<node>.log  (JSON lines)")
     lines.append(f"configs {layout.root}/nodes/<node>.toml")
     lines.append(f"state   {layout.root}/devnet.json")
@@ -237,7 +296,10 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
             "anvil_pid": anvil.pid if anvil is not None else None,
         }
         state.extra = {"domain_id": domain.domain_id}
-        specs, identities = await asyncio.to_thread(plan_nodes, layout, domain, rpc_url, options)
+        specs, identities, access = await asyncio.to_thread(
+            plan_nodes, layout, domain, rpc_url, options
+        )
+        state.extra["access"] = access.to_json()
 
         def save(s: DevnetState) -> None:
             s.save(layout.root)
@@ -261,6 +323,7 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
                 dm_endpoint=nodes["dm"].endpoints["grpc"],
                 password=domain.password_file.read_text().rstrip("\r\n"),
                 out=out,
+                access=access,
             )
             state.extra["organisations"] = [o.to_json() for o in organisations]
             state.extra["packages"] = packages

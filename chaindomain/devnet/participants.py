@@ -10,7 +10,9 @@ first ``up``:
 3. once every node is ready, :func:`set_up_organisations` uploads the example packages
    through each participant's Ledger API (each upload is vetted through topology: the
    participant's ``VettedPackages`` via the domain manager) and allocates each
-   organisation's parties there.
+   organisation's parties there, as ``participant_admin`` (a token of the devnet's IdP);
+4. it creates the organisation's Ledger API user (``bank``, ``alice``, ...): act as its
+   parties, read as the other parties hosted on its participant, ParticipantAdmin.
 
 Every step is idempotent: a later ``up`` finds the keys, the node's member database, the
 packages (same source, same id) and the parties (listed by the participant) and makes
@@ -25,9 +27,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from auth import TokenRequestError
 from chaindomain.commands.domain import InitializedDomain, KeyFiles
+from chaindomain.devnet.access import DevnetAccess, admin_client_id, user_id
 from chaindomain.devnet.errors import BootstrapError
-from ledger_client import LedgerClient, LedgerClientError, Timeout
+from ledger_client import (
+    CanActAs,
+    CanReadAs,
+    LedgerClientError,
+    ParticipantAdmin,
+    Right,
+    Timeout,
+    User,
+)
 from node_runtime.member.dm_client import (
     DomainManagerClient,
     DomainManagerClientError,
@@ -75,6 +87,11 @@ def organisation_parties(index: int) -> tuple[str, ...]:
 
 def participant_name(index: int) -> str:
     return f"participant{index}"
+
+
+def participant_name_of(participant: str) -> str:
+    """The node name in a devnet participant's id (``PAR::participant3::…``)."""
+    return participant.split("::")[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +169,7 @@ async def set_up_organisation(
     participant: str,
     ledger_api: str,
     *,
+    access: DevnetAccess,
     packages: Sequence[str] = EXAMPLES,
     limits: Timeout = SETUP_TIMEOUT,
 ) -> tuple[Organisation, dict[str, str]]:
@@ -162,7 +180,8 @@ async def set_up_organisation(
     name = organisation(index)
     node = participant_name(index)
     try:
-        async with await LedgerClient.connect(ledger_api, timeout=limits) as client:
+        admin = admin_client_id(node)
+        async with await access.ledger_client(ledger_api, admin, timeout=limits) as client:
             ids: dict[str, str] = {}
             for package in packages:
                 details = await client.upload_package(example_source(package))
@@ -177,9 +196,31 @@ async def set_up_organisation(
                 if hint not in local:
                     local[hint] = str((await client.allocate_party(hint, display_name=hint)).party)
                 parties[hint] = local[hint]
-    except LedgerClientError as exc:
+    except (LedgerClientError, TokenRequestError) as exc:
         raise BootstrapError(node, f"setting up {name} through {ledger_api}: {exc}") from None
     return Organisation(name, node, participant, ledger_api, parties), ids
+
+
+async def set_up_user(org: Organisation, access: DevnetAccess) -> None:
+    """The organisation's Ledger API user on its participant: act as its parties, read
+    as every other party hosted there, and ParticipantAdmin (it runs the node)."""
+    user = user_id(org.name)
+    try:
+        admin = admin_client_id(org.node)
+        async with await access.ledger_client(
+            org.ledger_api, admin, timeout=SETUP_TIMEOUT
+        ) as client:
+            own = set(org.parties.values())
+            local = [str(p.party) for p in await client.list_parties() if p.is_local]
+            rights: list[Right] = [ParticipantAdmin()]
+            rights += [CanActAs(p) for p in sorted(own)]
+            rights += [CanReadAs(p) for p in sorted(set(local) - own)]
+            if user in {u.user_id for u in await client.list_users()}:
+                await client.grant_rights(user, rights)
+            else:
+                await client.create_user(User(user, primary_party=org.party), rights)
+    except (LedgerClientError, TokenRequestError) as exc:
+        raise BootstrapError(org.node, f"user {user} on {org.ledger_api}: {exc}") from None
 
 
 async def host_for_observation(
@@ -190,6 +231,7 @@ async def host_for_observation(
     dm_endpoint: str,
     observer_api: str,
     password: str,
+    access: DevnetAccess,
     timeout_s: float = 60.0,
 ) -> bool:
     """Host ``party`` (allocated on ``owner``'s participant) on ``observer``'s participant
@@ -202,7 +244,11 @@ async def host_for_observation(
     """
     owner_id, owner_keys = owner
     observer_id, observer_keys = observer
-    async with await LedgerClient.connect(observer_api, timeout=SETUP_TIMEOUT) as client:
+    observer_node = participant_name_of(observer_id)
+    client = await access.ledger_client(
+        observer_api, admin_client_id(observer_node), timeout=SETUP_TIMEOUT
+    )
+    async with client:
 
         async def hosted() -> bool:
             return any(str(p.party) == party and p.is_local for p in await client.list_parties())
@@ -224,7 +270,7 @@ async def host_for_observation(
         signed = sign_transaction(TopologyTransaction(Operation.REPLACE, Serial(2), mapping), keys)
         try:
             async with asyncio.timeout(timeout_s):
-                async with DomainManagerClient(dm_endpoint) as dm:
+                async with DomainManagerClient(dm_endpoint, tls=access.tls()) as dm:
                     (outcome,) = await dm.request_party_hosting([signed.encode()])
                 if outcome.state is not HostingState.EFFECTIVE:
                     raise BootstrapError(party, f"hosting not effective: missing {outcome.missing}")
@@ -247,6 +293,7 @@ async def set_up_organisations(
     dm_endpoint: str,
     password: str,
     out: Callable[[str], None],
+    access: DevnetAccess,
 ) -> tuple[list[Organisation], dict[str, str]]:
     """:func:`set_up_organisation` for each ``(participant id, ledger api, keys)``, in
     order; with three or more, the bank's ``Custodian`` is hosted on the third
@@ -254,7 +301,7 @@ async def set_up_organisations(
     organisations: list[Organisation] = []
     packages: dict[str, str] = {}
     for index, (participant, ledger_api, _) in enumerate(participants, start=1):
-        org, ids = await set_up_organisation(index, participant, ledger_api)
+        org, ids = await set_up_organisation(index, participant, ledger_api, access=access)
         organisations.append(org)
         packages.update(ids)
         parties = "  ".join(org.parties.values())
@@ -269,6 +316,9 @@ async def set_up_organisations(
             dm_endpoint=dm_endpoint,
             observer_api=buyer[1],
             password=password,
+            access=access,
         ):
             out(f"  Custodian    also hosted on {organisations[2].node} (observation)")
+    for org in organisations:
+        await set_up_user(org, access)
     return organisations, packages

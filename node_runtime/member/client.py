@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import grpc
-
 from node_runtime.member.errors import SendRefusedError
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import MemberId
@@ -24,6 +22,7 @@ from protocol.sequencer_messages import (
     decode_sequenced_event,
 )
 from protocol.timestamp import Timestamp, timestamp
+from protocol.tls import ClientTls, open_channel
 from protocol.topology import (
     HistoryEntry,
     ProposalRecord,
@@ -67,12 +66,16 @@ class SequencerClient:
         member: MemberId,
         key: SigningPrivateKey,
         timeouts: ClientTimeouts | None = None,
+        tls: ClientTls | None = None,
     ) -> None:
+        """With ``tls`` the channel is TLS verified against its CA: the bearer token a
+        member authenticates with is never sent in clear."""
         self.target = target
+        self.tls = tls
         self.member = member
         self.key = key
         self.timeouts = timeouts or ClientTimeouts()
-        self.channel = grpc.aio.insecure_channel(target, options=KEEPALIVE_OPTIONS)
+        self.channel = open_channel(target, tls, KEEPALIVE_OPTIONS)
         self.stub = pb_grpc.SequencerServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.token: str | None = None
         self.token_expires_at: Timestamp | None = None

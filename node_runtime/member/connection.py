@@ -71,6 +71,7 @@ from protocol.sequencer_messages import (
     parse_message_id,
 )
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp, now, timestamp
+from protocol.tls import ClientTls, diagnose_server
 from protocol.topology import Genesis, TopologyStoreError, read_genesis
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class MemberConnection:
         *,
         tuning: MemberTuning | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
+        tls: ClientTls | None = None,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one sequencer endpoint is needed")
@@ -123,6 +125,8 @@ class MemberConnection:
         self.handler = handler
         self.tuning = tuning or MemberTuning()
         self.start_timeout_s = start_timeout_s
+        self.tls = tls
+        """How the sequencers are dialled (``None``: plaintext)."""
         self._timeouts = ClientTimeouts(
             auth_s=self.tuning.call_timeout_s,
             send_s=self.tuning.send_timeout_s,
@@ -157,6 +161,7 @@ class MemberConnection:
         data_dir: Path,
         handler: EventHandler,
         base_dir: Path | None = None,
+        tls: ClientTls | None = None,
     ) -> MemberConnection:
         """Build from a node's ``[domain]`` section; reads the genesis file
         (``TopologyStoreError`` if it is unusable)."""
@@ -170,6 +175,7 @@ class MemberConnection:
             data_dir,
             handler,
             tuning=config.tuning,
+            tls=tls,
         )
 
     # -- state ------------------------------------------------------------------------------
@@ -268,6 +274,12 @@ class MemberConnection:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.tuning.reconnect_max_s)
         except TimeoutError:
+            if self.tls is not None:
+                # A refused server certificate, said as the verifier says it.
+                for endpoint in failures:
+                    untrusted = await diagnose_server(endpoint, self.tls)
+                    if untrusted is not None:
+                        failures[endpoint] = str(untrusted)
             raise NoSequencerAvailableError("initial topology sync", failures) from None
 
     async def stop(self) -> None:
@@ -308,7 +320,9 @@ class MemberConnection:
         async with lock:
             client = self._clients.get(endpoint)
             if client is None:
-                client = SequencerClient(endpoint, self.member_id, self.signing_key, self._timeouts)
+                client = SequencerClient(
+                    endpoint, self.member_id, self.signing_key, self._timeouts, self.tls
+                )
                 self._clients[endpoint] = client
             margin = int(self.tuning.token_refresh_margin_s * MICROS_PER_SECOND)
             expires = client.token_expires_at

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import grpc
 
 from node_runtime.logs import trace_metadata
+from protocol.tls import ClientTls, diagnose_server, open_channel
 from protocol.v1 import domain_manager_pb2 as pb
 from protocol.v1 import domain_manager_pb2_grpc as pb_grpc
 
@@ -153,11 +154,13 @@ class DomainManagerClient:
         *,
         token: str | None = None,
         timeouts: DmClientTimeouts | None = None,
+        tls: ClientTls | None = None,
     ) -> None:
         self.target = target
+        self.tls = tls
         self.token = token
         self.timeouts = timeouts or DmClientTimeouts()
-        self._channel = grpc.aio.insecure_channel(target)
+        self._channel = open_channel(target, tls)
         self._stub = pb_grpc.DomainManagerAdminStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
@@ -187,7 +190,12 @@ class DomainManagerClient:
         except grpc.aio.AioRpcError as exc:
             status = exc.code()
             if status in _UNAVAILABLE:
-                raise DomainManagerUnavailableError(self.target, str(exc.details())) from None
+                detail = str(exc.details())
+                if self.tls is not None:
+                    # Say which certificate is refused rather than "handshake failed".
+                    untrusted = await diagnose_server(self.target, self.tls)
+                    detail = str(untrusted) if untrusted is not None else detail
+                raise DomainManagerUnavailableError(self.target, detail) from None
             code = status.name
             for key, value in exc.trailing_metadata() or ():
                 if key == ERROR_CODE_METADATA_KEY:

@@ -8,7 +8,7 @@
     admin_user = "participant_admin"     # created with ParticipantAdmin on first start
     submit_and_wait_timeout_seconds = 60
 
-    [ledger_api.tls]                     # optional; without it the API is plaintext
+    [ledger_api.tls]                     # optional; without it the node's [tls] applies
     cert_file = "tls/ledger-api.crt"     # PEM chain
     key_file = "tls/ledger-api.key"      # PEM private key
     client_ca_file = "tls/clients-ca.crt"  # optional: require client certificates (mTLS)
@@ -30,6 +30,9 @@ from node_runtime.config import StrictModel
 
 
 class TlsConfig(StrictModel):
+    """The Ledger API's own certificate, overriding the node's ``[tls]`` for this API
+    only (e.g. a certificate for a public name, or mutual TLS for the API alone)."""
+
     cert_file: Path
     key_file: Path
     client_ca_file: Path | None = None

@@ -26,8 +26,9 @@ from grpc_reflection.v1alpha import reflection
 
 from auth import AuthInterceptor, TokenVerifier, UserId, build_verifier
 from node_runtime.logs import TraceInterceptor
+from node_runtime.tls import ServerTls, bind_grpc
 from participant.ledger_api.backend import BackendInfo, LedgerBackend
-from participant.ledger_api.config import USERS_DB_NAME, LedgerApiConfig, TlsConfig
+from participant.ledger_api.config import USERS_DB_NAME, LedgerApiConfig
 from participant.ledger_api.services.access import Access
 from participant.ledger_api.services.admin import (
     PackageManagementService,
@@ -68,6 +69,7 @@ from protocol.ledger_api.v2.admin import (
     user_management_service_pb2,
     user_management_service_pb2_grpc,
 )
+from protocol.tls import ClientTls
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +91,21 @@ SERVICE_NAMES: tuple[str, ...] = tuple(
 """Full names of the Ledger API services (health reports each)."""
 
 
-def server_credentials(tls: TlsConfig) -> grpc.ServerCredentials:
-    """TLS credentials from PEM files; with ``client_ca_file``, client certs are required."""
-    key = tls.key_file.read_bytes()
-    chain = tls.cert_file.read_bytes()
-    if tls.client_ca_file is None:
-        return grpc.ssl_server_credentials([(key, chain)])
-    return grpc.ssl_server_credentials(
-        [(key, chain)],
-        root_certificates=tls.client_ca_file.read_bytes(),
-        require_client_auth=True,
+def ledger_api_tls(config: LedgerApiConfig, base_dir: Path | None) -> ServerTls | None:
+    """The ``[ledger_api.tls]`` override (its own certificate, or mutual TLS for the
+    Ledger API alone), read and checked; ``None`` without it."""
+    if config.tls is None:
+        return None
+    tls = config.tls.resolved(base_dir)
+    return ServerTls.load(
+        tls.cert_file,
+        tls.key_file,
+        tls.client_ca_file,
+        roles=(
+            "ledger_api.tls.cert_file",
+            "ledger_api.tls.key_file",
+            "ledger_api.tls.client_ca_file",
+        ),
     )
 
 
@@ -114,8 +121,12 @@ class LedgerApiServer:
         base_dir: Path | None = None,
         verifier: TokenVerifier | None = None,
         info: BackendInfo | None = None,
+        tls: ServerTls | None = None,
+        client: ClientTls | None = None,
     ) -> None:
-        """``verifier`` overrides the one built from ``config.auth`` (tests)."""
+        """``verifier`` overrides the one built from ``config.auth`` (tests). ``tls`` is
+        the node's server TLS (``[tls]``), used unless ``[ledger_api.tls]`` gives the API
+        its own; ``client`` is how the JWKS is fetched."""
         self.config = config
         self.backend = backend
         self.base_dir = base_dir
@@ -124,16 +135,19 @@ class LedgerApiServer:
             data_dir / USERS_DB_NAME, admin_user=UserId(admin) if admin else None
         )
         if verifier is None and config.auth is not None:
-            verifier = build_verifier(config.auth, backend.participant_id, base_dir=base_dir)
+            verifier = build_verifier(
+                config.auth, backend.participant_id, base_dir=base_dir, tls=client
+            )
         self.verifier = verifier
         self.info = info or BackendInfo()
+        self.tls = ledger_api_tls(config, base_dir) or tls
         self.health = health.aio.HealthServicer()
         self.port = 0
         self._server: grpc.aio.Server | None = None
 
     @property
     def secure(self) -> bool:
-        return self.config.tls is not None
+        return self.tls is not None
 
     async def start(self) -> int:
         """Bind and serve; return the bound port."""
@@ -182,11 +196,7 @@ class LedgerApiServer:
             (*SERVICE_NAMES, health_name, reflection.SERVICE_NAME), server
         )
         address = f"{self.config.host}:{self.config.port}"
-        if self.config.tls is not None:
-            creds = server_credentials(self.config.tls.resolved(self.base_dir))
-            self.port = server.add_secure_port(address, creds)
-        else:
-            self.port = server.add_insecure_port(address)
+        self.port = bind_grpc(server, address, self.tls)
         if self.port == 0:
             raise OSError(f"cannot bind the Ledger API to {address}")
         await server.start()

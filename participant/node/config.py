@@ -44,6 +44,11 @@ files = []                              # further package sources loaded at star
 [ops]
 host = "127.0.0.1"
 port = 5012
+
+[tls]                                   # node_runtime.config.TlsSection (docs/operations.md)
+cert_file = "tls/p1.crt"                # the Ledger API and ops endpoint serve TLS
+key_file = "tls/p1.key"
+ca_file = "tls/ca.crt"                  # sequencers, domain manager, JWKS dialled over TLS
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from node_runtime.config import Secret, StrictModel, load_config
+from node_runtime.config import Listener, NodeConfig, Secret, StrictModel, load_config
 from node_runtime.member import MemberConfig
 from participant.engine.examples import EXAMPLES
 from participant.ledger_api.config import LedgerApiConfig
@@ -165,7 +170,7 @@ class OpsSection(StrictModel):
     port: int = Field(default=0, ge=0, le=65_535)
 
 
-class ParticipantConfig(StrictModel):
+class ParticipantConfig(NodeConfig):
     node: NodeSection
     keys: KeysSection
     domain: MemberConfig
@@ -179,6 +184,18 @@ class ParticipantConfig(StrictModel):
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.base_dir / p
+
+    def listeners(self) -> tuple[Listener, ...]:
+        api = self.ledger_api
+        return (
+            Listener(
+                "ledger_api.host",
+                api.host,
+                tls=self.tls.enabled or api.tls is not None,
+                authenticated=api.auth is not None,
+            ),
+            Listener("ops.host", self.ops.host, self.tls.enabled),
+        )
 
     @property
     def display_name(self) -> str:

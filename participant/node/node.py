@@ -28,6 +28,7 @@ from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from node_runtime.member.dm_client import DmClientTimeouts, DomainManagerClient
 from node_runtime.process import wait_for_failure
+from node_runtime.tls import client_tls, server_tls
 from participant.engine import Engine, PackageStore
 from participant.engine.examples import example_source
 from participant.ledger_api.backend import SubmitRequest
@@ -128,7 +129,9 @@ class ParticipantNode:
         if cfg.domain_manager is not None:
             dm = cfg.domain_manager
             self.dm = DomainManagerClient(
-                dm.endpoint, timeouts=DmClientTimeouts(change_s=dm.call_timeout_s)
+                dm.endpoint,
+                timeouts=DmClientTimeouts(change_s=dm.call_timeout_s),
+                tls=client_tls(cfg.tls, cfg.base_dir),
             )
         member_dir = data_dir / MEMBER_DIR
         if not in_genesis(genesis, self.participant) and not (member_dir / MEMBER_DB).exists():
@@ -163,6 +166,7 @@ class ParticipantNode:
             data_dir=member_dir,
             handler=self,
             base_dir=cfg.base_dir,
+            tls=client_tls(cfg.tls, cfg.base_dir),
         )
         self.processor = TransactionProcessor(
             participant=self.participant,
@@ -225,7 +229,12 @@ class ParticipantNode:
             vetter=self.vetter,
         )
         self.ledger_api = LedgerApiServer(
-            cfg.ledger_api, self.backend, data_dir=data_dir, base_dir=cfg.base_dir
+            cfg.ledger_api,
+            self.backend,
+            data_dir=data_dir,
+            base_dir=cfg.base_dir,
+            tls=server_tls(cfg.tls, cfg.base_dir),
+            client=client_tls(cfg.tls, cfg.base_dir),
         )
         await self.ledger_api.start()
         self.ops = OpsServer(
@@ -237,6 +246,7 @@ class ParticipantNode:
             ],
             cfg.ops.host,
             cfg.ops.port,
+            server_tls(cfg.tls, cfg.base_dir),
         )
         await self.ops.start()
 

@@ -11,6 +11,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from node_runtime.tls import ServerTls, bind_grpc
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
 from sequencer_chain.api.service import SequencerService
@@ -23,8 +24,17 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 class ApiServer:
     """A started grpc.aio server; ``port`` is the bound port."""
 
-    def __init__(self, service: SequencerService, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        service: SequencerService,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ServerTls | None = None,
+    ):
+        """With ``tls`` the API serves only TLS: the members' bearer tokens never cross
+        the network in clear."""
         self.service = service
+        self.tls = tls
         self.host = host
         self.requested_port = port
         self.port = 0
@@ -51,7 +61,7 @@ class ApiServer:
             ),
             server,
         )
-        self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
+        self.port = bind_grpc(server, f"{self.host}:{self.requested_port}", self.tls)
         if self.port == 0:
             raise OSError(f"cannot bind {self.host}:{self.requested_port}")
         await self.set_serving(False)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -24,9 +25,16 @@ from typing import Any
 import grpc
 import pytest
 
-from ledger_client import LedgerClient, Timeout
+from chaindomain.devnet.access import DevnetAccess, user_id
+from ledger_client import Timeout
 from node_runtime.logs import TRACE_METADATA_KEY
-from protocol.ledger_api.v2 import update_service_pb2, update_service_pb2_grpc
+from protocol.ledger_api.v2 import (
+    state_service_pb2,
+    state_service_pb2_grpc,
+    update_service_pb2,
+    update_service_pb2_grpc,
+)
+from protocol.tls import open_channel
 
 pytestmark = pytest.mark.anvil
 
@@ -52,8 +60,15 @@ def nodes(state_dir: Path) -> dict[str, Any]:
     return found
 
 
-def metrics(ops_url: str) -> dict[str, float]:
-    with urllib.request.urlopen(f"{ops_url}/metrics", timeout=5) as reply:
+def access(state_dir: Path) -> DevnetAccess:
+    """The devnet's CA and identity provider, as its state file names them."""
+    return DevnetAccess.from_state_extra(state(state_dir)["extra"])
+
+
+def metrics(ops_url: str, state_dir: Path) -> dict[str, float]:
+    """Every metric of a node, read over HTTPS trusting the devnet's CA."""
+    context = ssl.create_default_context(cafile=str(access(state_dir).ca_file))
+    with urllib.request.urlopen(f"{ops_url}/metrics", timeout=5, context=context) as reply:
         text = reply.read().decode()
     out: dict[str, float] = {}
     for line in text.splitlines():
@@ -117,23 +132,27 @@ def test_the_demo_runs_from_nothing_and_shows_privacy_and_the_chain(demo: DemoRu
 
 
 def test_metrics_after_the_demo_traffic(demo: DemoRun) -> None:
-    ops = {name: str(n["endpoints"]["ops"]) for name, n in nodes(demo.state_dir).items()}
-    seq = metrics(ops["seq1"])
+    ops = {
+        name: str(n["endpoints"]["ops"])
+        for name, n in nodes(demo.state_dir).items()
+        if "ops" in n["endpoints"]
+    }
+    seq = metrics(ops["seq1"], demo.state_dir)
     assert seq["sequencer_batches_written_total"] > 0
     assert seq["sequencer_bytes_written_total"] > 0
     assert seq["sequencer_gas_spent_total"] > 21_000
     assert seq["sequencer_head_lag_blocks"] >= 0 and seq["sequencer_pending_requests"] >= 0
-    mediator = metrics(ops["mediator"])
+    mediator = metrics(ops["mediator"], demo.state_dir)
     assert mediator['mediator_verdicts_total{kind="approve"}'] >= 8
     assert mediator["mediator_verdict_latency_seconds_count"] >= 8
     assert 0 < mediator["mediator_verdict_latency_seconds_sum"] < 60 * 8
     commands = 0.0
     for name in ("participant1", "participant2", "participant3"):
-        p = metrics(ops[name])
+        p = metrics(ops[name], demo.state_dir)
         assert p["participant_inflight_requests"] == 0
         commands += p['participant_command_latency_seconds_count{outcome="ok"}']
     assert commands == 8
-    dm = metrics(ops["dm"])
+    dm = metrics(ops["dm"], demo.state_dir)
     assert dm['domain_manager_onboarding_requests{state="onboarded"}'] == 3
     effective = {
         k: v for k, v in dm.items() if k.startswith("domain_manager_topology_changes_total")
@@ -187,14 +206,19 @@ def test_trace_ids_follow_a_command_across_nodes(demo: DemoRun) -> None:
     org = state(root)["extra"]["organisations"][1]
 
     async def unknown_update() -> None:
-        async with grpc.aio.insecure_channel(org["ledger_api"]) as channel:
+        devnet = access(root)
+        token = await devnet.token(user_id(org["name"]))
+        async with open_channel(org["ledger_api"], devnet.tls()) as channel:
             stub = update_service_pb2_grpc.UpdateServiceStub(channel)  # type: ignore[no-untyped-call]
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.GetTransactionById(
                     update_service_pb2.GetTransactionByIdRequest(
                         update_id="u-" + "00" * 32, requesting_parties=[org["parties"]["Alice"]]
                     ),
-                    metadata=((TRACE_METADATA_KEY, "demo-client-7"),),
+                    metadata=(
+                        (TRACE_METADATA_KEY, "demo-client-7"),
+                        ("authorization", f"Bearer {token}"),
+                    ),
                     timeout=10,
                 )
 
@@ -206,11 +230,47 @@ def test_trace_ids_follow_a_command_across_nodes(demo: DemoRun) -> None:
 async def _ledger(state_dir: Path) -> dict[str, tuple[int, list[str]]]:
     """Each organisation's ledger end and active contract ids, through its Ledger API."""
     out: dict[str, tuple[int, list[str]]] = {}
+    devnet = access(state_dir)
     for org in state(state_dir)["extra"]["organisations"]:
-        async with await LedgerClient.connect(org["ledger_api"], timeout=Timeout(connect=30)) as c:
+        client = await devnet.ledger_client(
+            org["ledger_api"], user_id(org["name"]), timeout=Timeout(connect=30)
+        )
+        async with client as c:
             acs = await c.active_contracts(list(org["parties"].values()))
             out[org["name"]] = (await c.ledger_end(), sorted(x.contract_id for x in acs.contracts))
     return out
+
+
+def test_the_devnet_ledger_api_takes_only_tls_calls_with_a_token(demo: DemoRun) -> None:
+    org = state(demo.state_dir)["extra"]["organisations"][0]
+    devnet = access(demo.state_dir)
+    request = state_service_pb2.GetLedgerEndRequest()
+
+    async def ledger_end(channel: grpc.aio.Channel, token: str | None) -> None:
+        stub = state_service_pb2_grpc.StateServiceStub(channel)  # type: ignore[no-untyped-call]
+        metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        await stub.GetLedgerEnd(request, metadata=metadata, timeout=10)
+
+    async def calls() -> None:
+        token = await devnet.token(user_id(org["name"]))
+        async with grpc.aio.insecure_channel(org["ledger_api"]) as plaintext:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await ledger_end(plaintext, token)
+            assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+        async with open_channel(org["ledger_api"], devnet.tls()) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as tokenless:
+                await ledger_end(channel, None)
+            assert tokenless.value.code() is grpc.StatusCode.UNAUTHENTICATED
+            with pytest.raises(grpc.aio.AioRpcError) as forged:
+                await ledger_end(channel, token[:-4] + "AAAA")
+            assert forged.value.code() is grpc.StatusCode.UNAUTHENTICATED
+            await ledger_end(channel, token)
+
+    asyncio.run(calls())
+    ops = nodes(demo.state_dir)[org["node"]]["endpoints"]["ops"]
+    assert ops.startswith("https://")
+    with pytest.raises(OSError):  # plaintext HTTP to the TLS endpoint gets no answer
+        urllib.request.urlopen(ops.replace("https://", "http://") + "/livez", timeout=5)
 
 
 def test_killed_node_reported_then_down_and_up_resume_the_same_ledger(demo: DemoRun) -> None:

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from auth.dev_idp.config import IdpConfig
 from chaindomain.commands.domain import InitializedDomain, KeyFiles, SequencerFiles
+from chaindomain.devnet.access import idp_clients
+from chaindomain.devnet.certs import DevnetCa
 from chaindomain.devnet.configs import (
     Layout,
     dm_toml,
+    idp_toml,
     mediator_toml,
     participant_toml,
     sequencer_toml,
@@ -26,6 +30,7 @@ from chaindomain.devnet.participants import (
 )
 from domain_manager.config import load_dm_config
 from mediator.config import load_mediator_config
+from node_runtime.config import load_config
 from participant.node.config import load_participant_config
 from protocol.crypto import ScryptParams, load_signing_key
 from protocol.identifiers import MemberId
@@ -66,6 +71,7 @@ def domain(tmp_path: Path) -> InitializedDomain:
 PORTS = {
     "seq1": 4001, "seq1.ops": 4002, "seq2": 4011, "seq2.ops": 4012, "dm": 4101,
     "dm.ops": 4102, "mediator.ops": 4202, "participant1": 5001, "participant1.ops": 5002,
+    "idp": 4301,
 }  # fmt: skip
 SEQUENCERS = ["127.0.0.1:4001", "127.0.0.1:4011"]
 
@@ -81,20 +87,28 @@ def test_every_node_config_loads_through_its_model(
     tmp_path: Path, domain: InitializedDomain
 ) -> None:
     layout = Layout(tmp_path / "devnet")
+    ca = DevnetCa(layout.tls)
     for index in (1, 2):
-        seq = load_node_config(
-            write(layout, f"seq{index}", sequencer_toml(layout, domain, index, "http://x:1", PORTS))
-        )
+        name = f"seq{index}"
+        text = sequencer_toml(layout, domain, index, "http://x:1", PORTS, cert=ca.node(name))
+        seq = load_node_config(write(layout, name, text))
+        assert seq.tls.cert_file == layout.tls / f"{name}.crt"
+        assert seq.tls.ca_file == layout.tls / "ca.crt"
         assert seq.chain.confirmations == 0
         assert seq.chain.account.dev_key_index == index
         assert seq.api.port == PORTS[f"seq{index}"]
         assert str(seq.node.data_dir).endswith(f"data/seq{index}")
-    dm = load_dm_config(write(layout, "dm", dm_toml(layout, domain, SEQUENCERS, PORTS)))
+    dm = load_dm_config(
+        write(layout, "dm", dm_toml(layout, domain, SEQUENCERS, PORTS, ca.node("dm")))
+    )
+    assert dm.tls.enabled
     assert dm.admin.policy == "open" and dm.domain.sequencers == SEQUENCERS
     assert dm.keys.password.resolve(dm.base_dir) == "pw"
+    med_cert = ca.node("mediator")
     mediator = load_mediator_config(
-        write(layout, "mediator", mediator_toml(layout, domain, SEQUENCERS, PORTS))
+        write(layout, "mediator", mediator_toml(layout, domain, SEQUENCERS, PORTS, med_cert))
     )
+    assert mediator.tls.enabled
     assert mediator.node.member_id == domain.mediator.member
     assert mediator.ops.port == PORTS["mediator.ops"]
     p1 = keys(tmp_path, "participant1", "PAR")
@@ -103,10 +117,27 @@ def test_every_node_config_loads_through_its_model(
             layout,
             "participant1",
             participant_toml(
-                layout, domain, "participant1", p1, sequencers=SEQUENCERS, ports=PORTS
+                layout,
+                domain,
+                "participant1",
+                p1,
+                sequencers=SEQUENCERS,
+                ports=PORTS,
+                cert=ca.node("participant1"),
             ),
         )
     )
+    assert participant.tls.enabled and participant.ledger_api.auth is not None
+    assert participant.ledger_api.auth.jwks_url == "https://127.0.0.1:4301/jwks"
+    clients = idp_clients([("participant1", p1.member, "Bank")])
+    idp = load_config(
+        write(layout, "idp", idp_toml(layout, clients, PORTS["idp"], ca.node("idp"))), IdpConfig
+    )
+    assert idp.tls.enabled and idp.port == PORTS["idp"]
+    assert [(c.client_id, c.user_id) for c in idp.clients] == [
+        ("participant1-admin", "participant_admin"),
+        ("bank", "bank"),
+    ]
     assert participant.node.participant_id == p1.member
     assert participant.domain_manager is not None
     assert participant.domain_manager.endpoint == "127.0.0.1:4101"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -63,8 +64,10 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def metric(ops_url: str, name: str) -> float:
-    with urllib.request.urlopen(f"{ops_url}/metrics", timeout=5) as reply:
+def metric(ops_url: str, name: str, ca_file: Path) -> float:
+    """A metric read over HTTPS, trusting the devnet's CA."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with urllib.request.urlopen(f"{ops_url}/metrics", timeout=5, context=context) as reply:
         for line in reply.read().decode().splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[1])
@@ -89,7 +92,10 @@ def test_up_status_down_up_resumes_the_same_network(tmp_path: Path) -> None:
         assert "running" in status.stdout and "NOT READY" not in status.stdout
         again = cli("devnet", "up", "--dir", str(state_dir), "--anvil-port", "0")
         assert again.returncode == 2 and "already running" in again.stdout
-        reader_block = metric(endpoints["seq1"]["ops"], "sequencer_reader_block")
+        ca_file = state_dir / "tls" / "ca.crt"
+        assert f"clients trust the devnet CA {ca_file}" in output
+        assert all(e["ops"].startswith("https://") for e in endpoints.values() if "ops" in e)
+        reader_block = metric(endpoints["seq1"]["ops"], "sequencer_reader_block", ca_file)
 
         down = cli("devnet", "down", "--dir", str(state_dir))
         assert down.returncode == 0, down.stdout
@@ -109,7 +115,7 @@ def test_up_status_down_up_resumes_the_same_network(tmp_path: Path) -> None:
         state = json.loads((state_dir / "devnet.json").read_text())
         assert state["chain"]["contract"] == contract
         assert {n: s["endpoints"] for n, s in state["nodes"].items()} == endpoints
-        assert metric(endpoints["seq1"]["ops"], "sequencer_reader_block") >= reader_block
+        assert metric(endpoints["seq1"]["ops"], "sequencer_reader_block", ca_file) >= reader_block
         assert cli("devnet", "down", "--dir", str(state_dir)).returncode == 0
         assert proc.wait(timeout=30) == 0
     finally:
