@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
 import re
+import tokenize
 import types
 from dataclasses import dataclass
 
@@ -54,6 +56,9 @@ API_NAMES = frozenset(api.__all__)
 MAX_SOURCE_BYTES = 256 * 1024
 """Largest package source (UTF-8 bytes); the example packages are about 4 KiB."""
 MAX_AST_NODES = 50_000
+MAX_STATEMENT_OPERATORS = 400
+"""Most operators, opening brackets, ``.``, ``not``, ``if`` and ``lambda`` in one
+statement (a bound on its nesting that holds before parsing)."""
 MAX_AST_DEPTH = 50
 """Deepest nesting of syntax nodes; the example packages nest about 12 deep."""
 
@@ -209,6 +214,7 @@ class _Validator(ast.NodeVisitor):
     def visit_Module(self, node: ast.Module) -> None:
         for statement in node.body:
             if isinstance(statement, ast.ImportFrom):
+                self.visit_ImportFrom(statement)  # first: an import outside the API says most
                 self.imported.update(a.asname or a.name for a in statement.names)
         for statement in node.body:
             if not isinstance(statement, ast.ImportFrom):
@@ -468,13 +474,55 @@ def _package_decl(file: str, tree: ast.Module) -> PackageDecl:
     return found[0]
 
 
+_DEEPENING_OPS = frozenset(
+    ["(", "[", "{", ".", "+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^", "~",
+     "@", "<", ">", "<=", ">=", "==", "!="]
+)  # fmt: skip
+_DEEPENING_WORDS = frozenset({"not", "if", "lambda"})
+
+
+def _check_tokens(source: str, file: str) -> None:
+    """Refuse, before parsing, a statement with more than ``MAX_STATEMENT_OPERATORS``
+    tokens that can nest (operators, opening brackets, ``.``, ``not``, ``if``,
+    ``lambda``). CPython's parser gives up on deep nesting with ``RecursionError`` at a
+    point that depends on how deep the caller's stack is, so such a source would get a
+    different answer on different participants; this bound keeps every source the parser
+    sees far from that point, and ``_check_shape`` then refuses deep trees exactly."""
+    count = 0
+    start: int | None = None
+    layout = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                count, start = 0, None
+                continue
+            if token.type in layout:
+                continue
+            if start is None:
+                start = token.start[0]
+            if (token.type == tokenize.OP and token.string in _DEEPENING_OPS) or (
+                token.type == tokenize.NAME and token.string in _DEEPENING_WORDS
+            ):
+                count += 1
+                if count > MAX_STATEMENT_OPERATORS:
+                    raise PackageValidationError(
+                        file,
+                        start,
+                        f"a statement with more than {MAX_STATEMENT_OPERATORS} nesting operators",
+                        "nesting",
+                    )
+    except (tokenize.TokenError, SyntaxError):
+        return  # the parser reports it, with a better message
+
+
 def _parse(source: str, file: str) -> ast.Module:
-    """Parse with the size limit first and the parser's own limits as typed refusals."""
+    """Parse with the size limits first and the parser's own limits as typed refusals."""
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > MAX_SOURCE_BYTES:
         raise PackageValidationError(
             file, 0, f"source of {size} bytes is larger than {MAX_SOURCE_BYTES}", "size"
         )
+    _check_tokens(source, file)
     try:
         return ast.parse(source, filename=file, mode="exec")
     except SyntaxError as exc:
@@ -484,7 +532,7 @@ def _parse(source: str, file: str) -> ast.Module:
         ) from None
     except (RecursionError, MemoryError):
         # CPython's parser gives up on deep nesting with one of these (a bounded stack,
-        # not an exhausted heap: the source is at most MAX_SOURCE_BYTES).
+        # not an exhausted heap: the source is at most MAX_SOURCE_BYTES)
         raise PackageValidationError(
             file, 0, "the source is nested too deeply to parse", "nesting"
         ) from None
@@ -496,25 +544,20 @@ def _check_shape(tree: ast.Module, file: str) -> None:
     """Node count and nesting depth, without recursion (the validator and the compiler
     recurse per level, so this runs first)."""
     count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    stack: list[tuple[ast.AST, int, int]] = [(tree, 1, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, line = stack.pop()
+        line = getattr(node, "lineno", line)
         count += 1
         if count > MAX_AST_NODES:
             raise PackageValidationError(
-                file,
-                getattr(node, "lineno", 0),
-                f"more than {MAX_AST_NODES} syntax nodes",
-                "size",
+                file, line, f"more than {MAX_AST_NODES} syntax nodes", "size"
             )
         if depth > MAX_AST_DEPTH:
             raise PackageValidationError(
-                file,
-                getattr(node, "lineno", 0),
-                f"syntax nested more than {MAX_AST_DEPTH} levels deep",
-                "nesting",
+                file, line, f"syntax nested more than {MAX_AST_DEPTH} levels deep", "nesting"
             )
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, depth + 1, line) for child in ast.iter_child_nodes(node))
 
 
 def validate(source: str, file: str = "<package>") -> ValidatedSource:
