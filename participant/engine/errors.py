@@ -198,10 +198,12 @@ class UserCodeError(InterpretationError):
 
 
 class BudgetExceededError(InterpretationError):
-    """The step budget or the value-size budget ran out.
+    """A budget ran out: steps, value size, call depth or value depth.
 
-    ``resource`` is ``"steps"``, ``"value_size"`` or ``"recursion"``; ``limit`` is the
-    budget and ``context`` says what was running (a command, or a package's module body).
+    ``resource`` is ``"steps"``, ``"value_size"``, ``"depth"`` (package calls),
+    ``"value_depth"`` or ``"recursion"`` (Python's own limit, which the counted depths keep
+    out of reach); ``limit`` is the budget and ``context`` says what was running (a
+    command, or a package's module body).
     """
 
     def __init__(self, resource: str, limit: int, context: str) -> None:
