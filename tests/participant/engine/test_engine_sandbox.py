@@ -29,6 +29,7 @@ from participant.engine import (
     PackageStore,
     PackageValidationError,
     TypeMismatchError,
+    UserCodeError,
 )
 from participant.engine import api as api_module
 from participant.engine.budget import safe_builtins
@@ -670,3 +671,18 @@ def test_the_host_decimal_context_does_not_change_results() -> None:
         host.prec = 5
         assert probe.run() == plain
     assert len(plain) > 30
+
+
+def test_operators_on_facade_objects_reach_nothing() -> None:
+    """Operator overloading on the API's objects: what works gives plain data, what does
+    not is an ordinary, deterministic failure of the package's code."""
+    prelude = "from participant.engine.api import Date, Decimal, Time\n"
+    body = (
+        "return f\"{Party('a') * 2} {Time(1) < Time(2)} {Date(3) == Date(3)} "
+        "{Decimal('1.5') + 1} {[Time(1)] + [Date(2)]}\""
+    )
+    assert Probe(body, prelude).run() == ("aa True True 2.5 [Time(micros=1), Date(days=2)]")
+    for expression in ("Time(1) + Time(2)", "template | record", "choice < choice", "-Party('a')"):
+        with pytest.raises(UserCodeError) as info:
+            Probe(f"return str({expression})", prelude).run()
+        assert info.value.exception_type == "TypeError"
