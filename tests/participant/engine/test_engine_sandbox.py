@@ -686,3 +686,36 @@ def test_operators_on_facade_objects_reach_nothing() -> None:
         with pytest.raises(UserCodeError) as info:
             Probe(f"return str({expression})", prelude).run()
         assert info.value.exception_type == "TypeError"
+
+
+@pytest.mark.parametrize(
+    ("body", "prelude"),
+    [
+        ("return str(down(200))", "def down(n):\n    return 0 if n == 0 else 1 + down(n - 1)\n"),
+        (
+            "return str(down(200))",
+            "def down(n):\n    return 0 if n == 0 else 1 + sum([down(n - 1) for i in range(1)])\n",
+        ),
+        (
+            "return str(down(200))",
+            "def down(n):\n"
+            "    return 0 if n == 0 else 1 + sorted([n], key=lambda x: down(x - 1))[0]\n",
+        ),
+        ('return ctx.exercise(ctx.create(Probe(self.owner)), "Run")', ""),
+    ],
+    ids=["plain_recursion", "through_comprehensions", "through_sorted_key", "nested_exercises"],
+)
+def test_the_counted_depth_keeps_python_far_from_its_recursion_limit(
+    body: str, prelude: str
+) -> None:
+    """Every way of nesting calls meets the counted depth while Python's stack is still
+    under 450 frames, so Python's own limit (1000) is never what stops a package."""
+    probe = Probe(body, prelude)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(450)
+    try:
+        with pytest.raises(BudgetExceededError) as info:
+            probe.run()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert info.value.resource == "depth"
