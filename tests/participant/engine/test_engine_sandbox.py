@@ -34,7 +34,7 @@ from participant.engine import (
 from participant.engine import api as api_module
 from participant.engine.budget import safe_builtins
 from participant.engine.errors import PackageBudgetExceededError
-from participant.engine.facade import ApiFacade, make_facade
+from participant.engine.facade import ApiFacade, make_facade, restricted_import
 from participant.engine.sandbox import MAX_AST_DEPTH, MAX_SOURCE_BYTES, RULES
 from participant.engine.types import TemplateId
 from participant.engine.values import TextValue
@@ -57,7 +57,7 @@ BASE = HEADER.count("\n")
 """Lines before a case's snippet: the snippet's line 1 is line BASE + 1."""
 
 
-def _refused(source: str, tmp_path: Path | None = None) -> PackageValidationError:
+def _refused(source: str) -> PackageValidationError:
     store = PackageStore()
     with pytest.raises(PackageValidationError) as info:
         store.upload(source, "escape.py")
@@ -259,9 +259,8 @@ def _marker_source(tmp_path: Path, imports: str, action: str) -> tuple[str, Path
     [
         ("inspect", 'inspect.os.mkdir("{path}")'),
         ("dataclasses", 'dataclasses.sys.modules["os"].mkdir("{path}")'),
-        ("decimal", 'decimal.sys.modules["os"].mkdir("{path}")'),
     ],
-    ids=["inspect_os_via_api_import", "dataclasses_sys_via_api_import", "decimal_sys_via_api"],
+    ids=["inspect_os_via_api_import", "dataclasses_sys_via_api_import"],
 )
 def test_a_module_imported_by_the_api_is_not_reachable_and_nothing_runs(
     tmp_path: Path, imports: str, action: str
@@ -298,10 +297,9 @@ def test_a_handle_kept_in_a_closure_and_the_import_rebound_is_refused(tmp_path: 
 
 
 def test_the_import_hook_refuses_names_outside_all_at_run_time() -> None:
+    """The second check behind the static one: even code that reached the hook could get
+    only the façade, and the façade only the API's ``__all__``."""
     facade = make_facade(safe_builtins())
-    table = safe_builtins()
-    from participant.engine.facade import restricted_import
-
     hook = restricted_import(facade)
     assert hook("participant.engine.api", None, None, ("Party",), 0) is facade
     for name in ("inspect", "dataclasses", "sys", "decimal", "api"):
@@ -313,7 +311,6 @@ def test_the_import_hook_refuses_names_outside_all_at_run_time() -> None:
         facade.inspect  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(AttributeError):
         facade.Party = str
-    assert table["__build_class__"] is not None
 
 
 # --- the façade: no chain of public attributes leads anywhere -------------------------------
