@@ -272,6 +272,10 @@ def _collect(
         raise PackageValidationError(
             file, class_lines.get(name, 1), str(exc), "ledger-type"
         ) from None
+    except Exception as exc:  # annotations are package values: anything can come out
+        raise PackageValidationError(
+            file, 1, f"declarations could not be read: {type(exc).__name__}: {exc}", "ledger-type"
+        ) from None
     return Package(package_id, decl.name, decl.version, decl.module, canonical, templates)
 
 

@@ -706,4 +706,10 @@ def instrument(validated: ValidatedSource, file: str) -> types.CodeType:
     # per level); the source was validated, its nesting is bounded
     tree = _Instrumenter().visit(ast.parse(validated.source, filename=file, mode="exec"))
     ast.fix_missing_locations(tree)
-    return compile(tree, file, "exec", dont_inherit=True)
+    try:
+        return compile(tree, file, "exec", dont_inherit=True)
+    except SyntaxError as exc:  # what only the compiler checks: 'return' outside a function,
+        # a repeated argument or keyword, ...
+        raise PackageValidationError(
+            file, exc.lineno or 0, f"syntax error: {exc.msg}", "syntax"
+        ) from None

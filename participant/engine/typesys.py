@@ -124,6 +124,10 @@ _PRIM_BY_PYTHON: dict[object, str] = {
 def parse_type(annotation: object, user_types: dict[str, TRecord | TVariant], where: str) -> Type:
     """The ledger type of an annotation, resolving names among the package's own types."""
     annotation = unwrap_type(annotation)
+    try:
+        hash(annotation)
+    except TypeError:  # [Party], {...}: package code can annotate with any value
+        raise TypeDeclError(f"{where}: {type(annotation).__name__} is not a ledger type") from None
     if isinstance(annotation, str | ForwardRef):
         name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
         if name in user_types:

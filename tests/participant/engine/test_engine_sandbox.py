@@ -443,6 +443,29 @@ def test_nesting_refusals_do_not_depend_on_the_caller_stack() -> None:
     assert nested(0) == nested(600) == ("nesting", BASE + 1)
 
 
+@pytest.mark.parametrize(
+    "snippet",
+    ["return 1", "break", "continue", "def f(a, a):\n    return a", "X = T(p=1, p=2)", "\0"],
+    ids=[
+        "return_outside_function", "break_outside_loop", "continue_outside_loop",
+        "duplicate_argument", "repeated_keyword", "nul_byte",
+    ],
+)  # fmt: skip
+def test_what_only_the_compiler_checks_is_a_typed_refusal(snippet: str) -> None:
+    error = _refused(HEADER + snippet + "\n")
+    assert error.rule == "syntax"
+    assert error.line in (0, BASE + 1)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "line"),
+    [("[Party]", 2), ("{}", 2), ("list[[Party]]", 2), ("dict[[1], int]", 2), ("list[1]", 2)],
+)
+def test_any_value_as_an_annotation_is_a_typed_refusal(annotation: str, line: int) -> None:
+    error = _refused(HEADER + f"@record\nclass R:\n    p: {annotation}\n")
+    assert (error.rule, error.line) == ("ledger-type", BASE + line)
+
+
 def test_a_huge_source_is_a_typed_refusal() -> None:
     error = _refused(HEADER + "X = 1\n" * (MAX_SOURCE_BYTES // 6 + 1))
     assert (error.rule, error.line) == ("size", 0)
