@@ -181,10 +181,20 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+_SET_VIEWS = (type({}.keys()), type({}.items()))
+"""Dict views whose operators (``a.keys() & b.keys()``) build a set, which iterates in the
+process's hash order: a list made from it would differ between participants."""
+
+
 def binop(symbol: str, left: Any, right: Any) -> Any:
     """Evaluate ``left <symbol> right`` with Daml's arithmetic and the size budget."""
     meter = current_meter()
     meter.charge()
+    if isinstance(left, _SET_VIEWS) or isinstance(right, _SET_VIEWS):
+        raise TypeMismatchError(
+            f"dict view {symbol} ...", "a list (set operations iterate in hash order)",
+            "a dict view",
+        )  # fmt: skip
     both_int = (
         isinstance(left, int)
         and isinstance(right, int)

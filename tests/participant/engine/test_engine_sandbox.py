@@ -739,3 +739,18 @@ def test_the_counted_depth_keeps_python_far_from_its_recursion_limit(
     finally:
         sys.setrecursionlimit(limit)
     assert info.value.resource == "depth"
+
+
+@pytest.mark.parametrize("op", ["&", "|", "-", "^"])
+def test_set_operations_on_dict_views_are_refused(op: str) -> None:
+    """``a.keys() & b.keys()`` is a set: iterated, it lists the keys in the process's hash
+    order (PYTHONHASHSEED), so a list made from it differs between participants."""
+    body = (
+        'a = {"alpha": 1, "beta": 2, "gamma": 3}\n'
+        f"return Text([k for k in a.keys() {op} a.keys()])"
+    )
+    with pytest.raises(TypeMismatchError) as info:
+        Probe(body).run()
+    assert info.value.got == "a dict view"
+    with pytest.raises(TypeMismatchError):
+        Probe('a = {"x": 1}\nb = a.items()\nb &= a.items()\nreturn Text(len(b))').run()
