@@ -181,7 +181,7 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-_SET_VIEWS = (type({}.keys()), type({}.items()))
+_SET_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.items()))
 """Dict views whose operators (``a.keys() & b.keys()``) build a set, which iterates in the
 process's hash order: a list made from it would differ between participants."""
 
