@@ -36,12 +36,21 @@ from participant.engine.values import MAX_INT, MIN_INT
 DEFAULT_MAX_STEPS = 200_000
 DEFAULT_MAX_VALUE_SIZE = 100_000
 """Longest string or list package code may build, and most nodes in one ledger value."""
+MAX_CALL_DEPTH = 100
+"""Deepest nesting of package function calls (a nested ``ctx.exercise`` counts
+``EXERCISE_DEPTH``). Counted, not left to Python's recursion limit, which would stop a
+recursion at a depth that depends on how deep the caller's own stack was: a package
+recursing near the limit would succeed on one participant and fail on another."""
+EXERCISE_DEPTH = 4
+MAX_VALUE_DEPTH = 100
+"""Deepest nesting of a value walked before ``str``, comparisons and conversion to a
+ledger value (C and Python code walk values recursively; see ``MAX_CALL_DEPTH``)."""
 
 
 class Meter:
     """Counts steps and bounds value sizes for one interpretation (or one module body)."""
 
-    __slots__ = ("context", "max_steps", "max_value_size", "steps")
+    __slots__ = ("context", "depth", "max_steps", "max_value_size", "steps")
 
     def __init__(
         self,
@@ -53,6 +62,7 @@ class Meter:
         self.max_steps = max_steps
         self.max_value_size = max_value_size
         self.steps = 0
+        self.depth = 0
 
     def charge(self, steps: int = 1) -> None:
         self.steps += steps
@@ -62,6 +72,20 @@ class Meter:
     def check_size(self, size: int) -> None:
         if size > self.max_value_size:
             raise BudgetExceededError("value_size", self.max_value_size, self.context)
+
+    def enter(self, units: int = 1) -> None:
+        """A package call (or nested exercise) begins: charge a step, count its depth."""
+        self.charge()
+        if self.depth + units > MAX_CALL_DEPTH:
+            raise BudgetExceededError("depth", MAX_CALL_DEPTH, self.context)
+        self.depth += units
+
+    def leave(self, units: int = 1) -> None:
+        self.depth -= units
+
+    def check_depth(self, depth: int) -> None:
+        if depth > MAX_VALUE_DEPTH:
+            raise BudgetExceededError("value_depth", MAX_VALUE_DEPTH, self.context)
 
 
 _current: contextvars.ContextVar[Meter | None] = contextvars.ContextVar(
@@ -97,6 +121,27 @@ def current_meter() -> Meter:
 def tick() -> None:
     """Charge one step (inserted at function entries and loop iterations)."""
     current_meter().charge()
+
+
+def enter() -> None:
+    """Inserted at the entry of every package function (its body runs in a ``try``
+    whose ``finally`` calls :func:`leave`)."""
+    current_meter().enter()
+
+
+def leave() -> None:
+    current_meter().leave()
+
+
+def frame(body: Callable[[], Any]) -> Any:
+    """A lambda's body, as a call counted like a function's (``lambda x: e`` becomes
+    ``lambda x: __cd_frame__(lambda: e)``)."""
+    meter = current_meter()
+    meter.enter()
+    try:
+        return body()
+    finally:
+        meter.leave()
 
 
 def tick_iter(iterable: Iterable[Any]) -> Iterator[Any]:
@@ -136,10 +181,20 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+_SET_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.items()))
+"""Dict views whose operators (``a.keys() & b.keys()``) build a set, which iterates in the
+process's hash order: a list made from it would differ between participants."""
+
+
 def binop(symbol: str, left: Any, right: Any) -> Any:
     """Evaluate ``left <symbol> right`` with Daml's arithmetic and the size budget."""
     meter = current_meter()
     meter.charge()
+    if isinstance(left, _SET_VIEWS) or isinstance(right, _SET_VIEWS):
+        raise TypeMismatchError(
+            f"dict view {symbol} ...", "a list (set operations iterate in hash order)",
+            "a dict view",
+        )  # fmt: skip
     both_int = (
         isinstance(left, int)
         and isinstance(right, int)
@@ -164,6 +219,11 @@ def binop(symbol: str, left: Any, right: Any) -> Any:
         raise TypeMismatchError("str % ...", "an f-string", "%-formatting")
     if isinstance(left, float) or isinstance(right, float):
         raise TypeMismatchError(symbol, "Int or Decimal", "float")
+    if symbol == "/" and not (
+        isinstance(left, decimal.Decimal) or isinstance(right, decimal.Decimal)
+    ):  # True / True would be a float
+        raise TypeMismatchError("/", "a Decimal operand", f"{type(left).__name__} / "
+                                f"{type(right).__name__}")  # fmt: skip
     if symbol == "*":
         count = right if isinstance(right, int) else left if isinstance(left, int) else None
         seq = left if isinstance(right, int) else right
@@ -199,34 +259,62 @@ def contains(item: Any, container: Any, negated: bool) -> bool:
     return not found if negated else found
 
 
-def deep(value: Any) -> Any:
+_TEXT_NODES = (type(None), bool, int, str, decimal.Decimal, range, list, tuple, dict)
+
+
+def deep(value: Any, printable: bool = False) -> Any:
     """Charge one step per node of ``value``, counting shared references every time.
 
     Operations that run in C over a whole value (``str``, f-string formatting, ``==``,
     ``<``, ``in``, ``sorted``) cost its *logical* size, which shared references make
     exponential in the steps that built it (``x = [x] * 10`` in a loop). Walking it first,
     charged and bounded by the value-size budget, makes their cost the caller's.
+
+    With ``printable`` (before ``str`` and f-string formatting), every node must also be
+    data whose text is the same in every process: the text of a function, a class, the
+    ``ctx`` or a generator shows its memory address.
     """
     meter = current_meter()
-    stack = [value]
+    stack: list[tuple[Any, int]] = [(value, 0)]
     count = 0
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         count += 1
         meter.charge()
         meter.check_size(count)
+        meter.check_depth(depth)
+        below = depth + 1
+        if printable and not _printable(item):
+            raise TypeMismatchError(
+                "text of a value", "ledger data (Text, Int, Decimal, lists, records, ...)",
+                type(item).__name__,
+            )  # fmt: skip
         if isinstance(item, str):
             meter.charge(len(item) // 64)
         elif isinstance(item, list | tuple):
-            stack.extend(item)
+            stack.extend((v, below) for v in item)
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((k, below) for k in item)
+            stack.extend((v, below) for v in item.values())
         elif getattr(type(item), "__cd_variant__", None) is not None:
-            stack.append(getattr(item, "value", None))
+            stack.append((getattr(item, "value", None), below))
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+            stack.extend((getattr(item, f.name), below) for f in dataclasses.fields(item))
     return value
+
+
+def _printable(item: object) -> bool:
+    if isinstance(item, _TEXT_NODES):
+        return True
+    kind = type(item)
+    if getattr(kind, "__cd_variant__", None) is not None:
+        return True
+    return dataclasses.is_dataclass(item) and not isinstance(item, type)
+
+
+def text(value: Any) -> Any:
+    """``value`` checked and charged before it is turned into text (f-string fields)."""
+    return deep(value, printable=True)
 
 
 def sized(value: Any) -> Any:
@@ -297,7 +385,7 @@ def _int(value: Any = 0) -> int:
 
 
 def _str(value: Any = "") -> str:
-    return str(deep(value))
+    return str(deep(value, printable=True))
 
 
 SAFE_BUILTIN_NAMES = [
@@ -355,11 +443,15 @@ def safe_builtins() -> dict[str, Any]:
 
 RUNTIME_NAMES = {
     "__cd_tick__": tick,
+    "__cd_enter__": enter,
+    "__cd_leave__": leave,
+    "__cd_frame__": frame,
     "__cd_iter__": tick_iter,
     "__cd_binop__": binop,
     "__cd_neg__": negate,
     "__cd_contains__": contains,
     "__cd_sized__": sized,
     "__cd_deep__": deep,
+    "__cd_text__": text,
 }
 """Helpers the instrumentation inserts; package source cannot name them (dunder names)."""

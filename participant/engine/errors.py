@@ -4,7 +4,9 @@
 
     EngineError
     ├── PackageError
-    │   ├── PackageValidationError    (ValueError)  source refused before anything ran
+    │   ├── PackageValidationError    (ValueError)  source refused (line and rule)
+    │   │   └── PackageBudgetExceededError          its module body ran out of budget
+    │   │                                           (also a BudgetExceededError)
     │   ├── PackageNotFoundError      (LookupError) no package with that id is stored
     │   └── PackageNotVettedError                   interpretation needs a package not vetted
     ├── InterpretationError                         a command could not be interpreted
@@ -44,13 +46,20 @@ class PackageError(EngineError):
 
 
 class PackageValidationError(PackageError, ValueError):
-    """The package source was refused before any of it ran."""
+    """The package source was refused: by the static checks before any of it ran, or
+    while its module body ran under the budget, or when what the body left behind was
+    checked (see ``docs/package-threat-model.md``). Nothing of a refused package is kept.
 
-    def __init__(self, file: str, line: int, reason: str) -> None:
+    ``rule`` names the rule that refused it (one of ``sandbox.RULES``); ``line`` is the
+    source line (1-based; 0 when the source could not be parsed at all).
+    """
+
+    def __init__(self, file: str, line: int, reason: str, rule: str) -> None:
         self.file = file
         self.line = line
         self.reason = reason
-        super().__init__(f"{file}:{line}: {reason}")
+        self.rule = rule
+        super().__init__(f"{file}:{line}: [{rule}] {reason}")
 
 
 class PackageNotFoundError(PackageError, LookupError):
@@ -189,10 +198,12 @@ class UserCodeError(InterpretationError):
 
 
 class BudgetExceededError(InterpretationError):
-    """The step budget or the value-size budget ran out.
+    """A budget ran out: steps, value size, call depth or value depth.
 
-    ``resource`` is ``"steps"``, ``"value_size"`` or ``"recursion"``; ``limit`` is the
-    budget and ``context`` says what was running (a command, or a package's module body).
+    ``resource`` is ``"steps"``, ``"value_size"``, ``"depth"`` (package calls),
+    ``"value_depth"`` or ``"recursion"`` (Python's own limit, which the counted depths keep
+    out of reach); ``limit`` is the budget and ``context`` says what was running (a
+    command, or a package's module body).
     """
 
     def __init__(self, resource: str, limit: int, context: str) -> None:
@@ -200,6 +211,24 @@ class BudgetExceededError(InterpretationError):
         self.limit = limit
         self.context = context
         super().__init__(f"{resource} budget of {limit} exceeded in {context}")
+
+
+class PackageBudgetExceededError(PackageValidationError, BudgetExceededError):
+    """A package's module body ran out of the step or value-size budget at upload.
+
+    Both a refused package (``rule = "budget"``) and a :class:`BudgetExceededError`
+    with its ``resource``, ``limit`` and ``context``.
+    """
+
+    def __init__(self, file: str, line: int, resource: str, limit: int, context: str) -> None:
+        self.resource = resource
+        self.limit = limit
+        self.context = context
+        self.file = file
+        self.line = line
+        self.reason = f"{resource} budget of {limit} exceeded in {context}"
+        self.rule = "budget"
+        Exception.__init__(self, f"{file}:{line}: [budget] {self.reason}")
 
 
 class ConformanceError(EngineError):

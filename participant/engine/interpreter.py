@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from participant.engine import api
-from participant.engine.budget import Meter, metered
+from participant.engine.budget import EXERCISE_DEPTH, Meter, metered
 from participant.engine.commands import (
     Argument,
     Command,
@@ -344,7 +344,11 @@ class Interpreter:
             result_native = None
         else:
             ctx = Update(self, inner)
-            result_native = _call(self.meter, choice.body, contract, ctx, **kwargs)
+            self.meter.enter(EXERCISE_DEPTH)
+            try:
+                result_native = _call(self.meter, choice.body, contract, ctx, **kwargs)
+            finally:
+                self.meter.leave(EXERCISE_DEPTH)
             ctx._close()
         result = to_value(result_native, choice.result_type, f"{choice_name} result", self.meter)
         base = stakeholders if choice.consuming else signatories

@@ -33,10 +33,12 @@ from participant.engine.budget import (
 )
 from participant.engine.errors import (
     BudgetExceededError,
-    EngineError,
+    PackageBudgetExceededError,
     PackageValidationError,
 )
-from participant.engine.sandbox import API_MODULE, instrument, validate
+from participant.engine.facade import make_facade, restricted_import
+from participant.engine.immutability import first_mutable
+from participant.engine.sandbox import ValidatedSource, instrument, validate
 from participant.engine.types import PackageId, TemplateId, make_template_id
 from participant.engine.typesys import (
     TList,
@@ -124,53 +126,25 @@ class Package:
         return [t.template_id for t in self.templates.values()]
 
 
-def _restricted_import(
-    name: str,
-    globals_: object = None,
-    locals_: object = None,
-    fromlist: tuple[str, ...] = (),
-    level: int = 0,
-) -> types.ModuleType:
-    if name != API_MODULE or level != 0:
-        raise ImportError(f"import of {name!r} is not allowed")
-    return sys.modules[API_MODULE]
-
-
-_API_OBJECTS = {id(getattr(api, name)) for name in api.__all__ if getattr(api, name) is not None}
-
-
-def _is_immutable(value: object, depth: int = 0) -> bool:
-    if depth > 20:
-        return False
-    if value is None or isinstance(value, bool | int | str | decimal.Decimal):
-        return True
-    if isinstance(value, api.Time | api.Date | api.PackageDecl):
-        return True
-    if isinstance(value, tuple):
-        return all(_is_immutable(v, depth + 1) for v in value)
-    return False
-
-
-def _check_function(file: str, line: int, fn: object, where: str) -> None:
-    if isinstance(fn, staticmethod):
-        fn = fn.__func__
-    defaults = getattr(fn, "__defaults__", None) or ()
-    kwdefaults = getattr(fn, "__kwdefaults__", None) or {}
-    if not all(_is_immutable(d) for d in [*defaults, *kwdefaults.values()]):
-        raise PackageValidationError(file, line, f"{where}: default arguments must be immutable")
-
-
 def load_package(
     source: str | bytes, file: str = "<package>", max_steps: int = DEFAULT_MAX_STEPS
 ) -> Package:
-    """Validate, evaluate (under the budget) and load a package; nothing is stored."""
-    canonical = canonical_source(source)
+    """Validate, evaluate (under the budget) and load a package; nothing is stored.
+
+    Every refusal is a :class:`PackageValidationError` naming the line and the rule
+    (``sandbox.RULES``); nothing of a refused package is kept.
+    """
+    try:
+        canonical = canonical_source(source)
+    except UnicodeDecodeError as exc:
+        raise PackageValidationError(file, 0, f"the source is not UTF-8: {exc}", "syntax") from None
     validated = validate(canonical, file)
     decl = validated.decl
     package_id = package_id_of(canonical)
     code = instrument(validated, file)
     builtins_table = safe_builtins()
-    builtins_table["__import__"] = _restricted_import
+    facade = make_facade(builtins_table)
+    builtins_table["__import__"] = restricted_import(facade)
     namespace: dict[str, Any] = {
         "__builtins__": builtins_table,
         "__name__": f"package_{decl.name}",
@@ -180,22 +154,36 @@ def load_package(
     try:
         with metered(meter), decimal.localcontext(DECIMAL_CONTEXT):
             exec(code, namespace)
-    except EngineError:
+    except PackageValidationError:
         raise
-    except RecursionError:
-        raise BudgetExceededError("recursion", sys.getrecursionlimit(), meter.context) from None
+    except BudgetExceededError as exc:
+        raise PackageBudgetExceededError(
+            file, _error_line(exc, file), exc.resource, exc.limit, exc.context
+        ) from None
+    except RecursionError as exc:
+        raise PackageBudgetExceededError(
+            file, _error_line(exc, file), "recursion", sys.getrecursionlimit(), meter.context
+        ) from None
+    except MemoryError as exc:
+        raise PackageBudgetExceededError(
+            file, _error_line(exc, file), "value_size", meter.max_value_size, meter.context
+        ) from None
     except Exception as exc:  # the module body is package code: anything can come out
         line = _error_line(exc, file)
         raise PackageValidationError(
-            file, line, f"module body raised {type(exc).__name__}: {exc}"
+            file, line, f"module body raised {type(exc).__name__}: {exc}", "module-body"
         ) from None
+    provided = frozenset(
+        id(v) for v in [*builtins_table.values(), *facade.values(), *RUNTIME_NAMES.values()]
+    )
     return _collect(
         file,
         package_id=package_id,
         decl=decl,
         canonical=canonical,
         namespace=namespace,
-        class_lines=validated.class_lines,
+        validated=validated,
+        provided=provided,
     )
 
 
@@ -216,18 +204,23 @@ def _collect(
     decl: api.PackageDecl,
     canonical: str,
     namespace: dict[str, Any],
-    class_lines: dict[str, int],
+    validated: ValidatedSource,
+    provided: frozenset[int],
 ) -> Package:
+    class_lines = validated.class_lines
+    module_name = namespace["__name__"]
     user_types: dict[str, TRecord | TVariant] = {}
     template_classes: list[type] = []
     for name, value in namespace.items():
-        if name.startswith("__") or id(value) in _API_OBJECTS:
+        if name.startswith("__") or id(value) in provided:
             continue
-        line = class_lines.get(name, 1)
+        line = validated.binding_lines.get(name, 1)
         if isinstance(value, type):
             type_name = make_template_id(package_id, decl.module, value.__name__)
             if value.__name__ != name:
-                raise PackageValidationError(file, line, f"class {value.__name__} bound to {name}")
+                raise PackageValidationError(
+                    file, line, f"class {value.__name__} bound to {name}", "ledger-type"
+                )
             if getattr(value, api.TEMPLATE_MARK, False):
                 user_types[name] = TRecord(type_name, value)
                 template_classes.append(value)
@@ -236,25 +229,31 @@ def _collect(
             elif getattr(value, api.VARIANT_MARK, None) is not None:
                 user_types[name] = TVariant(type_name, value)
             else:
-                raise PackageValidationError(file, line, f"class {name} is not a ledger type")
+                raise PackageValidationError(
+                    file, line, f"class {name} is not a ledger type", "ledger-type"
+                )
             for attr, member in vars(value).items():
                 if attr.startswith("__"):
                     continue
-                if isinstance(member, api.ChoiceDecl):
-                    _check_function(file, line, member.body, f"{name}.{attr}")
-                elif isinstance(member, types.FunctionType | staticmethod):
-                    _check_function(file, line, member, f"{name}.{attr}")
-                else:
+                if not isinstance(member, api.ChoiceDecl | types.FunctionType | staticmethod):
                     raise PackageValidationError(
-                        file, line, f"{name}.{attr}: class attributes must be methods"
+                        file,
+                        class_lines.get(name, line),
+                        f"{name}.{attr}: class attributes must be methods",
+                        "mutable-state",
                     )
-        elif isinstance(value, types.FunctionType):
-            _check_function(file, 1, value, name)
-        elif not _is_immutable(value):
+        found = first_mutable(
+            value, f"module-level {name!r}", module_name=module_name, provided=provided
+        )
+        if found is not None:
+            what, path = found
             raise PackageValidationError(
-                file, 1, f"module-level {name!r} is mutable ({type(value).__name__}); "
-                "module state must be immutable"
-            )  # fmt: skip
+                file,
+                line,
+                f"{path} is mutable ({what}); module state, closure cells and class "
+                "attributes must be deeply immutable",
+                "mutable-state",
+            )
     try:
         for name, ty in user_types.items():
             where = f"{name}"
@@ -270,7 +269,13 @@ def _collect(
         }
     except TypeDeclError as exc:
         name = str(exc).split(".")[0].split(":")[0]
-        raise PackageValidationError(file, class_lines.get(name, 1), str(exc)) from None
+        raise PackageValidationError(
+            file, class_lines.get(name, 1), str(exc), "ledger-type"
+        ) from None
+    except Exception as exc:  # annotations are package values: anything can come out
+        raise PackageValidationError(
+            file, 1, f"declarations could not be read: {type(exc).__name__}: {exc}", "ledger-type"
+        ) from None
     return Package(package_id, decl.name, decl.version, decl.module, canonical, templates)
 
 

@@ -124,6 +124,10 @@ _PRIM_BY_PYTHON: dict[object, str] = {
 def parse_type(annotation: object, user_types: dict[str, TRecord | TVariant], where: str) -> Type:
     """The ledger type of an annotation, resolving names among the package's own types."""
     annotation = unwrap_type(annotation)
+    try:
+        hash(annotation)
+    except TypeError:  # [Party], {...}: package code can annotate with any value
+        raise TypeDeclError(f"{where}: {type(annotation).__name__} is not a ledger type") from None
     if isinstance(annotation, str | ForwardRef):
         name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
         if name in user_types:
@@ -216,10 +220,13 @@ def to_value(native: object, ty: Type, where: str, meter: Meter) -> Value:
     return _to_value(native, ty, where, meter, size)
 
 
-def _to_value(native: object, ty: Type, where: str, meter: Meter, size: list[int]) -> Value:
+def _to_value(
+    native: object, ty: Type, where: str, meter: Meter, size: list[int], *, depth: int = 0
+) -> Value:
     meter.charge()
     size[0] += 1
     meter.check_size(size[0])
+    meter.check_depth(depth)
 
     def mismatch() -> TypeMismatchError:
         return TypeMismatchError(where, show_type(ty), _got(native))
@@ -270,18 +277,20 @@ def _to_value(native: object, ty: Type, where: str, meter: Meter, size: list[int
             raise mismatch()
         case TList(item):
             if isinstance(native, list | tuple):
-                return ListValue(tuple(_to_value(x, item, where, meter, size) for x in native))
+                return ListValue(
+                    tuple(_to_value(x, item, where, meter, size, depth=depth + 1) for x in native)
+                )
             raise mismatch()
         case TOptional(item):
             if native is None:
                 return OptionalValue(None)
-            return OptionalValue(_to_value(native, item, where, meter, size))
+            return OptionalValue(_to_value(native, item, where, meter, size, depth=depth + 1))
         case TMap(key_type, value_type):
             if isinstance(native, dict):
                 entries = [
                     (
-                        _to_value(k, key_type, where, meter, size),
-                        _to_value(v, value_type, where, meter, size),
+                        _to_value(k, key_type, where, meter, size, depth=depth + 1),
+                        _to_value(v, value_type, where, meter, size, depth=depth + 1),
                     )
                     for k, v in native.items()
                 ]
@@ -293,7 +302,7 @@ def _to_value(native: object, ty: Type, where: str, meter: Meter, size: list[int
         case TTuple(items):
             if isinstance(native, tuple) and len(native) == len(items):
                 fields = tuple(
-                    (f"_{i + 1}", _to_value(x, t, where, meter, size))
+                    (f"_{i + 1}", _to_value(x, t, where, meter, size, depth=depth + 1))
                     for i, (x, t) in enumerate(zip(native, items, strict=True))
                 )
                 return RecordValue("Tuple", fields)
@@ -303,7 +312,12 @@ def _to_value(native: object, ty: Type, where: str, meter: Meter, size: list[int
                 return RecordValue(
                     type_name,
                     tuple(
-                        (name, _to_value(getattr(native, name), t, where, meter, size))
+                        (
+                            name,
+                            _to_value(
+                                getattr(native, name), t, where, meter, size, depth=depth + 1
+                            ),
+                        )
                         for name, t in fields.items()
                     ),
                 )
@@ -311,7 +325,8 @@ def _to_value(native: object, ty: Type, where: str, meter: Meter, size: list[int
         case TVariant(type_name, cls, constructors):
             if type(native) is cls:
                 tag = getattr(native, "tag")  # noqa: B009 - set by the api's variant
-                inner = _to_value(getattr(native, "value"), constructors[tag], where, meter, size)  # noqa: B009
+                payload = getattr(native, "value")  # noqa: B009 - set by the api's variant
+                inner = _to_value(payload, constructors[tag], where, meter, size, depth=depth + 1)
                 return VariantValue(type_name, tag, inner)
             raise mismatch()
     raise mismatch()

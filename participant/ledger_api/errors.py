@@ -273,14 +273,16 @@ class PackageNotFoundError(LedgerBackendError):
 
 
 class PackageRejectedError(LedgerBackendError):
-    """An uploaded package source was refused (validation, evaluation)."""
+    """An uploaded package source was refused (validation, evaluation); ``rule`` is the
+    sandbox rule that refused it (``participant.engine.sandbox.RULES``)."""
 
     code = ErrorCode.INVALID_PACKAGE
 
-    def __init__(self, reason: str, *, line: int | None = None) -> None:
+    def __init__(self, reason: str, *, line: int | None = None, rule: str | None = None) -> None:
         self.reason = reason
         self.line = line
-        super().__init__(f"package refused: {reason}", reason=reason, line=line)
+        self.rule = rule
+        super().__init__(f"package refused: {reason}", reason=reason, line=line, rule=rule)
 
 
 class PackageNotVettedError(LedgerBackendError):

@@ -71,6 +71,7 @@ def _engine_error(exc: engine.EngineError) -> LedgerApiError:
         case engine.PackageValidationError():
             code = ErrorCode.INVALID_PACKAGE
             context["line"] = exc.line
+            context["rule"] = exc.rule
     return _MappedError(code, str(exc), **context)
 
 

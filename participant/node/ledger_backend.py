@@ -443,7 +443,9 @@ class NodeLedgerBackend:
             package = self.packages.upload(source)
         except PackageError as exc:
             reason = getattr(exc, "reason", None) or str(exc)
-            raise PackageRejectedError(reason, line=getattr(exc, "line", None)) from None
+            raise PackageRejectedError(
+                reason, line=getattr(exc, "line", None), rule=getattr(exc, "rule", None)
+            ) from None
         log.info("package %s %s stored", package.name, package.package_id)
         if self.vetter is not None:
             try:

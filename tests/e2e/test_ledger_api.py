@@ -240,6 +240,39 @@ async def test_package_upload_list_get_and_status(api: Api) -> None:
         assert "memo2" not in {p.name for p in await admin.known_packages()}
 
 
+@pytest.mark.parametrize(
+    ("body", "rule", "line"),
+    [
+        ("X = " + "-" * 100_000 + "1", "nesting", 4),
+        ("X = 1" + "+1" * 100_000, "nesting", 4),
+        ("X = " + "[" * 60 + "]" * 60, "nesting", 4),
+        ("X = 1\n" * 50_000, "size", 0),
+        ("from participant.engine.api import inspect", "import", 4),
+        (
+            "def make(xs):\n    return lambda: xs.append(1) or len(xs)\nC = make([])",
+            "mutable-state",
+            6,
+        ),
+        ("while True:\n    pass", "budget", 4),
+    ],
+    ids=["unary_chain", "binop_chain", "nested_lists", "huge", "api_module", "closure", "loop"],
+)
+async def test_a_refused_package_is_invalid_argument_with_its_rule(
+    api: Api, body: str, rule: str, line: int
+) -> None:
+    """Through the participant's real gRPC Ledger API: never INTERNAL, nothing stored."""
+    source = 'from participant.engine.api import package\n\nPACKAGE = package("evil", "0.1")\n'
+    async with api.client("p1", ADMIN) as admin:
+        before = await admin.list_packages()
+        with pytest.raises(InvalidArgumentError) as refused:
+            await admin.upload_package(source + body + "\n")
+        assert refused.value.status == "INVALID_ARGUMENT"
+        assert refused.value.error_code == "INVALID_PACKAGE"
+        assert refused.value.metadata["rule"] == rule
+        assert refused.value.metadata["line"] == str(line)
+        assert await admin.list_packages() == before
+
+
 async def test_users_and_rights(api: Api) -> None:
     alice = api.party("alice")
     async with api.client("p1", ADMIN) as admin:

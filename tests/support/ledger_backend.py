@@ -271,7 +271,7 @@ class FakeLedgerBackend:
         try:
             package = self.packages.upload(source)
         except EnginePackageValidationError as exc:
-            raise PackageRejectedError(exc.reason, line=exc.line) from None
+            raise PackageRejectedError(exc.reason, line=exc.line, rule=exc.rule) from None
         return self._details(package.package_id)
 
     async def list_packages(self) -> tuple[PackageDetails, ...]:
