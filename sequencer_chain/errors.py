@@ -32,6 +32,7 @@ and nowhere else, so callers never catch a library's exception type.
     ├── DeploymentRecordError (ValueError)  a deployment record file is missing or invalid
     ├── AnvilError                          a managed anvil failed to start or stopped unexpectedly
     ├── MembersFileError     (ValueError)  the static members file is missing or invalid
+    ├── ConfigMappingError   (TypeError)   a writer or reader setting has no node config key
     ├── EventStoreError                     the event store database is unusable
     │   └── EventStoreMismatchError         it was made for another chain, contract or domain
     ├── DerivationError                     the chain cannot be derived into events
@@ -318,6 +319,28 @@ class OutboxError(WriterError):
 
 class OutboxMismatchError(OutboxError):
     """The outbox was made for another chain, contract or account, or contradicts the chain."""
+
+
+class ConfigMappingError(SequencerChainError, TypeError):
+    """A writer or reader configuration object was built without a value for each of its
+    fields (``sequencer_chain.chain_settings``): a setting with no node config key, or a
+    key with no setting. A programming error, found when any node config is loaded."""
+
+    def __init__(
+        self,
+        target: str,
+        missing: tuple[str, ...] | list[str],
+        unexpected: tuple[str, ...] | list[str],
+        detail: str = "",
+    ) -> None:
+        self.target = target
+        self.missing = tuple(missing)
+        self.unexpected = tuple(unexpected)
+        self.detail = detail
+        super().__init__(
+            f"{target} built from the node config: missing {list(self.missing)}, "
+            f"unexpected {list(self.unexpected)}{'; ' + detail if detail else ''}"
+        )
 
 
 class MembersFileError(SequencerChainError, ValueError):

@@ -20,6 +20,7 @@ chain's RPC timeout) so a scrape never waits on the chain.
 | ``sequencer_fees_spent_wei_total`` | counter | ``gasUsed × effectiveGasPrice`` over them |
 | ``sequencer_transactions_sent_total`` | counter | signed transactions sent, replacements too |
 | ``sequencer_resubmissions_total`` | counter | replacement transactions (same nonce, higher fees) |
+| ``sequencer_fee_cap_hits_total`` | counter | times the chain needed more per gas than the cap |
 | ``sequencer_pending_requests`` | gauge | accepted requests not yet in a confirmed batch |
 | ``sequencer_pending_bytes`` | gauge | their payload bytes |
 | ``sequencer_in_flight_batches`` | gauge | batches sent and not yet confirmed |
@@ -52,6 +53,7 @@ _WRITER_COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("fees_spent_wei", "sequencer_fees_spent_wei", "gasUsed x effectiveGasPrice, in wei."),
     ("transactions_sent", "sequencer_transactions_sent", "Signed transactions broadcast."),
     ("resubmissions", "sequencer_resubmissions", "Replacement transactions sent."),
+    ("fee_cap_hits", "sequencer_fee_cap_hits", "Times the chain needed more than the fee cap."),
 )
 _WRITER_GAUGES: tuple[tuple[str, str, str], ...] = (
     ("pending_requests", "sequencer_pending_requests", "Accepted, not yet in a confirmed batch."),
