@@ -16,7 +16,8 @@ and nowhere else, so callers never catch a library's exception type.
     │   └── DevKeyNotAllowedError           a well-known anvil key used on a non-anvil chain
     ├── ChainError                          talking to the chain failed
     │   ├── ChainConnectionError            the RPC endpoint is unreachable or times out
-    │   │   └── ChainResponseError          it answered with an error or a malformed result
+    │   │   ├── ChainResponseError          it answered with an error or a malformed result
+    │   │   └── BlockLogsUnreadableError    eth_getLogs of one block fails even alone
     │   ├── TransactionFailedError          a mined transaction reverted without decodable reason
     │   ├── TransactionTimeoutError         not mined in time
     │   └── InboxRevertError                the ordering contract reverted with a custom error
@@ -134,6 +135,25 @@ class ChainResponseError(ChainConnectionError):
     def __init__(self, rpc_url: str, method: str, detail: str) -> None:
         self.method = method
         super().__init__(rpc_url, f"{method}: {detail}")
+
+
+class BlockLogsUnreadableError(ChainConnectionError):
+    """The endpoint refuses or times out ``eth_getLogs`` of a single block, the narrowest
+    range there is (``sequencer_chain/contract/log_range.py``). The reader retries it with
+    backoff and reports it in its metrics and readiness; the endpoint's limits (response
+    size, timeout) must be raised for the block's batches to be read."""
+
+    def __init__(
+        self, rpc_url: str, block_number: int, failure: str, detail: str, attempts: int
+    ) -> None:
+        self.block_number = block_number
+        self.failure = failure
+        self.attempts = attempts
+        super().__init__(
+            rpc_url,
+            f"eth_getLogs of block {block_number} alone failed ({failure}, attempt {attempts}): "
+            f"{detail}; raise the endpoint's response size or time limit",
+        )
 
 
 class TransactionFailedError(ChainError):

@@ -173,6 +173,9 @@ class SequencerNode:
         self.metrics.attach(reader, writer)
 
         async def caught_up() -> str | None:
+            problem = reader.problem()
+            if problem is not None:
+                return problem
             return None if reader.caught_up.is_set() else "chain reader not caught up"
 
         async def writer_running() -> str | None:
