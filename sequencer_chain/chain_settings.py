@@ -100,7 +100,8 @@ class WriterSection(StrictModel):
     rpc_read_retries: int = Field(default=_default(WriterConfig, "rpc_read_retries"), ge=0)
     """Retries of the writer's reads and of re-sending an already signed transaction."""
     log_search_window: int = Field(default=_default(WriterConfig, "log_search_window"), ge=1)
-    """Blocks per `eth_getLogs` query when recovery looks for a batch's event."""
+    """Widest `eth_getLogs` range when recovery looks for a batch's event (narrowed while
+    the endpoint refuses wider ones, like the reader's)."""
     fees: FeeSection = FeeSection()
 
 

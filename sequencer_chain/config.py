@@ -96,6 +96,8 @@ class ChainSection(StrictModel):
     rpc_timeout_s: float = Field(default=10.0, gt=0)
     """Timeout of every chain RPC call of the reader and the writer, seconds."""
     max_blocks_per_step: int = Field(default=1_000, ge=1)
+    """Widest `eth_getLogs` range of the reader; it reads narrower ranges while the endpoint
+    refuses, times out or cuts off wider ones (docs/sequencer.md §1, "Range width")."""
     linger_s: float = Field(default=0.05, ge=0)
     """How long the writer lets a request wait for company before writing a batch."""
     writer: WriterSection = WriterSection()
