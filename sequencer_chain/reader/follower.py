@@ -364,7 +364,6 @@ class ChainReader:
                 now,
             )
             return
-        self.log_range.shrink(1)
         if self.unreadable_block == exc.first:
             self.unreadable_attempts += 1
         else:
