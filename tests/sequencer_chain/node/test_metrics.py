@@ -65,6 +65,9 @@ async def test_ops_endpoint_serves_health_and_sequencer_metrics(make_node: NodeF
     assert after["sequencer_pending_requests"] == 0
     assert after["sequencer_in_flight_batches"] == 0
     assert after["sequencer_fee_cap_hits_total"] == 0
+    assert after["sequencer_reader_log_range_blocks"] == 1_000  # nothing refused: the maximum
+    assert after["sequencer_reader_log_range_shrinks_total"] == 0
+    assert after["sequencer_reader_unreadable_block"] == 0
     assert after["sequencer_chain_head_block"] >= after["sequencer_reader_block"]
     assert 0 <= after["sequencer_head_lag_blocks"] <= after["sequencer_chain_head_block"]
 
