@@ -22,6 +22,15 @@ resolved against the directory of the config file. Example (``docs/sequencer.md`
     password = { file = "secrets/seq1.pw" }
     # dev_key_index = 1                      # anvil's well-known keys, chain id 31337 only
 
+    [chain.writer]                           # optional: the batch writer (chain_settings.py)
+    resubmit_after_blocks = 3
+
+    [chain.writer.fees]                      # optional: the writer's fee policy, wei per gas
+    max_fee_per_gas_cap = 500_000_000_000
+
+    [chain.reader]                           # optional: the chain reader (chain_settings.py)
+    keep_blocks = 512
+
     [api]
     host = "127.0.0.1"
     port = 4001
@@ -42,6 +51,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from node_runtime.config import Listener, NodeConfig, Secret, StrictModel, load_config
+from sequencer_chain.chain_settings import ReaderSection, WriterSection, writer_config
 
 
 class NodeSection(StrictModel):
@@ -85,10 +95,26 @@ class ChainSection(StrictModel):
     account: AccountSection
     confirmations: int = Field(default=2, ge=0)
     poll_interval_s: float = Field(default=0.5, gt=0)
+    """The reader's pause between looks at the chain head once caught up (the writer's is
+    `[chain.writer] poll_interval_s`)."""
     rpc_timeout_s: float = Field(default=10.0, gt=0)
+    """Timeout of every chain RPC call of the reader and the writer, seconds."""
     max_blocks_per_step: int = Field(default=1_000, ge=1)
+    """Widest `eth_getLogs` range of the reader; it reads narrower ranges while the endpoint
+    refuses, times out or cuts off wider ones (docs/sequencer.md §1, "Range width")."""
     linger_s: float = Field(default=0.05, ge=0)
     """How long the writer lets a request wait for company before writing a batch."""
+    writer: WriterSection = WriterSection()
+    """The batch writer's other settings; `confirmations` and `rpc_timeout_s` are shared."""
+    reader: ReaderSection = ReaderSection()
+    """The chain reader's other settings."""
+
+    @model_validator(mode="after")
+    def _writer_settings_consistent(self) -> ChainSection:
+        # Builds the writer's configuration once, so that a combination the writer refuses
+        # is a config error naming [chain], not a failure at start.
+        writer_config(self)
+        return self
 
 
 class ApiSection(StrictModel):

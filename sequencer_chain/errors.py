@@ -16,7 +16,8 @@ and nowhere else, so callers never catch a library's exception type.
     │   └── DevKeyNotAllowedError           a well-known anvil key used on a non-anvil chain
     ├── ChainError                          talking to the chain failed
     │   ├── ChainConnectionError            the RPC endpoint is unreachable or times out
-    │   │   └── ChainResponseError          it answered with an error or a malformed result
+    │   │   ├── ChainResponseError          it answered with an error or a malformed result
+    │   │   └── BlockLogsUnreadableError    eth_getLogs of one block fails even alone
     │   ├── TransactionFailedError          a mined transaction reverted without decodable reason
     │   ├── TransactionTimeoutError         not mined in time
     │   └── InboxRevertError                the ordering contract reverted with a custom error
@@ -32,6 +33,7 @@ and nowhere else, so callers never catch a library's exception type.
     ├── DeploymentRecordError (ValueError)  a deployment record file is missing or invalid
     ├── AnvilError                          a managed anvil failed to start or stopped unexpectedly
     ├── MembersFileError     (ValueError)  the static members file is missing or invalid
+    ├── ConfigMappingError   (TypeError)   a writer or reader setting has no node config key
     ├── EventStoreError                     the event store database is unusable
     │   └── EventStoreMismatchError         it was made for another chain, contract or domain
     ├── DerivationError                     the chain cannot be derived into events
@@ -133,6 +135,25 @@ class ChainResponseError(ChainConnectionError):
     def __init__(self, rpc_url: str, method: str, detail: str) -> None:
         self.method = method
         super().__init__(rpc_url, f"{method}: {detail}")
+
+
+class BlockLogsUnreadableError(ChainConnectionError):
+    """The endpoint refuses or times out ``eth_getLogs`` of a single block, the narrowest
+    range there is (``sequencer_chain/contract/log_range.py``). The reader retries it with
+    backoff and reports it in its metrics and readiness; the endpoint's limits (response
+    size, timeout) must be raised for the block's batches to be read."""
+
+    def __init__(
+        self, rpc_url: str, block_number: int, failure: str, detail: str, attempts: int
+    ) -> None:
+        self.block_number = block_number
+        self.failure = failure
+        self.attempts = attempts
+        super().__init__(
+            rpc_url,
+            f"eth_getLogs of block {block_number} alone failed ({failure}, attempt {attempts}): "
+            f"{detail}; raise the endpoint's response size or time limit",
+        )
 
 
 class TransactionFailedError(ChainError):
@@ -318,6 +339,28 @@ class OutboxError(WriterError):
 
 class OutboxMismatchError(OutboxError):
     """The outbox was made for another chain, contract or account, or contradicts the chain."""
+
+
+class ConfigMappingError(SequencerChainError, TypeError):
+    """A writer or reader configuration object was built without a value for each of its
+    fields (``sequencer_chain.chain_settings``): a setting with no node config key, or a
+    key with no setting. A programming error, found when any node config is loaded."""
+
+    def __init__(
+        self,
+        target: str,
+        missing: tuple[str, ...] | list[str],
+        unexpected: tuple[str, ...] | list[str],
+        detail: str = "",
+    ) -> None:
+        self.target = target
+        self.missing = tuple(missing)
+        self.unexpected = tuple(unexpected)
+        self.detail = detail
+        super().__init__(
+            f"{target} built from the node config: missing {list(self.missing)}, "
+            f"unexpected {list(self.unexpected)}{'; ' + detail if detail else ''}"
+        )
 
 
 class MembersFileError(SequencerChainError, ValueError):

@@ -12,6 +12,9 @@ chain's RPC timeout) so a scrape never waits on the chain.
 | ``sequencer_reader_block`` | gauge | last block the reader derived |
 | ``sequencer_head_lag_blocks`` | gauge | ``head - confirmations - reader block``, at least 0 |
 | ``sequencer_reader_rollbacks_total`` | counter | reorg rollbacks performed by the reader |
+| ``sequencer_reader_log_range_blocks`` | gauge | blocks per ``eth_getLogs`` range now |
+| ``sequencer_reader_log_range_shrinks_total`` | counter | ranges that failed and were narrowed |
+| ``sequencer_reader_unreadable_block`` | gauge | block whose logs fail even alone; 0 when none |
 | ``sequencer_batches_written_total`` | counter | this node's batches confirmed on chain |
 | ``sequencer_bytes_written_total`` | counter | batch bytes in them |
 | ``sequencer_requests_written_total`` | counter | submission requests in them |
@@ -20,6 +23,7 @@ chain's RPC timeout) so a scrape never waits on the chain.
 | ``sequencer_fees_spent_wei_total`` | counter | ``gasUsed × effectiveGasPrice`` over them |
 | ``sequencer_transactions_sent_total`` | counter | signed transactions sent, replacements too |
 | ``sequencer_resubmissions_total`` | counter | replacement transactions (same nonce, higher fees) |
+| ``sequencer_fee_cap_hits_total`` | counter | times the chain needed more per gas than the cap |
 | ``sequencer_pending_requests`` | gauge | accepted requests not yet in a confirmed batch |
 | ``sequencer_pending_bytes`` | gauge | their payload bytes |
 | ``sequencer_in_flight_batches`` | gauge | batches sent and not yet confirmed |
@@ -52,6 +56,7 @@ _WRITER_COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("fees_spent_wei", "sequencer_fees_spent_wei", "gasUsed x effectiveGasPrice, in wei."),
     ("transactions_sent", "sequencer_transactions_sent", "Signed transactions broadcast."),
     ("resubmissions", "sequencer_resubmissions", "Replacement transactions sent."),
+    ("fee_cap_hits", "sequencer_fee_cap_hits", "Times the chain needed more than the fee cap."),
 )
 _WRITER_GAUGES: tuple[tuple[str, str, str], ...] = (
     ("pending_requests", "sequencer_pending_requests", "Accepted, not yet in a confirmed batch."),
@@ -112,8 +117,24 @@ class SequencerMetrics(Collector):
             if value is not None:
                 yield GaugeMetricFamily(name, doc, value=value)
         if self.reader is not None:
+            reader = self.reader
             yield CounterMetricFamily(
-                "sequencer_reader_rollbacks", "Reorg rollbacks.", value=self.reader.rollbacks
+                "sequencer_reader_rollbacks", "Reorg rollbacks.", value=reader.rollbacks
+            )
+            yield GaugeMetricFamily(
+                "sequencer_reader_log_range_blocks",
+                "Blocks per eth_getLogs range the reader uses now.",
+                value=reader.log_range.current,
+            )
+            yield CounterMetricFamily(
+                "sequencer_reader_log_range_shrinks",
+                "Times an eth_getLogs range failed as too large or too slow and was narrowed.",
+                value=reader.log_range.shrinks,
+            )
+            yield GaugeMetricFamily(
+                "sequencer_reader_unreadable_block",
+                "Block whose logs the endpoint fails to give even alone (0: none).",
+                value=reader.unreadable_block or 0,
             )
         if self.writer is not None:
             snapshot = self.writer.metrics()

@@ -26,15 +26,16 @@ from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_memb
 from protocol.topology import read_genesis
 from sequencer_chain.api import ApiServer, Authenticator, SequencerService
 from sequencer_chain.chain_keys import dev_account, load_keystore
+from sequencer_chain.chain_settings import reader_config, writer_config
 from sequencer_chain.config import SequencerNodeConfig
 from sequencer_chain.contract import DeploymentRecord, InboxContract, connect, domain_id_bytes
 from sequencer_chain.errors import MembersFileError
 from sequencer_chain.members import MemberLookup, StaticMembers
 from sequencer_chain.metrics import SequencerMetrics
-from sequencer_chain.reader import ChainReader, ReaderConfig
+from sequencer_chain.reader import ChainReader
 from sequencer_chain.store import EventStore, StoreIdentity
 from sequencer_chain.topology_members import TopologyMembers
-from sequencer_chain.writer import BatchWriter, WriterConfig
+from sequencer_chain.writer import BatchWriter
 from sequencer_chain.writer.protocol_packer import ProtocolBatchPacker
 
 log = logging.getLogger(__name__)
@@ -130,13 +131,7 @@ class SequencerNode:
             store=self.store,
             members=members,
             domain_id=self.domain_id,
-            config=ReaderConfig(
-                start_block=record.deploy_block,
-                confirmations=cfg.chain.confirmations,
-                poll_interval_s=cfg.chain.poll_interval_s,
-                rpc_timeout_s=cfg.chain.rpc_timeout_s,
-                max_blocks_per_step=cfg.chain.max_blocks_per_step,
-            ),
+            config=reader_config(cfg.chain, record.deploy_block),
             topology=self.topology,
             signatures=signatures,
         )
@@ -147,7 +142,7 @@ class SequencerNode:
             outbox_path=data_dir / OUTBOX_DB,
             packer=ProtocolBatchPacker(),
             rpc_url=cfg.chain.rpc_url,
-            config=WriterConfig(linger_s=cfg.chain.linger_s, rpc_timeout_s=cfg.chain.rpc_timeout_s),
+            config=writer_config(cfg.chain),
         )
         await self.writer.start()
         secret = (
@@ -180,6 +175,9 @@ class SequencerNode:
         self.metrics.attach(reader, writer)
 
         async def caught_up() -> str | None:
+            problem = reader.problem()
+            if problem is not None:
+                return problem
             return None if reader.caught_up.is_set() else "chain reader not caught up"
 
         async def writer_running() -> str | None:

@@ -11,7 +11,8 @@ One step (:meth:`ChainReader.step`):
    changed, the chain reorganised below the cursor: find the newest stored block the
    chain still has (the common ancestor), roll the store back to it in one transaction,
    reload the state.
-2. Choose ``to = min(head - confirmations, cursor + max_blocks_per_step)``.
+2. Choose ``to = min(head - confirmations, cursor + width)``, where the width adapts to
+   what the endpoint answers (below, "Range width").
 3. One block (``to = cursor + 1``, the steady state): take the header of ``to`` (the head
    header already read, if it is the head), require its parent hash to be the cursor's
    hash, and read the block's ``BatchAppended`` logs by block hash (EIP-234). Logs by
@@ -31,11 +32,22 @@ request; a new block is two (head header, logs by hash) when the cursor follows 
 
 RPC failures are retried (every call here is a read); a broken hash chain or a reorg
 deeper than the stored blocks stops the reader with an error, loudly.
+
+Range width (``docs/sequencer.md`` §1, "Range width"): ``eth_getLogs`` over many blocks of
+full batches can exceed what the endpoint answers (response size, result count, block
+range, time). A range refused for that, timed out or answered truncated
+(``contract/log_range.py`` tells those from other failures) is not asked again: the width
+is halved (or cut to the range the endpoint suggests) and the step retried at once. Each
+successful read grows it by a quarter, up to ``max_blocks_per_step``. A single block that
+still fails is :class:`BlockLogsUnreadableError`, retried with backoff, shown in
+:attr:`ChainReader.unreadable_block` (metrics) and, after ``UNREADY_AFTER_ATTEMPTS``
+failures in a row, in the node's readiness.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -50,7 +62,19 @@ from protocol.identifiers import DomainId, MemberId
 from protocol.sequencing_time import TimeBounds
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp
 from sequencer_chain.contract.inbox import ZERO_HASH, BatchAppended, InboxContract
-from sequencer_chain.errors import ChainConnectionError, DerivationError, ReorgTooDeepError
+from sequencer_chain.contract.log_range import (
+    AdaptiveRange,
+    LogsFailure,
+    classify_logs_failure,
+    rpc_error_message,
+    suggested_width,
+)
+from sequencer_chain.errors import (
+    BlockLogsUnreadableError,
+    ChainConnectionError,
+    DerivationError,
+    ReorgTooDeepError,
+)
 from sequencer_chain.members import MemberLookup
 from sequencer_chain.reader.derivation import (
     DEFAULT_BOUNDS,
@@ -72,6 +96,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+UNREADY_AFTER_ATTEMPTS = 3
+"""Failed reads of one block alone after which :meth:`ChainReader.problem` reports it."""
+
 
 @dataclass(frozen=True, slots=True)
 class ReaderConfig:
@@ -85,7 +112,8 @@ class ReaderConfig:
     poll_interval_s: float = 0.5
     """Pause between looks at the head once caught up."""
     max_blocks_per_step: int = 1_000
-    """Widest ``eth_getLogs`` range in one step."""
+    """Widest ``eth_getLogs`` range in one step; the reader narrows it while the endpoint
+    refuses or times out wider ones (module docstring, "Range width")."""
     rpc_timeout_s: float = 10.0
     """Timeout of every RPC call."""
     retry_max_s: float = 5.0
@@ -110,6 +138,17 @@ class ReaderConfig:
 
 class _ChainMovedError(Exception):
     """The chain changed while a step read it; retry the step."""
+
+
+class _LogsRangeError(Exception):
+    """``eth_getLogs`` of ``[first, last]`` failed in a way a narrower range may avoid."""
+
+    def __init__(self, first: int, last: int, failure: LogsFailure, detail: str) -> None:
+        self.first = first
+        self.last = last
+        self.failure = failure
+        self.detail = detail
+        super().__init__(f"eth_getLogs of blocks {first}..{last}: {failure.value}: {detail}")
 
 
 class ChainReader:
@@ -147,6 +186,12 @@ class ChainReader:
         self._checked_head: BlockHeader | None = None
         """The head header under which the cursor was last found on the chain: while the
         head is this block, the chain below it is unchanged and the cursor needs no check."""
+        self.log_range = AdaptiveRange(config.max_blocks_per_step)
+        """The current ``eth_getLogs`` width (module docstring, "Range width")."""
+        self.unreadable_block: int | None = None
+        """A block whose logs the endpoint failed to give even alone, until it does."""
+        self.unreadable_attempts = 0
+        self.last_unreadable: BlockLogsUnreadableError | None = None
 
     # ------------------------------------------------------------------ rpc helpers
 
@@ -158,6 +203,37 @@ class ChainReader:
             raise ChainConnectionError(
                 str(self.w3.provider), str(exc) or type(exc).__name__
             ) from exc
+
+    async def _logs(
+        self, call: Awaitable[list[BatchAppended]], first: int, last: int
+    ) -> list[BatchAppended]:
+        """One ``eth_getLogs`` (by range or by block hash) for blocks ``first..last``: a
+        failure a narrower range may avoid is a :class:`_LogsRangeError`, any other a
+        :class:`ChainConnectionError` like every read."""
+        try:
+            async with asyncio.timeout(self.config.rpc_timeout_s):
+                return await call
+        except (
+            TimeoutError,
+            OSError,
+            aiohttp.ClientError,
+            Web3Exception,
+            json.JSONDecodeError,  # a truncated body (before the ValueError below)
+        ) as exc:
+            failure = classify_logs_failure(exc)
+            detail = rpc_error_message(exc)
+            if failure is None:
+                raise ChainConnectionError(str(self.w3.provider), detail) from exc
+            raise _LogsRangeError(first, last, failure, detail) from exc
+        except ValueError as exc:  # a log that does not decode as BatchAppended
+            raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
+
+    def problem(self) -> str | None:
+        """Why the reader cannot go on by itself, for the node's readiness; None if none."""
+        error = self.last_unreadable
+        if error is not None and self.unreadable_attempts >= UNREADY_AFTER_ATTEMPTS:
+            return str(error)
+        return None
 
     async def _header(self, number: int) -> BlockHeader | None:
         return await self._rpc(fetch_header(self.w3, number))
@@ -233,7 +309,7 @@ class ChainReader:
         assert cursor is not None  # set by load()
         head = await self._head()
         target = head.number - self.config.confirmations
-        to = min(target, cursor.block_number + self.config.max_blocks_per_step)
+        to = min(target, cursor.block_number + self.log_range.current)
         one_block = to == cursor.block_number + 1
         if head != self._checked_head and not one_block:
             # One block is tied to the cursor by its parent hash in _read_block instead.
@@ -258,7 +334,11 @@ class ChainReader:
         except _ChainMovedError:
             self._checked_head = None  # the next step checks the cursor on its own
             raise
+        except _LogsRangeError as exc:
+            self._range_failed(exc)
+            return True  # narrower: step again at once
         self._checked_head = head
+        self._logs_read(to)
         await self._derive_and_commit(cursor, to, batches, headers)
         if to == target:
             self.caught_up.set()
@@ -268,6 +348,48 @@ class ChainReader:
             if deleted:
                 log.info("pruned %d acknowledged events", deleted)
         return True
+
+    def _range_failed(self, exc: _LogsRangeError) -> None:
+        """Narrow the width after a range failed; a single block raises, for backoff."""
+        width = exc.last - exc.first + 1
+        if width > 1:
+            now = self.log_range.shrink(width, suggested_width(exc.detail))
+            log.warning(
+                "eth_getLogs of blocks %d..%d (%d blocks) failed (%s: %s); reading %d at a time",
+                exc.first,
+                exc.last,
+                width,
+                exc.failure.value,
+                exc.detail,
+                now,
+            )
+            return
+        if self.unreadable_block == exc.first:
+            self.unreadable_attempts += 1
+        else:
+            self.unreadable_block, self.unreadable_attempts = exc.first, 1
+        error = BlockLogsUnreadableError(
+            str(self.w3.provider),
+            exc.first,
+            exc.failure.value,
+            exc.detail,
+            self.unreadable_attempts,
+        )
+        self.last_unreadable = error
+        log.error("%s", error)
+        raise error from exc
+
+    def _logs_read(self, to: int) -> None:
+        """The logs up to ``to`` were read: widen again, forget a block that failed."""
+        if self.unreadable_block is not None and to >= self.unreadable_block:
+            log.info(
+                "the logs of block %d were read after %d failed attempts",
+                self.unreadable_block,
+                self.unreadable_attempts,
+            )
+            self.unreadable_block, self.unreadable_attempts = None, 0
+            self.last_unreadable = None
+        self.log_range.grow()
 
     async def _cursor_on_chain(self, cursor: Cursor, head: BlockHeader) -> bool:
         """Whether the cursor block is on the chain whose head is ``head``: compared with
@@ -292,10 +414,7 @@ class ChainReader:
             raise _ChainMovedError(f"block {to} vanished")
         if header.parent_hash != cursor.block_hash:
             return None
-        try:
-            batches = await self._rpc(self.inbox.batches_in_block(header.hash))
-        except ValueError as exc:  # a log that does not decode as BatchAppended
-            raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
+        batches = await self._logs(self.inbox.batches_in_block(header.hash), to, to)
         for batch in batches:
             if batch.removed or batch.block_number != to or batch.block_hash != header.hash:
                 raise _ChainMovedError(
@@ -310,10 +429,8 @@ class ChainReader:
         first = head if head.number == to else await self._header(to)
         if first is None:
             raise _ChainMovedError(f"block {to} vanished")
-        try:
-            batches = await self._rpc(self.inbox.batches(cursor.block_number + 1, to))
-        except ValueError as exc:  # a log that does not decode as BatchAppended
-            raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
+        first_block = cursor.block_number + 1
+        batches = await self._logs(self.inbox.batches(first_block, to), first_block, to)
         headers: dict[int, BlockHeader] = {to: first}
         for number in sorted({b.block_number for b in batches}):
             if number not in headers:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 
 import aiohttp
@@ -28,6 +28,12 @@ from sequencer_chain.contract.inbox import (
     BatchAppended,
     InboxContract,
     decode_batch_appended,
+)
+from sequencer_chain.contract.log_range import (
+    AdaptiveRange,
+    classify_logs_failure,
+    rpc_error_message,
+    suggested_width,
 )
 from sequencer_chain.contract.transact import translate_revert
 from sequencer_chain.errors import (
@@ -289,23 +295,54 @@ class ChainRpc:
     async def find_batch(
         self, writer: str, writer_seq: int, from_block: int, to_block: int, window: int
     ) -> BatchAppended | None:
-        """The ``BatchAppended`` of (writer, writerSeq) in ``[from_block, to_block]``, if any."""
+        """The ``BatchAppended`` of (writer, writerSeq) in ``[from_block, to_block]``, if any.
+
+        Reads at most ``window`` blocks per ``eth_getLogs``, fewer while the endpoint
+        refuses, times out or cuts off a range (``contract/log_range.py``: halved, grown
+        back by a quarter per success); other failures are retried like every read."""
         topic_writer = "0x" + bytes.fromhex(to_checksum_address(writer)[2:]).rjust(32, b"\0").hex()
+        width = AdaptiveRange(window)
         start = max(from_block, 0)
+        failures, delay = 0, BACKOFF_START_S
         while start <= to_block:
-            end = min(start + window - 1, to_block)
+            end = min(start + width.current - 1, to_block)
             params: Any = {
                 "address": self.inbox.address,
                 "topics": [BATCH_APPENDED_TOPIC, None, topic_writer],
                 "fromBlock": start,
                 "toBlock": end,
             }
-            logs = await self._read("eth_getLogs", partial(self.w3.eth.get_logs, params))
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    logs = await self.w3.eth.get_logs(params)
+            except (*_TRANSIENT, Web3RPCError, json.JSONDecodeError) as exc:
+                detail = rpc_error_message(exc)
+                if classify_logs_failure(exc) is not None and end > start:
+                    width.shrink(end - start + 1, suggested_width(detail))
+                    log.warning(
+                        "eth_getLogs of blocks %d..%d failed (%s); searching %d at a time",
+                        start,
+                        end,
+                        detail,
+                        width.current,
+                    )
+                    continue
+                failures += 1
+                if failures > self.read_retries:
+                    raise ChainConnectionError(
+                        self.endpoint, f"eth_getLogs of blocks {start}..{end}: {detail}"
+                    ) from None
+                log.warning("eth_getLogs failed (%s), retry %d in %.1fs", detail, failures, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            failures, delay = 0, BACKOFF_START_S
             for raw in logs:
                 event = decode_batch_appended(raw)
                 if event.writer_seq == writer_seq and not event.removed:
                     return event
             start = end + 1
+            width.grow()
         return None
 
 

@@ -48,8 +48,12 @@ async def test_ops_endpoint_serves_health_and_sequencer_metrics(make_node: NodeF
     async with asyncio.timeout(30):
         while (after := await scrape(node.ops.url))["sequencer_requests_written_total"] < 3:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        # The head sample and the reader move on as blocks come; wait for both.
-        while "sequencer_head_lag_blocks" not in after:
+        # The head sample and the reader move on as blocks come; wait for both. The head is
+        # sampled every 2 s, so a scrape may show the reader past a stale sample for a while.
+        while (
+            "sequencer_head_lag_blocks" not in after
+            or after["sequencer_chain_head_block"] < after["sequencer_reader_block"]
+        ):
             await asyncio.sleep(0.05)
             after = await scrape(node.ops.url)
     await alice.close()
@@ -60,6 +64,10 @@ async def test_ops_endpoint_serves_health_and_sequencer_metrics(make_node: NodeF
     assert after["sequencer_gas_spent_total"] > 21_000 * after["sequencer_batches_written_total"]
     assert after["sequencer_pending_requests"] == 0
     assert after["sequencer_in_flight_batches"] == 0
+    assert after["sequencer_fee_cap_hits_total"] == 0
+    assert after["sequencer_reader_log_range_blocks"] == 1_000  # nothing refused: the maximum
+    assert after["sequencer_reader_log_range_shrinks_total"] == 0
+    assert after["sequencer_reader_unreadable_block"] == 0
     assert after["sequencer_chain_head_block"] >= after["sequencer_reader_block"]
     assert 0 <= after["sequencer_head_lag_blocks"] <= after["sequencer_chain_head_block"]
 
