@@ -43,8 +43,9 @@ from protocol.topology import (
 )
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
-from sequencer_chain.api.auth import AuthenticationError, Authenticator
+from sequencer_chain.api.auth import Authenticator
 from sequencer_chain.errors import (
+    AuthenticationError,
     DuplicateRequestError,
     RequestTooLargeError,
     WriterOverloadedError,

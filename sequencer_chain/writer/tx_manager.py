@@ -37,9 +37,10 @@ from sequencer_chain.errors import (
     OutboxMismatchError,
     TransactionFailedError,
 )
+from sequencer_chain.provider import NO_BLOCK, BlockHeader, Receipt
 from sequencer_chain.writer.fees import Fees, bump, quote, submit_gas_limit
 from sequencer_chain.writer.outbox import Outbox, PendingRequest, SentTx, StoredBatch
-from sequencer_chain.writer.rpc import ChainRpc, Head, Receipt, SendOutcome
+from sequencer_chain.writer.rpc import ChainRpc, SendOutcome
 from sequencer_chain.writer.types import BatchState, Nonce, RequestId, WriterConfig, WriterSeq
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class TxManager:
         self._slots: dict[WriterSeq, _Slot] = {}
         self._next_seq = WriterSeq(0)
         self._next_nonce = Nonce(0)
-        self._head = Head(-1, 0)
+        self._head = NO_BLOCK
         """The latest block as of the last tick (or resync); sends use it, so a send asks
         the node for nothing but the tip, once per block."""
         self._tip: tuple[int, int] | None = None
@@ -278,13 +279,13 @@ class TxManager:
             )
         await self._broadcast(slot, tx, head)
 
-    async def _current_head(self) -> Head:
+    async def _current_head(self) -> BlockHeader:
         """The head as of the last tick or resync (read now if there was none)."""
         if self._head.number < 0:
             self._head = await self._rpc.head()
         return self._head
 
-    async def _suggested_tip(self, head: Head) -> int:
+    async def _suggested_tip(self, head: BlockHeader) -> int:
         """The node's suggested tip, asked once per block."""
         if self._tip is None or self._tip[0] != head.number:
             self._tip = (head.number, await self._rpc.suggested_tip())
@@ -337,7 +338,7 @@ class TxManager:
             signed_at_us=now_us(),
         )
 
-    async def _broadcast(self, slot: _Slot, tx: SentTx, head: Head) -> None:
+    async def _broadcast(self, slot: _Slot, tx: SentTx, head: BlockHeader) -> None:
         result = await self._rpc.send_raw(tx.raw)
         slot.last_send_block = head.number
         slot.last_outcome = result.outcome
@@ -396,7 +397,7 @@ class TxManager:
         finally:
             self._receipts = {}
 
-    def _wanted_receipts(self, head: Head) -> list[bytes]:
+    def _wanted_receipts(self, head: BlockHeader) -> list[bytes]:
         """The receipts this tick may need: every own transaction of an unmined batch sent
         before this head, and the mined transaction of a batch now deep enough to confirm."""
         wanted: list[bytes] = []
@@ -450,7 +451,7 @@ class TxManager:
                 return receipt, tx
         return None
 
-    async def _follow_mined(self, slot: _Slot, head: Head) -> None:
+    async def _follow_mined(self, slot: _Slot, head: BlockHeader) -> None:
         mined = slot.mined
         assert mined is not None  # only called for mined slots
         if head.number - mined.block_number < self._config.confirmations:
