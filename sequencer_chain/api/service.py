@@ -52,8 +52,8 @@ from sequencer_chain.errors import (
     WriterStoppedError,
 )
 from sequencer_chain.members import MemberLookup
+from sequencer_chain.sequencer_topology import SequencerTopology
 from sequencer_chain.store.event_store import EventStore
-from sequencer_chain.topology_members import TopologyMembers
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ HISTORY_PAGE_BYTES = 2 * 1024 * 1024
 
 
 class TopologyHistorySource(Protocol):
-    """The accepted topology history of the node (``TopologyMembers`` is one)."""
+    """The accepted topology history of the node (``SequencerTopology`` is one)."""
 
     @property
     def genesis_timestamp(self) -> Timestamp:
@@ -129,7 +129,7 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         self.sink = sink
         self.members = members
         self.auth = auth
-        if topology is None and isinstance(members, TopologyMembers):
+        if topology is None and isinstance(members, SequencerTopology):
             topology = members
         self.topology = topology
         """Where GetTopologyHistory reads; ``None`` for a node with a static members file."""

@@ -77,6 +77,7 @@ from sequencer_chain.reader.derivation import (
     derive_batch,
     purge_dedup,
 )
+from sequencer_chain.sequencer_topology import SequencerTopology
 from sequencer_chain.store.event_store import (
     Cursor,
     DedupEntry,
@@ -84,7 +85,6 @@ from sequencer_chain.store.event_store import (
     StepWrite,
     StoredEvent,
 )
-from sequencer_chain.topology_members import TopologyMembers
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class ChainReader:
         members: MemberLookup,
         domain_id: DomainId,
         config: ReaderConfig,
-        topology: TopologyMembers | None = None,
+        topology: SequencerTopology | None = None,
         signatures: SignatureCache | None = None,
     ) -> None:
         self.w3 = w3
