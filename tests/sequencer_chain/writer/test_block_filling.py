@@ -23,7 +23,8 @@ from sequencer_chain.contract import encode_submit
 from sequencer_chain.provider import BlockHeader, Receipt
 from sequencer_chain.writer import BatchWriter, ProtocolBatchPacker, WriterConfig
 from sequencer_chain.writer.fees import block_filling_size, full_batch_gas, submit_gas_limit
-from sequencer_chain.writer.tx_manager import Counters, TxManager, _Slot
+from sequencer_chain.writer.slot import Slot
+from sequencer_chain.writer.tx_manager import Counters, TxManager
 from sequencer_chain.writer.types import WriterSeq
 from tests.protocol.support import domain, member, signing_key
 from tests.sequencer_chain.writer.support import MADE, landed, make_writer, requests_of
@@ -154,8 +155,8 @@ def _manager(head: BlockHeader) -> TxManager:
     return manager
 
 
-def _slot(seq: int, sent_at: int, mined: bool) -> _Slot:
-    slot = _Slot(WriterSeq(seq), b"b", b"h" * 32, 1, 1, b"c", 21_000, last_send_block=sent_at)
+def _slot(seq: int, sent_at: int, mined: bool) -> Slot:
+    slot = Slot(WriterSeq(seq), b"b", b"h" * 32, 1, 1, b"c", 21_000, last_send_block=sent_at)
     if mined:
         slot.mined = Receipt(b"t" * 32, 1, sent_at + 1, b"k" * 32, 21_000, 1)
     return slot
