@@ -2,9 +2,8 @@
 (transport, timeouts, retries, error mapping, typed results). See
 :mod:`sequencer_chain.provider.provider`."""
 
-from sequencer_chain.provider.mapping import map_error, revert_error, rpc_error_message
 from sequencer_chain.provider.policy import NO_RETRY, RetryPolicy, RpcTimeouts
-from sequencer_chain.provider.provider import ChainProvider, connect, endpoint_of
+from sequencer_chain.provider.provider import ChainProvider, connect
 from sequencer_chain.provider.types import (
     NO_BLOCK,
     BlockHeader,
@@ -23,11 +22,7 @@ __all__ = [
     "RetryPolicy",
     "RpcTimeouts",
     "connect",
-    "endpoint_of",
-    "map_error",
     "parse_header",
     "parse_receipt",
     "quantity",
-    "revert_error",
-    "rpc_error_message",
 ]

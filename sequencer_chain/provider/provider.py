@@ -19,7 +19,6 @@ It owns, in one place:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -77,8 +76,8 @@ async def connect(rpc_url: str, timeout_s: float = RPC_TIMEOUT_S) -> AsyncWeb3[A
 
 @dataclass(frozen=True, slots=True)
 class ChainProvider:
-    """Calls on one AsyncWeb3 with one timeout and retry policy. Cheap: make one per use
-    (:meth:`using`) on a shared AsyncWeb3."""
+    """Calls on one AsyncWeb3 with one timeout and retry policy. Cheap: each user (the
+    reader, the writer, the contract client) makes its own on an AsyncWeb3 it may share."""
 
     w3: AsyncWeb3[Any]
     timeouts: RpcTimeouts
@@ -87,14 +86,6 @@ class ChainProvider:
     @property
     def endpoint(self) -> str:
         return endpoint_of(self.w3)
-
-    def using(
-        self, *, timeouts: RpcTimeouts | None = None, retry: RetryPolicy | None = None
-    ) -> ChainProvider:
-        """The same connection with another timeout or retry policy."""
-        return dataclasses.replace(
-            self, timeouts=timeouts or self.timeouts, retry=retry or self.retry
-        )
 
     async def call(
         self,
