@@ -93,7 +93,6 @@ class ChainProvider:
         factory: Callable[[], Awaitable[T]],
         *,
         repeatable: bool = True,
-        timeout_s: float | None = None,
     ) -> T:
         """``await factory()`` within the timeout; a transport failure is retried under
         the policy if ``repeatable``; every failure is raised as the package's error."""
@@ -101,7 +100,6 @@ class ChainProvider:
             method,
             factory,
             repeatable=repeatable,
-            timeout_s=timeout_s,
             mapping=lambda exc: (map_error(exc, self.endpoint, method), is_transport(exc)),
         )
 
@@ -111,7 +109,6 @@ class ChainProvider:
         factory: Callable[[], Awaitable[T]],
         *,
         repeatable: bool,
-        timeout_s: float | None,
         mapping: Callable[[BaseException], tuple[ChainError, bool]],
     ) -> T:
         retries = self.retry.retries if repeatable else 0
@@ -119,7 +116,7 @@ class ChainProvider:
         attempt = 0
         while True:
             try:
-                async with asyncio.timeout(timeout_s or self.timeouts.call_s):
+                async with asyncio.timeout(self.timeouts.call_s):
                     return await factory()
             except CAUGHT as exc:
                 error, retryable = mapping(exc)
@@ -187,6 +184,4 @@ class ChainProvider:
             error = map_logs_error(exc, self.endpoint, first, last)
             return error, last == first or not isinstance(error, LogsRangeError)
 
-        return await self._attempts(
-            "eth_getLogs", factory, repeatable=True, timeout_s=None, mapping=mapping
-        )
+        return await self._attempts("eth_getLogs", factory, repeatable=True, mapping=mapping)
