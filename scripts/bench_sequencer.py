@@ -59,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hexbytes import HexBytes
 
 from chaindomain.devnet.certs import DevnetCa, NodeCertificate
+from node_runtime.member import SequencerClient
 from protocol.batch_format import decode_batch
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import MemberId, MemberKind, Namespace, make_domain_id, make_member_id
@@ -73,7 +74,6 @@ from protocol.sequencer_messages import (
 from protocol.timestamp import Timestamp, now
 from protocol.tls import ClientTls
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil
-from sequencer_chain.api import SequencerClient
 from sequencer_chain.chain_keys import dev_account
 from sequencer_chain.contract import (
     InboxContract,
@@ -349,7 +349,7 @@ async def subscribe(client: SequencerClient, tracker: Tracker) -> None:
 STAGES = (
     ("SendAsync: decode, verify, dedup, enqueue", "api/service.py", ("SendAsync",)),
     ("Subscribe: store reads, stream out", "api/service.py", ("Subscribe",)),
-    ("reader: fetch logs, derive, commit", "reader/follower.py", ("step",)),
+    ("reader: fetch logs, derive, commit", "reader/chain_reader.py", ("step",)),
     ("writer: ingest, pack", "writer/batch_writer.py", ("_ingest_loop", "_batch_loop")),
     ("writer: tx manager (sign, send, follow)", "writer/tx_manager.py", ("run",)),
 )

@@ -28,8 +28,8 @@ from pydantic import Field
 from node_runtime.config import StrictModel
 from protocol.timestamp import MICROS_PER_SECOND
 from sequencer_chain.errors import ConfigMappingError
+from sequencer_chain.reader.chain_reader import ReaderConfig
 from sequencer_chain.reader.derivation import DEFAULT_BOUNDS
-from sequencer_chain.reader.follower import ReaderConfig
 from sequencer_chain.writer.fees import FeeConfig
 from sequencer_chain.writer.types import WriterConfig
 

@@ -1,8 +1,9 @@
 """Errors of the sequencer node and its chain boundary.
 
-web3, eth-account and solc errors are translated into these at the boundary (the
-``contract`` sub-package, :mod:`sequencer_chain.chain_keys`, :mod:`sequencer_chain.anvil`)
-and nowhere else, so callers never catch a library's exception type.
+web3 and aiohttp errors are translated into these at the chain boundary
+(:mod:`sequencer_chain.provider.mapping`), eth-account and solc errors in
+:mod:`sequencer_chain.chain_keys`, :mod:`sequencer_chain.contract.artifact` and
+:mod:`sequencer_chain.anvil`, and nowhere else, so callers never catch a library's exception type.
 
 ::
 
@@ -17,6 +18,7 @@ and nowhere else, so callers never catch a library's exception type.
     ├── ChainError                          talking to the chain failed
     │   ├── ChainConnectionError            the RPC endpoint is unreachable or times out
     │   │   ├── ChainResponseError          it answered with an error or a malformed result
+    │   │   ├── LogsRangeError              eth_getLogs refused or timed out for its range
     │   │   └── BlockLogsUnreadableError    eth_getLogs of one block fails even alone
     │   ├── TransactionFailedError          a mined transaction reverted without decodable reason
     │   ├── TransactionTimeoutError         not mined in time
@@ -32,6 +34,7 @@ and nowhere else, so callers never catch a library's exception type.
     │       └── EmptyBatchError
     ├── DeploymentRecordError (ValueError)  a deployment record file is missing or invalid
     ├── AnvilError                          a managed anvil failed to start or stopped unexpectedly
+    ├── AuthenticationError                 the API refused a challenge, signature or token
     ├── MembersFileError     (ValueError)  the static members file is missing or invalid
     ├── ConfigMappingError   (TypeError)   a writer or reader setting has no node config key
     ├── EventStoreError                     the event store database is unusable
@@ -135,6 +138,19 @@ class ChainResponseError(ChainConnectionError):
     def __init__(self, rpc_url: str, method: str, detail: str) -> None:
         self.method = method
         super().__init__(rpc_url, f"{method}: {detail}")
+
+
+class LogsRangeError(ChainConnectionError):
+    """``eth_getLogs`` of blocks ``first..last`` failed in a way a narrower range may avoid:
+    the endpoint refused the range or the size of the answer, or timed out or cut it off
+    (``failure``: ``too_large`` or ``timeout``, ``sequencer_chain/contract/log_range.py``)."""
+
+    def __init__(self, rpc_url: str, first: int, last: int, failure: str, detail: str) -> None:
+        self.first = first
+        self.last = last
+        self.failure = failure
+        self.range_detail = detail
+        super().__init__(rpc_url, f"eth_getLogs of blocks {first}..{last}: {failure}: {detail}")
 
 
 class BlockLogsUnreadableError(ChainConnectionError):
@@ -267,6 +283,15 @@ class AnvilError(SequencerChainError):
         self.log_tail = log_tail
         suffix = f"\n--- anvil output ---\n{log_tail}" if log_tail else ""
         super().__init__(f"anvil: {detail}{suffix}")
+
+
+class AuthenticationError(SequencerChainError):
+    """The sequencer API refused a challenge, signature or token; ``reason`` is safe to
+    show to the caller."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 class WriterError(SequencerChainError):

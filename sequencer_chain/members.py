@@ -1,7 +1,7 @@
 """Who may use the domain: the :class:`MemberLookup` the sequencer validates requests with.
 
 Derivation asks "was this member known and active, and what were its keys, at sequencing
-time ``t``?", so every lookup takes a time. ``topology_members.TopologyMembers`` answers
+time ``t``?", so every lookup takes a time. ``SequencerTopology`` answers
 it from sequenced topology transactions; :class:`StaticMembers` answers it from a static
 members file, the same for every ``t``. Every sequencer node of a domain must use
 the same members (the same file), or their streams diverge.

@@ -33,8 +33,8 @@ from sequencer_chain.errors import MembersFileError
 from sequencer_chain.members import MemberLookup, StaticMembers
 from sequencer_chain.metrics import SequencerMetrics
 from sequencer_chain.reader import ChainReader
+from sequencer_chain.sequencer_topology import SequencerTopology
 from sequencer_chain.store import EventStore, StoreIdentity
-from sequencer_chain.topology_members import TopologyMembers
 from sequencer_chain.writer import BatchWriter
 from sequencer_chain.writer.protocol_packer import ProtocolBatchPacker
 
@@ -57,7 +57,7 @@ class SequencerNode:
         self.reader: ChainReader | None = None
         self.writer: BatchWriter | None = None
         self.api: ApiServer | None = None
-        self.topology: TopologyMembers | None = None
+        self.topology: SequencerTopology | None = None
         """The topology-backed members, when started from a genesis file."""
         self.metrics = SequencerMetrics(config.chain.confirmations)
         self.ops: OpsServer | None = None
@@ -113,7 +113,7 @@ class SequencerNode:
                     genesis_path, f"genesis is for domain {genesis.domain}, not {self.domain_id}"
                 )
             data_dir.mkdir(parents=True, exist_ok=True)
-            self.topology = await TopologyMembers.open(data_dir / TOPOLOGY_DB, genesis)
+            self.topology = await SequencerTopology.open(data_dir / TOPOLOGY_DB, genesis)
             members = self.topology
         else:
             assert cfg.domain.members_file is not None  # validated: exactly one source

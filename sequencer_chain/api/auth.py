@@ -27,19 +27,12 @@ from protocol.errors import ProtocolError
 from protocol.identifiers import DomainId, MemberId, parse_member_id
 from protocol.sequencer_messages import AUTH_NONCE_SIZE, AuthenticationChallenge
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp, now, timestamp
+from sequencer_chain.errors import AuthenticationError
 from sequencer_chain.members import MemberLookup
 
 DEFAULT_CHALLENGE_TTL_US = 60 * MICROS_PER_SECOND
 DEFAULT_TOKEN_TTL_US = 3_600 * MICROS_PER_SECOND
 MAX_PENDING_CHALLENGES = 10_000
-
-
-class AuthenticationError(Exception):
-    """Why a challenge, signature or token was refused; ``reason`` is safe to show."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,16 +43,17 @@ from protocol.topology import (
 )
 from protocol.v1 import sequencer_pb2 as pb
 from protocol.v1 import sequencer_pb2_grpc as pb_grpc
-from sequencer_chain.api.auth import AuthenticationError, Authenticator
+from sequencer_chain.api.auth import Authenticator
 from sequencer_chain.errors import (
+    AuthenticationError,
     DuplicateRequestError,
     RequestTooLargeError,
     WriterOverloadedError,
     WriterStoppedError,
 )
 from sequencer_chain.members import MemberLookup
+from sequencer_chain.sequencer_topology import SequencerTopology
 from sequencer_chain.store.event_store import EventStore
-from sequencer_chain.topology_members import TopologyMembers
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ HISTORY_PAGE_BYTES = 2 * 1024 * 1024
 
 
 class TopologyHistorySource(Protocol):
-    """The accepted topology history of the node (``TopologyMembers`` is one)."""
+    """The accepted topology history of the node (``SequencerTopology`` is one)."""
 
     @property
     def genesis_timestamp(self) -> Timestamp:
@@ -128,7 +129,7 @@ class SequencerService(pb_grpc.SequencerServiceServicer):
         self.sink = sink
         self.members = members
         self.auth = auth
-        if topology is None and isinstance(members, TopologyMembers):
+        if topology is None and isinstance(members, SequencerTopology):
             topology = members
         self.topology = topology
         """Where GetTopologyHistory reads; ``None`` for a node with a static members file."""

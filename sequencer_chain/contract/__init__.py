@@ -16,7 +16,8 @@ from sequencer_chain.contract.inbox import (
     encode_submit,
     next_acc,
 )
-from sequencer_chain.contract.transact import FeePolicy, connect, send_transaction
+from sequencer_chain.contract.transact import FeePolicy, send_transaction
+from sequencer_chain.provider import connect
 
 __all__ = [
     "BATCH_APPENDED_TOPIC",

@@ -23,8 +23,10 @@ fails the same way for ever. :func:`classify_logs_failure` sorts a failed call i
   requests``, HTTP 429). Those say nothing about the range, so it is kept and the call is
   retried with backoff as before.
 
-Both kinds shrink the range. Some providers name a range that would work (``Try with this
-block range [0x..., 0x...]``); :func:`suggested_width` reads it.
+Both kinds shrink the range. The chain provider (``sequencer_chain/provider/mapping.py``)
+raises them as :class:`~sequencer_chain.errors.LogsRangeError`. Some providers name a
+range that would work (``Try with this block range [0x..., 0x...]``);
+:func:`suggested_width` reads it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from dataclasses import dataclass
 
 import aiohttp
 from web3.exceptions import Web3RPCError
+
+from sequencer_chain.provider.mapping import rpc_error_message
 
 GROWTH_DIVISOR = 4
 """After a successful read the width grows by a quarter (at least one block)."""
@@ -76,15 +80,6 @@ _TIMEOUT = ("timeout", "timed out", "time out", "deadline exceeded", "took too l
 _TOO_LARGE_STATUS = {413}
 _TIMEOUT_STATUS = {408, 504, 524}
 _HINT = re.compile(r"\[\s*(0x[0-9a-f]+)\s*,\s*(0x[0-9a-f]+)\s*\]")
-
-
-def rpc_error_message(exc: BaseException) -> str:
-    """The endpoint's error message of a JSON-RPC error, or the exception's text."""
-    if isinstance(exc, Web3RPCError) and isinstance(exc.rpc_response, dict):
-        error = exc.rpc_response.get("error")
-        if isinstance(error, dict):
-            return f"{error.get('message', '')} {error.get('data', '') or ''}".strip()
-    return str(exc) or type(exc).__name__
 
 
 def classify_message(message: str) -> LogsFailure | None:

@@ -6,7 +6,8 @@ a single nonce owner, fee bumping and restart recovery; it does not use this mod
 
 Reverts are found before sending, by ``eth_estimateGas``, and decoded into the inbox's
 typed errors; a transaction that reverts anyway once mined is replayed with ``eth_call``
-at its block to recover the reason.
+at its block to recover the reason. Every call goes through the chain provider
+(``sequencer_chain/provider/``), once each: nothing here is retried.
 """
 
 from __future__ import annotations
@@ -15,20 +16,20 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from eth_account.signers.local import LocalAccount
-from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3 import AsyncWeb3
+from web3.exceptions import TransactionNotFound
 
-from sequencer_chain.contract.inbox import decode_revert
 from sequencer_chain.errors import (
-    ChainConnectionError,
+    ChainResponseError,
     TransactionFailedError,
     TransactionTimeoutError,
 )
+from sequencer_chain.provider import ChainProvider, RpcTimeouts
+from sequencer_chain.provider.provider import RPC_TIMEOUT_S
 
 GWEI = 10**9
-RPC_TIMEOUT_S = 30.0
+RECEIPT_POLL_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,48 +43,6 @@ class FeePolicy:
     min_priority_fee_wei: int = 1
 
 
-async def connect(rpc_url: str, timeout_s: float = RPC_TIMEOUT_S) -> AsyncWeb3[Any]:
-    """An AsyncWeb3 on ``rpc_url``, checked to answer; unreachable → ChainConnectionError.
-
-    Requests go over one keep-alive aiohttp session. web3's own default session closes the
-    connection after every request (``force_close``), which doubles the CPU of a request
-    (a TCP connect on both sides); a node polls several times a second, so it matters.
-    ``w3.provider.disconnect()`` closes the session.
-    """
-    provider = AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s})
-    w3 = AsyncWeb3(provider)
-    await provider.cache_async_session(aiohttp.ClientSession(raise_for_status=True))
-    try:
-        async with asyncio.timeout(timeout_s):
-            await w3.eth.chain_id
-    except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-        await w3.provider.disconnect()
-        raise ChainConnectionError(rpc_url, str(exc) or type(exc).__name__) from None
-    return w3
-
-
-def _revert_data(exc: Exception) -> bytes | None:
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return None
-    return None
-
-
-def translate_revert(exc: Exception, tx_hash: str | None = None) -> Exception:
-    """The typed inbox error for a web3 revert exception, or a TransactionFailedError."""
-    data = _revert_data(exc)
-    if data is not None:
-        typed = decode_revert(data)
-        if typed is not None:
-            return typed
-    return TransactionFailedError(tx_hash, str(exc))
-
-
 async def send_transaction(
     w3: AsyncWeb3[Any],
     account: LocalAccount,
@@ -95,25 +54,22 @@ async def send_transaction(
     timeout_s: float = 60.0,
 ) -> dict[str, Any]:
     """Sign, send and wait for one transaction; returns the receipt of a successful one."""
+    chain = ChainProvider(w3, RpcTimeouts(RPC_TIMEOUT_S))
     fees = fees or FeePolicy()
     call: dict[str, Any] = {"from": account.address, "data": data}
     if to is not None:
         call["to"] = to
-    try:
-        if gas is None:
-            estimate = await w3.eth.estimate_gas(call)  # type: ignore[arg-type]
-            gas = estimate + estimate // 5
-        chain_id = await w3.eth.chain_id
-        latest = await w3.eth.get_block("latest")
-        base_fee = int(latest.get("baseFeePerGas", 0))
-        tip = max(int(await w3.eth.max_priority_fee), fees.min_priority_fee_wei)
-        max_fee = min(fees.base_fee_multiplier * base_fee + tip, fees.max_fee_cap_wei)
-        nonce = await w3.eth.get_transaction_count(account.address, "pending")
-    except (ContractLogicError, Web3RPCError) as exc:
-        raise translate_revert(exc) from None
-    except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-        raise ChainConnectionError(str(w3.provider), str(exc)) from None
-
+    if gas is None:
+        estimate = await chain.call("eth_estimateGas", lambda: w3.eth.estimate_gas(call))  # type: ignore[arg-type]
+        gas = estimate + estimate // 5
+    chain_id = await chain.call("eth_chainId", lambda: w3.eth.chain_id)
+    base_fee = (await chain.head()).base_fee
+    suggested = await chain.call("eth_maxPriorityFeePerGas", lambda: w3.eth.max_priority_fee)
+    tip = max(int(suggested), fees.min_priority_fee_wei)
+    max_fee = min(fees.base_fee_multiplier * base_fee + tip, fees.max_fee_cap_wei)
+    nonce = await chain.call(
+        "eth_getTransactionCount", lambda: w3.eth.get_transaction_count(account.address, "pending")
+    )
     tx: dict[str, Any] = {
         **call,
         "gas": gas,
@@ -124,18 +80,45 @@ async def send_transaction(
         "type": 2,
     }
     signed = account.sign_transaction(tx)
+    tx_hash = "0x" + signed.hash.hex()
     try:
-        tx_hash = await w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = await w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s)
-    except TimeExhausted:
-        raise TransactionTimeoutError("0x" + signed.hash.hex(), timeout_s) from None
-    except Web3RPCError as exc:
-        raise TransactionFailedError("0x" + signed.hash.hex(), str(exc)) from None
+        await chain.call(
+            "eth_sendRawTransaction",
+            lambda: w3.eth.send_raw_transaction(signed.raw_transaction),
+            repeatable=False,
+        )
+    except ChainResponseError as exc:
+        raise TransactionFailedError(tx_hash, exc.detail) from None
+    receipt = await _wait_for_receipt(chain, signed.hash, tx_hash, timeout_s)
     if receipt["status"] != 1:
-        # Replay at the block to recover the revert reason.
+        # Replay at the block to recover the revert reason (a revert raises it typed).
+        block = receipt["blockNumber"]
         try:
-            await w3.eth.call(call, block_identifier=receipt["blockNumber"])  # type: ignore[arg-type]
-        except (ContractLogicError, Web3RPCError) as exc:
-            raise translate_revert(exc, "0x" + signed.hash.hex()) from None
-        raise TransactionFailedError("0x" + signed.hash.hex(), "reverted (no reason on replay)")
-    return dict(receipt)
+            await chain.call("eth_call", lambda: w3.eth.call(call, block_identifier=block))  # type: ignore[arg-type]
+        except TransactionFailedError as exc:
+            raise TransactionFailedError(tx_hash, exc.detail) from None
+        raise TransactionFailedError(tx_hash, "reverted (no reason on replay)")
+    return receipt
+
+
+async def _wait_for_receipt(
+    chain: ChainProvider, raw_hash: bytes, tx_hash: str, timeout_s: float
+) -> dict[str, Any]:
+    """web3's formatted receipt of ``tx_hash`` once mined; TransactionTimeoutError after
+    ``timeout_s``."""
+
+    async def receipt_or_none() -> dict[str, Any] | None:
+        try:
+            return dict(await chain.w3.eth.get_transaction_receipt(raw_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                receipt = await chain.call("eth_getTransactionReceipt", receipt_or_none)
+                if receipt is not None and receipt.get("blockNumber") is not None:
+                    return receipt
+                await asyncio.sleep(RECEIPT_POLL_S)
+    except TimeoutError:
+        raise TransactionTimeoutError(tx_hash, timeout_s) from None

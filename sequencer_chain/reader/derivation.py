@@ -121,34 +121,24 @@ class DerivedBatch:
 
 def check_hash_chain(state: DerivationState, event: BatchAppended) -> bytes:
     """Rule 1; returns the new accumulator."""
+
+    def mismatch(detail: str, expected_acc: bytes = state.acc) -> HashChainMismatchError:
+        return HashChainMismatchError(
+            batch_seq=event.batch_seq,
+            block_number=event.block_number,
+            expected_seq=state.next_batch_seq,
+            expected_acc=expected_acc,
+            got_acc=event.acc,
+            detail=detail,
+        )
+
     if event.batch_seq != state.next_batch_seq:
-        raise HashChainMismatchError(
-            batch_seq=event.batch_seq,
-            block_number=event.block_number,
-            expected_seq=state.next_batch_seq,
-            expected_acc=state.acc,
-            got_acc=event.acc,
-            detail=f"batch seq {event.batch_seq}, expected {state.next_batch_seq}",
-        )
+        raise mismatch(f"batch seq {event.batch_seq}, expected {state.next_batch_seq}")
     if keccak(event.batch) != event.batch_hash:
-        raise HashChainMismatchError(
-            batch_seq=event.batch_seq,
-            block_number=event.block_number,
-            expected_seq=state.next_batch_seq,
-            expected_acc=state.acc,
-            got_acc=event.acc,
-            detail="batchHash is not keccak256 of the batch bytes",
-        )
+        raise mismatch("batchHash is not keccak256 of the batch bytes")
     acc = next_acc(state.acc, event.batch)
     if acc != event.acc:
-        raise HashChainMismatchError(
-            batch_seq=event.batch_seq,
-            block_number=event.block_number,
-            expected_seq=state.next_batch_seq,
-            expected_acc=acc,
-            got_acc=event.acc,
-            detail="accumulator differs",
-        )
+        raise mismatch("accumulator differs", expected_acc=acc)
     return acc
 
 

@@ -28,7 +28,6 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
-from sequencer_chain.contract.transact import connect
 from sequencer_chain.errors import (
     DuplicateRequestError,
     FeeCapTooLowError,
@@ -37,6 +36,7 @@ from sequencer_chain.errors import (
     WriterOverloadedError,
     WriterStoppedError,
 )
+from sequencer_chain.provider import connect
 from sequencer_chain.writer.fees import block_filling_size, full_batch_gas
 from sequencer_chain.writer.outbox import Outbox, OutboxIdentity, PendingRequest
 from sequencer_chain.writer.packer import BatchPacker

@@ -9,8 +9,10 @@ nonce order (concurrent sends can strand transactions on anvil's instant mining,
 issue 10122) and the in-memory view of nonces is exact.
 
 ``writerSeq`` n+1 may be sent before n is mined: the nonce order makes n execute first.
+An open batch is a :class:`~sequencer_chain.writer.slot.Slot`; signing is in ``slot.py``.
 
-:meth:`TxManager.resync` rebuilds everything from the outbox and the chain. It runs at start
+:meth:`TxManager.resync` rebuilds everything from the outbox and the chain
+(``writer/recovery.py`` decides each batch's fate). It runs at start
 (restart recovery) and whenever the chain disagrees with the in-memory view (a reverted
 ``BadWriterSeq``, a nonce used by a transaction not in the outbox, a reorg of a mined batch).
 It decides for each open batch whether its ``writerSeq`` holds it (done), holds another
@@ -22,34 +24,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from sequencer_chain.contract.inbox import encode_submit
 from sequencer_chain.errors import (
     BadWriterSeqError,
     FeeCapTooLowError,
     OutboxMismatchError,
     TransactionFailedError,
 )
-from sequencer_chain.writer.fees import Fees, bump, quote, submit_gas_limit
-from sequencer_chain.writer.outbox import Outbox, PendingRequest, SentTx, StoredBatch
-from sequencer_chain.writer.rpc import ChainRpc, Head, Receipt, SendOutcome
-from sequencer_chain.writer.types import BatchState, Nonce, RequestId, WriterConfig, WriterSeq
+from sequencer_chain.provider import NO_BLOCK, BlockHeader, Receipt
+from sequencer_chain.writer.fees import Fees, bump, quote
+from sequencer_chain.writer.outbox import Outbox, PendingRequest, SentTx
+from sequencer_chain.writer.recovery import ChainPosition, recover
+from sequencer_chain.writer.rpc import ChainRpc, SendOutcome
+from sequencer_chain.writer.slot import Slot, highest_fees, now_us, sign_submit
+from sequencer_chain.writer.types import Nonce, RequestId, WriterConfig, WriterSeq
 
 log = logging.getLogger(__name__)
-
-REORG_SEARCH_MARGIN = 64
-"""Blocks before a batch's ``created_block`` that recovery also searches for its event."""
-
-
-def now_us() -> int:
-    return time.time_ns() // 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,27 +75,6 @@ class Counters:
     fee_cap_hits: int = 0
 
 
-@dataclass(slots=True)
-class _Slot:
-    """An open batch as the manager follows it (task-local, never shared)."""
-
-    writer_seq: WriterSeq
-    batch: bytes
-    batch_hash: bytes
-    request_count: int
-    payload_bytes: int
-    calldata: bytes
-    gas: int
-    nonce: Nonce | None = None
-    txs: list[SentTx] = field(default_factory=list)
-    """Transactions at ``nonce`` (this batch's, or an older assignment's), oldest first."""
-    last_send_block: int = -1
-    last_outcome: SendOutcome | None = None
-    mined: Receipt | None = None
-    conflict: bool = False
-    """Its writerSeq holds another batch, not yet confirmed: wait, then requeue."""
-
-
 class TxManager:
     """Signs, sends, replaces and confirms the writer's ``submit`` transactions."""
 
@@ -125,10 +99,10 @@ class TxManager:
         self._intake: asyncio.Queue[NewBatch] = asyncio.Queue()
         self._handed_over = 0
         """Batches given to :meth:`hand_over` that have no slot yet (queued or being started)."""
-        self._slots: dict[WriterSeq, _Slot] = {}
+        self._slots: dict[WriterSeq, Slot] = {}
         self._next_seq = WriterSeq(0)
         self._next_nonce = Nonce(0)
-        self._head = Head(-1, 0)
+        self._head = NO_BLOCK
         """The latest block as of the last tick (or resync); sends use it, so a send asks
         the node for nothing but the tip, once per block."""
         self._tip: tuple[int, int] | None = None
@@ -215,32 +189,16 @@ class TxManager:
             now_us=now_us(),
         )
         self._next_seq = WriterSeq(seq + 1)
-        slot = self._slot_for(stored)
+        slot = Slot.of(stored, self._outbox.path)
         slot.nonce = self._next_nonce
         self._next_nonce = Nonce(self._next_nonce + 1)
         self._slots[seq] = slot
         self._handed_over -= 1
         await self._send(slot, replacing=False)
 
-    def _slot_for(self, stored: StoredBatch) -> _Slot:
-        if stored.batch is None:
-            raise OutboxMismatchError(
-                self._outbox.path, f"open batch {stored.writer_seq} has no bytes"
-            )
-        calldata = encode_submit(stored.writer_seq, stored.batch)
-        return _Slot(
-            writer_seq=stored.writer_seq,
-            batch=stored.batch,
-            batch_hash=stored.batch_hash,
-            request_count=stored.request_count,
-            payload_bytes=stored.payload_bytes,
-            calldata=calldata,
-            gas=submit_gas_limit(calldata, len(stored.batch)),
-        )
-
     # ------------------------------------------------------------------ sending
 
-    async def _send(self, slot: _Slot, *, replacing: bool) -> None:
+    async def _send(self, slot: Slot, *, replacing: bool) -> None:
         """Send the slot's batch at its nonce: fresh, as a replacement, or the same bytes again."""
         if slot.nonce is None:
             raise OutboxMismatchError(self._outbox.path, f"batch {slot.writer_seq} has no nonce")
@@ -250,20 +208,27 @@ class TxManager:
             self._report_fee_cap(fresh.fees.max_fee_per_gas, fresh.needed_wei, head.base_fee)
         fees: Fees | None = fresh.fees
         if slot.txs:
-            fees = bump(self._highest(slot.txs), fresh.fees, self._config.fees)
+            fees = bump(highest_fees(slot.txs), fresh.fees, self._config.fees)
         if fees is None:
             # The cap leaves no room for a valid replacement: offer the same bytes again.
             self._report_fee_cap(
                 self._config.fees.max_fee_per_gas_cap, fresh.needed_wei, head.base_fee
             )
-            own = self._own(slot)
+            own = slot.own_txs()
             if own:
                 await self._broadcast(slot, own[-1], head)
             else:
                 slot.last_send_block = head.number
             return
         previous = slot.txs[-1] if slot.txs else None
-        tx = self._sign(slot, fees)
+        tx = sign_submit(
+            self._account,
+            slot,
+            chain_id=self._chain_id,
+            inbox=self._rpc.inbox.address,
+            nonce=slot.nonce,
+            fees=fees,
+        )
         await self._outbox.record_tx(tx)
         slot.txs.append(tx)
         if replacing:
@@ -278,13 +243,13 @@ class TxManager:
             )
         await self._broadcast(slot, tx, head)
 
-    async def _current_head(self) -> Head:
+    async def _current_head(self) -> BlockHeader:
         """The head as of the last tick or resync (read now if there was none)."""
         if self._head.number < 0:
             self._head = await self._rpc.head()
         return self._head
 
-    async def _suggested_tip(self, head: Head) -> int:
+    async def _suggested_tip(self, head: BlockHeader) -> int:
         """The node's suggested tip, asked once per block."""
         if self._tip is None or self._tip[0] != head.number:
             self._tip = (head.number, await self._rpc.suggested_tip())
@@ -296,48 +261,7 @@ class TxManager:
             return self._receipts[tx_hash]
         return await self._rpc.receipt(tx_hash)
 
-    @staticmethod
-    def _own(slot: _Slot) -> list[SentTx]:
-        """The slot's transactions that carry its own batch (not an older assignment's)."""
-        return [
-            t
-            for t in slot.txs
-            if t.writer_seq == slot.writer_seq and t.batch_hash == slot.batch_hash
-        ]
-
-    @staticmethod
-    def _highest(txs: list[SentTx]) -> Fees:
-        return Fees(
-            max(t.fees.max_fee_per_gas for t in txs),
-            max(t.fees.max_priority_fee_per_gas for t in txs),
-        )
-
-    def _sign(self, slot: _Slot, fees: Fees) -> SentTx:
-        assert slot.nonce is not None  # checked by the caller
-        tx: dict[str, Any] = {
-            "type": 2,
-            "chainId": self._chain_id,
-            "nonce": slot.nonce,
-            "to": self._rpc.inbox.address,
-            "value": 0,
-            "data": slot.calldata,
-            "gas": slot.gas,
-            "maxFeePerGas": fees.max_fee_per_gas,
-            "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
-        }
-        signed = self._account.sign_transaction(tx)
-        return SentTx(
-            tx_hash=bytes(signed.hash),
-            writer_seq=slot.writer_seq,
-            batch_hash=slot.batch_hash,
-            nonce=slot.nonce,
-            fees=fees,
-            gas=slot.gas,
-            raw=bytes(signed.raw_transaction),
-            signed_at_us=now_us(),
-        )
-
-    async def _broadcast(self, slot: _Slot, tx: SentTx, head: Head) -> None:
+    async def _broadcast(self, slot: Slot, tx: SentTx, head: BlockHeader) -> None:
         result = await self._rpc.send_raw(tx.raw)
         slot.last_send_block = head.number
         slot.last_outcome = result.outcome
@@ -396,7 +320,7 @@ class TxManager:
         finally:
             self._receipts = {}
 
-    def _wanted_receipts(self, head: Head) -> list[bytes]:
+    def _wanted_receipts(self, head: BlockHeader) -> list[bytes]:
         """The receipts this tick may need: every own transaction of an unmined batch sent
         before this head, and the mined transaction of a batch now deep enough to confirm."""
         wanted: list[bytes] = []
@@ -405,14 +329,14 @@ class TxManager:
                 if head.number - slot.mined.block_number >= self._config.confirmations > 0:
                     wanted.append(slot.mined.tx_hash)
             elif slot.nonce is not None and 0 <= slot.last_send_block < head.number:
-                wanted.extend(t.tx_hash for t in self._own(slot))
+                wanted.extend(t.tx_hash for t in slot.own_txs())
         return wanted
 
-    async def _nonce_used(self, slot: _Slot) -> None:
+    async def _nonce_used(self, slot: Slot) -> None:
         # The batched receipts may predate the nonce (a batch's calls are not ordered):
         # before concluding that another transaction used the nonce, ask again.
         found = await self._mined_own_tx(slot, fresh=False)
-        if found is None and any(t.tx_hash in self._receipts for t in self._own(slot)):
+        if found is None and any(t.tx_hash in self._receipts for t in slot.own_txs()):
             found = await self._mined_own_tx(slot, fresh=True)
         if found is not None:
             receipt, tx = found
@@ -442,15 +366,15 @@ class TxManager:
         )
         self._resync_needed = True
 
-    async def _mined_own_tx(self, slot: _Slot, *, fresh: bool) -> tuple[Receipt, SentTx] | None:
+    async def _mined_own_tx(self, slot: Slot, *, fresh: bool) -> tuple[Receipt, SentTx] | None:
         """The receipt of the slot's own transaction that was mined, newest first."""
-        for tx in reversed(self._own(slot)):
+        for tx in reversed(slot.own_txs()):
             receipt = await self._receipt(tx.tx_hash, fresh=fresh)
             if receipt is not None:
                 return receipt, tx
         return None
 
-    async def _follow_mined(self, slot: _Slot, head: Head) -> None:
+    async def _follow_mined(self, slot: Slot, head: BlockHeader) -> None:
         mined = slot.mined
         assert mined is not None  # only called for mined slots
         if head.number - mined.block_number < self._config.confirmations:
@@ -476,7 +400,8 @@ class TxManager:
     # ------------------------------------------------------------------ recovery
 
     async def resync(self) -> None:
-        """Rebuild writerSeq, nonce and every open batch's fate from the outbox and the chain."""
+        """Rebuild writerSeq, nonce and every open batch's fate from the outbox and the
+        chain (``writer/recovery.py``), then send every open batch again."""
         requeued: list[PendingRequest] = []
         if self._held is not None:  # taken from the intake, given no writerSeq
             requeued.extend(self._held.requests)
@@ -486,92 +411,28 @@ class TxManager:
             requeued.extend(self._intake.get_nowait().requests)
             self._handed_over -= 1
         account = self._account.address
-        head = await self._rpc.head()
-        self._head = head
-        latest_nonce = Nonce(await self._rpc.nonce(account))
-        chain_next = await self._rpc.next_writer_seq(account)
-        confirmed_block = max(head.number - self._config.confirmations, 0)
-        chain_next_confirmed = (
-            chain_next
-            if self._config.confirmations == 0
-            else await self._rpc.next_writer_seq(account, confirmed_block)
+        chain = await ChainPosition.read(self._rpc, account, self._config.confirmations)
+        head = self._head = chain.head
+        recovered = await recover(
+            self._rpc, self._outbox, account, chain, self._config.log_search_window
         )
-        self._slots.clear()
-        unlanded: list[StoredBatch] = []
-        for stored in await self._outbox.open_batches():
-            if stored.writer_seq >= chain_next:
-                unlanded.append(stored)
-                continue
-            event = await self._rpc.find_batch(
-                account,
-                stored.writer_seq,
-                stored.created_block - REORG_SEARCH_MARGIN,
-                head.number,
-                self._config.log_search_window,
-            )
-            if event is None:
-                raise OutboxMismatchError(
-                    self._outbox.path,
-                    f"writerSeq {stored.writer_seq} is used on chain but no BatchAppended "
-                    f"for it was found from block {stored.created_block - REORG_SEARCH_MARGIN}",
-                )
-            slot = self._slot_for(stored)
-            if event.batch_hash == stored.batch_hash:
-                slot.mined = Receipt(event.tx_hash, 1, event.block_number, event.block_hash, 0, 0)
-                if stored.state is not BatchState.MINED:
-                    await self._outbox.set_mined(
-                        stored.writer_seq, event.block_number, event.block_hash, event.tx_hash
-                    )
-                self._slots[stored.writer_seq] = slot
-                log.info(
-                    "recovery: batch %d is on chain in block %d",
-                    stored.writer_seq,
-                    event.block_number,
-                )
-            elif stored.writer_seq < chain_next_confirmed:
-                back = await self._outbox.requeue(stored.writer_seq)
-                log.error(
-                    "writerSeq %d holds batch %s, not ours (%s): is another process using "
-                    "this account? its %d requests go out again",
-                    stored.writer_seq,
-                    event.batch_hash.hex(),
-                    stored.batch_hash.hex(),
-                    len(back),
-                )
-                requeued.extend(back)
-            else:
-                slot.conflict = True
-                self._slots[stored.writer_seq] = slot
-        expected = WriterSeq(chain_next)
-        nonce = latest_nonce
-        for stored in unlanded:
-            if stored.writer_seq != expected:
-                raise OutboxMismatchError(
-                    self._outbox.path,
-                    f"open batches jump from writerSeq {expected} to {stored.writer_seq}; "
-                    "the chain expects them consecutive",
-                )
-            slot = self._slot_for(stored)
-            slot.nonce = nonce
-            slot.txs = await self._outbox.txs_at_nonce(nonce)
-            self._slots[stored.writer_seq] = slot
-            expected = WriterSeq(expected + 1)
-            nonce = Nonce(nonce + 1)
-        self._next_seq = expected
-        self._next_nonce = nonce
-        await self._outbox.prune_txs_below(latest_nonce)
+        requeued.extend(recovered.requeued)
+        self._slots = recovered.slots
+        self._next_seq = recovered.next_seq
+        self._next_nonce = recovered.next_nonce
+        await self._outbox.prune_txs_below(chain.latest_nonce)
         self._resync_needed = False
         log.info(
             "resynced: chain nextWriterSeq %d, nonce %d, %d open batches, %d requests requeued",
-            chain_next,
-            latest_nonce,
+            chain.next_writer_seq,
+            chain.latest_nonce,
             len(self._slots),
             len(requeued),
         )
         for slot in sorted(self._slots.values(), key=lambda s: s.writer_seq):
             if slot.nonce is None:
                 continue
-            own = self._own(slot)
+            own = slot.own_txs()
             if own:
                 # The same signed bytes again: the node can only accept them or know them.
                 await self._broadcast(slot, own[-1], head)

@@ -15,6 +15,7 @@ import grpc
 import pytest
 
 from domain_manager import Policy
+from node_runtime.member import SendRefusedError, SequencerClient
 from node_runtime.member.dm_client import (
     DomainManagerRefusedError,
     HostingState,
@@ -30,7 +31,6 @@ from protocol.topology import (
     ParticipantPermission,
     add_mapping,
 )
-from sequencer_chain.api import SendRefusedError, SequencerClient
 from sequencer_chain.chain_keys import dev_account
 from sequencer_chain.contract import InboxContract, connect, send_transaction
 from sequencer_chain.node import SequencerNode

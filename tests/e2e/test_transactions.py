@@ -41,7 +41,7 @@ from protocol.transaction import (
 )
 from sequencer_chain.contract.deploy import DeploymentRecord
 from sequencer_chain.contract.inbox import BATCH_APPENDED_TOPIC, decode_batch_appended
-from sequencer_chain.contract.transact import connect
+from sequencer_chain.provider import connect
 from tests.e2e.support import Network, running_network
 from tests.support.domain import running_domain
 

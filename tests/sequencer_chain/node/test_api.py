@@ -12,10 +12,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from node_runtime.member import SendRefusedError, SequencerClient
 from protocol.sequencer_messages import Deliver, SequencedEvent, SignedSubmissionRequest
 from protocol.timestamp import Timestamp, now
 from protocol.v1 import sequencer_pb2 as pb
-from sequencer_chain.api import SERVICE_NAME, SendRefusedError, SequencerClient, encode_signature
+from sequencer_chain.api import SERVICE_NAME, encode_signature
 from sequencer_chain.node import SequencerNode
 from tests.sequencer_chain.node.conftest import NodeFactory
 from tests.sequencer_chain.sequencer_support import (

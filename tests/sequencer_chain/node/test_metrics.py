@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sequencer_chain.api import SequencerClient
+from node_runtime.member import SequencerClient
 from tests.sequencer_chain.node.conftest import NodeFactory
 from tests.sequencer_chain.sequencer_support import ALICE, BOB, signed_request
 

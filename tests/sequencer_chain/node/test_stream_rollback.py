@@ -9,9 +9,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from node_runtime.member import SequencerClient
 from protocol.identifiers import MemberId
 from protocol.timestamp import Timestamp
-from sequencer_chain.api import ApiServer, Authenticator, SequencerClient, SequencerService
+from sequencer_chain.api import ApiServer, Authenticator, SequencerService
 from sequencer_chain.contract import ZERO_HASH
 from sequencer_chain.errors import MembersFileError
 from sequencer_chain.members import StaticMembers

@@ -10,10 +10,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from node_runtime.member import SequencerClient
 from protocol.errors import UntrustedServerError
 from protocol.tls import ClientTls, diagnose_server
 from sequencer_chain.anvil import ManagedAnvil
-from sequencer_chain.api import SequencerClient
 from sequencer_chain.config import load_node_config
 from sequencer_chain.node import SequencerNode
 from tests.sequencer_chain.node.conftest import write_node_config

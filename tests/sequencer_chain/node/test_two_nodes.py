@@ -15,8 +15,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from node_runtime.member import SequencerClient
 from sequencer_chain.anvil import ManagedAnvil
-from sequencer_chain.api import SequencerClient
 from tests.sequencer_chain.node.conftest import NodeFactory, write_node_config
 from tests.sequencer_chain.sequencer_support import ALICE, BOB, CAROL, signed_request
 from tests.support.chain import DeployedInbox

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from node_runtime.member import SequencerClient
 from protocol.batch_format import decode_batch
 from protocol.sequencer_messages import Deliver, SequencedEvent
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil
-from sequencer_chain.api import SequencerClient
 from sequencer_chain.node import OUTBOX_DB, SequencerNode
 from tests.sequencer_chain.node.conftest import NodeFactory
 from tests.sequencer_chain.sequencer_support import (

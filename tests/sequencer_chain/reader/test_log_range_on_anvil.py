@@ -27,7 +27,7 @@ from sequencer_chain.contract.log_range import (
 )
 from sequencer_chain.metrics import SequencerMetrics
 from sequencer_chain.reader import ChainReader
-from sequencer_chain.reader.follower import UNREADY_AFTER_ATTEMPTS
+from sequencer_chain.reader.chain_reader import UNREADY_AFTER_ATTEMPTS
 from sequencer_chain.store import EventStore
 from tests.sequencer_chain.logs_proxy import LogsProxy, Oversize
 from tests.sequencer_chain.sequencer_support import (

@@ -14,9 +14,10 @@ from typing import Any
 import grpc
 import pytest
 
+from node_runtime.member import SequencerClient
 from protocol.sequencer_messages import Deliver, decode_sequenced_event
 from sequencer_chain.anvil import ManagedAnvil
-from sequencer_chain.api import ApiServer, Authenticator, SequencerClient, SequencerService
+from sequencer_chain.api import ApiServer, Authenticator, SequencerService
 from sequencer_chain.reader import ChainReader
 from sequencer_chain.store import EventStore
 from tests.sequencer_chain.sequencer_support import (

@@ -12,12 +12,8 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from sequencer_chain.contract import BatchAppended, InboxContract
-from sequencer_chain.writer import (
-    BatchWriter,
-    LengthPrefixedPacker,
-    WriterConfig,
-    unpack_length_prefixed,
-)
+from sequencer_chain.writer import BatchWriter, WriterConfig
+from sequencer_chain.writer.packer import LengthPrefixedPacker, unpack_length_prefixed
 
 FAST = WriterConfig(linger_s=0.02, poll_interval_s=0.02, resubmit_after_blocks=2)
 MADE: list[BatchWriter] = []

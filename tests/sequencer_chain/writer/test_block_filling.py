@@ -20,10 +20,11 @@ from protocol.sequencer_messages import (
 )
 from protocol.timestamp import Timestamp
 from sequencer_chain.contract import encode_submit
+from sequencer_chain.provider import BlockHeader, Receipt
 from sequencer_chain.writer import BatchWriter, ProtocolBatchPacker, WriterConfig
 from sequencer_chain.writer.fees import block_filling_size, full_batch_gas, submit_gas_limit
-from sequencer_chain.writer.rpc import Head, Receipt
-from sequencer_chain.writer.tx_manager import Counters, TxManager, _Slot
+from sequencer_chain.writer.slot import Slot
+from sequencer_chain.writer.tx_manager import Counters, TxManager
 from sequencer_chain.writer.types import WriterSeq
 from tests.protocol.support import domain, member, signing_key
 from tests.sequencer_chain.writer.support import MADE, landed, make_writer, requests_of
@@ -136,7 +137,11 @@ async def test_a_trickle_of_compressible_requests_makes_full_batches(
     assert all(s >= 0.9 * max_size for s in sizes[1:-1]), sizes
 
 
-def _manager(head: Head) -> TxManager:
+def _head(gas_limit: int, gas_used: int) -> BlockHeader:
+    return BlockHeader(10, b"h" * 32, b"p" * 32, 0, 1, gas_limit, gas_used)
+
+
+def _manager(head: BlockHeader) -> TxManager:
     manager = TxManager(
         None,  # type: ignore[arg-type]  # congested() makes no calls
         None,  # type: ignore[arg-type]
@@ -150,8 +155,8 @@ def _manager(head: Head) -> TxManager:
     return manager
 
 
-def _slot(seq: int, sent_at: int, mined: bool) -> _Slot:
-    slot = _Slot(WriterSeq(seq), b"b", b"h" * 32, 1, 1, b"c", 21_000, last_send_block=sent_at)
+def _slot(seq: int, sent_at: int, mined: bool) -> Slot:
+    slot = Slot(WriterSeq(seq), b"b", b"h" * 32, 1, 1, b"c", 21_000, last_send_block=sent_at)
     if mined:
         slot.mined = Receipt(b"t" * 32, 1, sent_at + 1, b"k" * 32, 21_000, 1)
     return slot
@@ -159,10 +164,10 @@ def _slot(seq: int, sent_at: int, mined: bool) -> _Slot:
 
 def test_congestion_is_a_full_latest_block_or_a_batch_that_missed_one() -> None:
     batch = gas(106_585)
-    roomy = _manager(Head(10, 1, 30_000_000, 20_000_000))
+    roomy = _manager(_head(30_000_000, 20_000_000))
     assert not roomy.congested(batch)
-    assert _manager(Head(10, 1, 30_000_000, 30_000_000 - batch + 1)).congested(batch)
-    assert not _manager(Head(10, 1, 0, 0)).congested(batch)  # no block seen yet
+    assert _manager(_head(30_000_000, 30_000_000 - batch + 1)).congested(batch)
+    assert not _manager(_head(0, 0)).congested(batch)  # no block seen yet
     roomy._slots = {WriterSeq(0): _slot(0, 10, mined=False)}
     assert not roomy.congested(batch)  # sent at block 10: may still make block 11
     roomy._slots[WriterSeq(1)] = _slot(1, 9, mined=True)

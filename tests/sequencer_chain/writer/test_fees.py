@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sequencer_chain.contract import encode_submit
-from sequencer_chain.writer import FeeConfig, Fees, calldata_floor_gas, submit_gas_limit
-from sequencer_chain.writer.fees import GWEI, bump, quote
+from sequencer_chain.writer import FeeConfig, Fees
+from sequencer_chain.writer.fees import GWEI, bump, calldata_floor_gas, quote, submit_gas_limit
 
 fee_values = st.integers(min_value=1, max_value=10_000 * GWEI)
 

@@ -17,12 +17,8 @@ from protocol.sequencer_messages import (
     SubmissionRequest,
 )
 from protocol.timestamp import Timestamp
-from sequencer_chain.writer import (
-    BatchWriter,
-    LengthPrefixedPacker,
-    ProtocolBatchPacker,
-    WriterConfig,
-)
+from sequencer_chain.writer import BatchWriter, ProtocolBatchPacker, WriterConfig
+from sequencer_chain.writer.packer import LengthPrefixedPacker
 from tests.protocol.support import domain, member, signing_key
 from tests.sequencer_chain.writer.support import MADE, landed
 from tests.support.chain import DeployedInbox

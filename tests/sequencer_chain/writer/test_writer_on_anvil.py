@@ -26,14 +26,9 @@ from sequencer_chain.errors import (
     WriterOverloadedError,
     WriterStoppedError,
 )
-from sequencer_chain.writer import (
-    Fees,
-    WriterConfig,
-    WriterState,
-    min_replacement,
-    unpack_length_prefixed,
-)
-from sequencer_chain.writer.fees import GWEI, FeeConfig
+from sequencer_chain.writer import Fees, WriterConfig, WriterState
+from sequencer_chain.writer.fees import GWEI, FeeConfig, min_replacement
+from sequencer_chain.writer.packer import unpack_length_prefixed
 from tests.sequencer_chain.writer.support import (
     FAST,
     landed,

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from sequencer_chain.chain_keys import dev_account
-from sequencer_chain.writer import BatchWriter, LengthPrefixedPacker, WriterConfig
+from sequencer_chain.writer import BatchWriter, WriterConfig
+from sequencer_chain.writer.packer import LengthPrefixedPacker
 
 
 def request(i: int) -> bytes:

@@ -1,4 +1,5 @@
-"""Block headers from raw JSON-RPC: every field is checked, a bad answer is a typed error."""
+"""Block headers from raw JSON-RPC through the chain provider: every field is checked, a bad
+answer is a typed error."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from web3 import AsyncWeb3
 from web3.providers.async_base import AsyncBaseProvider
 
 from sequencer_chain.errors import ChainResponseError
-from sequencer_chain.reader.headers import BlockHeader, fetch_header, parse_header
+from sequencer_chain.provider import BlockHeader, ChainProvider, RpcTimeouts, parse_header
 
 HASH = "0x" + "ab" * 32
 PARENT = "0x" + "cd" * 32
@@ -30,6 +31,10 @@ class Answering(AsyncBaseProvider):
 
     async def is_connected(self, show_traceback: bool = False) -> bool:
         return True
+
+
+def fetch_header(w3: AsyncWeb3[Any], block: int | str) -> Any:
+    return ChainProvider(w3, RpcTimeouts(5.0)).header(block)  # type: ignore[arg-type]
 
 
 def test_a_header_keeps_the_four_fields() -> None:

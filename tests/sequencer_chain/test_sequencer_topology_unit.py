@@ -1,4 +1,4 @@
-"""``TopologyMembers`` without a chain: lookups from the genesis, the broadcast marker,
+"""``SequencerTopology`` without a chain: lookups from the genesis, the broadcast marker,
 replay after a restart, rollback after a reorg, and the config's choice of member source."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from protocol.timestamp import Timestamp, now
 from protocol.topology import Admission
 from sequencer_chain.config import load_node_config
 from sequencer_chain.errors import TopologyRollbackError
-from sequencer_chain.topology_members import TopologyMembers
-from tests.sequencer_chain.node.test_topology_members import (
+from sequencer_chain.sequencer_topology import SequencerTopology
+from tests.sequencer_chain.node.test_sequencer_topology import (
     DM,
     NEWBIE,
     identity,
@@ -26,7 +26,7 @@ from tests.sequencer_chain.sequencer_support import ALICE, BOB, DORMANT, MALLORY
 async def test_lookup_marker_replay_and_rollback_guard(tmp_path: Path) -> None:
     genesis = make_genesis()
     path = tmp_path / "topology.sqlite"
-    members = await TopologyMembers.open(path, genesis)
+    members = await SequencerTopology.open(path, genesis)
     t0 = Timestamp(now())
     alice = members.member(ALICE.member, t0)
     assert alice is not None and alice.active and alice.keys == (ALICE.key.public_key,)
@@ -55,7 +55,7 @@ async def test_lookup_marker_replay_and_rollback_guard(tmp_path: Path) -> None:
 
     # Restart: the same request at the same time again (the event store was behind) and an
     # older one (already processed) change nothing.
-    again = await TopologyMembers.open(path, genesis)
+    again = await SequencerTopology.open(path, genesis)
     again.observe(signed_request(DM, "old", payloads).request, Timestamp(s - 1))
     again.observe(request, s)
     await again.flush()
@@ -69,7 +69,7 @@ async def test_lookup_marker_replay_and_rollback_guard(tmp_path: Path) -> None:
     assert again.member(NEWBIE.member, effective) is None
     assert again.store.history() == genesis_history(again)
     await again.close()
-    reopened = await TopologyMembers.open(path, genesis)
+    reopened = await SequencerTopology.open(path, genesis)
     assert reopened.member(NEWBIE.member, effective) is None
     later = Timestamp(s + 5)
     reopened.observe(request, later)
@@ -85,7 +85,7 @@ async def test_rollback_of_a_store_without_recorded_inputs_stops_the_reader(
     """Files written before inputs were kept cannot be rolled back: a typed error."""
     genesis = make_genesis()
     path = tmp_path / "topology.sqlite"
-    members = await TopologyMembers.open(path, genesis)
+    members = await SequencerTopology.open(path, genesis)
     t0 = Timestamp(now())
     onboard = [*identity(NEWBIE), permission(NEWBIE, Admission.ADMITTED, 1)]
     request = signed_request(DM, "onboard", [(t.encode(), [BOB.member]) for t in onboard]).request
@@ -97,7 +97,7 @@ async def test_rollback_of_a_store_without_recorded_inputs_stops_the_reader(
     await members.close()
 
 
-def genesis_history(members: TopologyMembers) -> tuple[object, ...]:
+def genesis_history(members: SequencerTopology) -> tuple[object, ...]:
     return members.store.history(members.genesis.timestamp)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
+from node_runtime.member import SendRefusedError, SequencerClient
 from protocol.crypto import EncryptionPrivateKey
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import MemberId, MemberKind, Namespace, make_member_id
@@ -45,7 +46,6 @@ from protocol.topology import (
 from protocol.topology.transactions import Operation, Serial
 from protocol.v1 import sequencer_pb2 as pb
 from sequencer_chain.anvil import ManagedAnvil
-from sequencer_chain.api import SendRefusedError, SequencerClient
 from sequencer_chain.chain_keys import dev_account
 from sequencer_chain.config import load_node_config
 from sequencer_chain.contract import send_transaction

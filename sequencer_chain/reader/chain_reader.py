@@ -1,4 +1,4 @@
-"""The chain follower: reads the ordering contract's events behind the head and stores what
+"""The chain reader: reads the ordering contract's events behind the head and stores what
 derivation makes of them. It is the only task that writes derived data to the store.
 
 One step (:meth:`ChainReader.step`):
@@ -30,7 +30,9 @@ Requests per step (``docs/sequencer.md`` §3, "Request budget"): an idle poll is
 request; a new block is two (head header, logs by hash) when the cursor follows the head
 (``confirmations = 0``), three otherwise (the header of ``to`` as well).
 
-RPC failures are retried (every call here is a read); a broken hash chain or a reorg
+Every call goes through the chain provider (``sequencer_chain/provider/``), once: an RPC
+failure fails the step, and the step is retried with backoff (every call here is a read,
+and a step stores nothing until it has read everything); a broken hash chain or a reorg
 deeper than the stored blocks stops the reader with an error, loudly.
 
 Range width (``docs/sequencer.md`` §1, "Range width"): ``eth_getLogs`` over many blocks of
@@ -47,42 +49,35 @@ failures in a row, in the node's readiness.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
 from web3 import AsyncWeb3
-from web3.exceptions import Web3Exception
 
 from protocol.crypto.signing import SignatureCache
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencing_time import TimeBounds
 from protocol.timestamp import MICROS_PER_SECOND, Timestamp
 from sequencer_chain.contract.inbox import ZERO_HASH, BatchAppended, InboxContract
-from sequencer_chain.contract.log_range import (
-    AdaptiveRange,
-    LogsFailure,
-    classify_logs_failure,
-    rpc_error_message,
-    suggested_width,
-)
+from sequencer_chain.contract.log_range import AdaptiveRange, suggested_width
 from sequencer_chain.errors import (
     BlockLogsUnreadableError,
     ChainConnectionError,
     DerivationError,
+    LogsRangeError,
     ReorgTooDeepError,
 )
 from sequencer_chain.members import MemberLookup
+from sequencer_chain.provider import NO_RETRY, BlockHeader, ChainProvider, RpcTimeouts
 from sequencer_chain.reader.derivation import (
     DEFAULT_BOUNDS,
     DerivationState,
     derive_batch,
     purge_dedup,
 )
-from sequencer_chain.reader.headers import BlockHeader, fetch_header
+from sequencer_chain.sequencer_topology import SequencerTopology
 from sequencer_chain.store.event_store import (
     Cursor,
     DedupEntry,
@@ -90,11 +85,8 @@ from sequencer_chain.store.event_store import (
     StepWrite,
     StoredEvent,
 )
-from sequencer_chain.topology_members import TopologyMembers
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 UNREADY_AFTER_ATTEMPTS = 3
 """Failed reads of one block alone after which :meth:`ChainReader.problem` reports it."""
@@ -140,17 +132,6 @@ class _ChainMovedError(Exception):
     """The chain changed while a step read it; retry the step."""
 
 
-class _LogsRangeError(Exception):
-    """``eth_getLogs`` of ``[first, last]`` failed in a way a narrower range may avoid."""
-
-    def __init__(self, first: int, last: int, failure: LogsFailure, detail: str) -> None:
-        self.first = first
-        self.last = last
-        self.failure = failure
-        self.detail = detail
-        super().__init__(f"eth_getLogs of blocks {first}..{last}: {failure.value}: {detail}")
-
-
 class ChainReader:
     """Follows the chain and derives the event stream into an :class:`EventStore`."""
 
@@ -163,10 +144,12 @@ class ChainReader:
         members: MemberLookup,
         domain_id: DomainId,
         config: ReaderConfig,
-        topology: TopologyMembers | None = None,
+        topology: SequencerTopology | None = None,
         signatures: SignatureCache | None = None,
     ) -> None:
         self.w3 = w3
+        self.chain = ChainProvider(w3, RpcTimeouts(config.rpc_timeout_s), NO_RETRY)
+        """Every call once: the step is the unit of retry (:meth:`run`)."""
         self.signatures = signatures
         """Signature checks the node's API already made (``derive_batch``); may be None."""
         self.topology = topology
@@ -195,36 +178,14 @@ class ChainReader:
 
     # ------------------------------------------------------------------ rpc helpers
 
-    async def _rpc(self, call: Awaitable[T]) -> T:
-        try:
-            async with asyncio.timeout(self.config.rpc_timeout_s):
-                return await call
-        except (TimeoutError, OSError, aiohttp.ClientError, Web3Exception) as exc:
-            raise ChainConnectionError(
-                str(self.w3.provider), str(exc) or type(exc).__name__
-            ) from exc
-
     async def _logs(
-        self, call: Awaitable[list[BatchAppended]], first: int, last: int
+        self, call: Callable[[], Awaitable[list[BatchAppended]]], first: int, last: int
     ) -> list[BatchAppended]:
         """One ``eth_getLogs`` (by range or by block hash) for blocks ``first..last``: a
-        failure a narrower range may avoid is a :class:`_LogsRangeError`, any other a
+        failure a narrower range may avoid is a :class:`LogsRangeError`, any other a
         :class:`ChainConnectionError` like every read."""
         try:
-            async with asyncio.timeout(self.config.rpc_timeout_s):
-                return await call
-        except (
-            TimeoutError,
-            OSError,
-            aiohttp.ClientError,
-            Web3Exception,
-            json.JSONDecodeError,  # a truncated body (before the ValueError below)
-        ) as exc:
-            failure = classify_logs_failure(exc)
-            detail = rpc_error_message(exc)
-            if failure is None:
-                raise ChainConnectionError(str(self.w3.provider), detail) from exc
-            raise _LogsRangeError(first, last, failure, detail) from exc
+            return await self.chain.logs(first, last, call)
         except ValueError as exc:  # a log that does not decode as BatchAppended
             raise DerivationError(f"undecodable BatchAppended log: {exc}") from exc
 
@@ -236,13 +197,7 @@ class ChainReader:
         return None
 
     async def _header(self, number: int) -> BlockHeader | None:
-        return await self._rpc(fetch_header(self.w3, number))
-
-    async def _head(self) -> BlockHeader:
-        header = await self._rpc(fetch_header(self.w3, "latest"))
-        if header is None:
-            raise ChainConnectionError(str(self.w3.provider), "the node has no latest block")
-        return header
+        return await self.chain.header(number)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -307,7 +262,7 @@ class ChainReader:
             await self.load()
         cursor = self.cursor
         assert cursor is not None  # set by load()
-        head = await self._head()
+        head = await self.chain.head()
         target = head.number - self.config.confirmations
         to = min(target, cursor.block_number + self.log_range.current)
         one_block = to == cursor.block_number + 1
@@ -334,7 +289,7 @@ class ChainReader:
         except _ChainMovedError:
             self._checked_head = None  # the next step checks the cursor on its own
             raise
-        except _LogsRangeError as exc:
+        except LogsRangeError as exc:
             self._range_failed(exc)
             return True  # narrower: step again at once
         self._checked_head = head
@@ -349,18 +304,18 @@ class ChainReader:
                 log.info("pruned %d acknowledged events", deleted)
         return True
 
-    def _range_failed(self, exc: _LogsRangeError) -> None:
+    def _range_failed(self, exc: LogsRangeError) -> None:
         """Narrow the width after a range failed; a single block raises, for backoff."""
         width = exc.last - exc.first + 1
         if width > 1:
-            now = self.log_range.shrink(width, suggested_width(exc.detail))
+            now = self.log_range.shrink(width, suggested_width(exc.range_detail))
             log.warning(
                 "eth_getLogs of blocks %d..%d (%d blocks) failed (%s: %s); reading %d at a time",
                 exc.first,
                 exc.last,
                 width,
-                exc.failure.value,
-                exc.detail,
+                exc.failure,
+                exc.range_detail,
                 now,
             )
             return
@@ -369,10 +324,10 @@ class ChainReader:
         else:
             self.unreadable_block, self.unreadable_attempts = exc.first, 1
         error = BlockLogsUnreadableError(
-            str(self.w3.provider),
+            self.chain.endpoint,
             exc.first,
-            exc.failure.value,
-            exc.detail,
+            exc.failure,
+            exc.range_detail,
             self.unreadable_attempts,
         )
         self.last_unreadable = error
@@ -414,7 +369,7 @@ class ChainReader:
             raise _ChainMovedError(f"block {to} vanished")
         if header.parent_hash != cursor.block_hash:
             return None
-        batches = await self._logs(self.inbox.batches_in_block(header.hash), to, to)
+        batches = await self._logs(lambda: self.inbox.batches_in_block(header.hash), to, to)
         for batch in batches:
             if batch.removed or batch.block_number != to or batch.block_hash != header.hash:
                 raise _ChainMovedError(
@@ -430,7 +385,7 @@ class ChainReader:
         if first is None:
             raise _ChainMovedError(f"block {to} vanished")
         first_block = cursor.block_number + 1
-        batches = await self._logs(self.inbox.batches(first_block, to), first_block, to)
+        batches = await self._logs(lambda: self.inbox.batches(first_block, to), first_block, to)
         headers: dict[int, BlockHeader] = {to: first}
         for number in sorted({b.block_number for b in batches}):
             if number not in headers:

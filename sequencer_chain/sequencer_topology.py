@@ -1,6 +1,6 @@
-"""Members from topology: the :class:`MemberLookup` of a sequencer started from a genesis.
+"""The sequencer's topology: the :class:`MemberLookup` of a sequencer started from a genesis.
 
-:class:`TopologyMembers` answers "known / active / keys at ``t``" from the topology
+:class:`SequencerTopology` answers "known / active / keys at ``t``" from the topology
 snapshot at ``t`` (``protocol.topology.TopologySnapshot``): a member is known when it has
 an OwnerToKeyMapping, active by the snapshot's membership rules, and its key is the
 mapping's signing key.
@@ -42,7 +42,7 @@ from sequencer_chain.errors import TopologyRollbackError
 from sequencer_chain.members import MemberInfo
 
 
-class TopologyMembers:
+class SequencerTopology:
     """A :class:`~sequencer_chain.members.MemberLookup` backed by a :class:`TopologyStore`.
     Create with :meth:`open`; one reader task owns it."""
 
@@ -55,7 +55,7 @@ class TopologyMembers:
         self.reload()
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str], genesis: Genesis) -> TopologyMembers:
+    async def open(cls, path: str | os.PathLike[str], genesis: Genesis) -> SequencerTopology:
         """Open the store at ``path`` and load ``genesis`` into it (or check that the store
         began with it); raises ``TopologyStoreError`` on any mismatch."""
         store = await TopologyStore.open(path, genesis.domain)
