@@ -5,6 +5,9 @@
     EngineError
     ├── PackageError
     │   ├── PackageValidationError    (ValueError)  source refused before anything ran
+    │   ├── TypeDeclError             (ValueError)  a declaration that is not a ledger type
+    │   │                                           (``typesys``; the loader reports it as
+    │   │                                           a PackageValidationError)
     │   ├── PackageNotFoundError      (LookupError) no package with that id is stored
     │   └── PackageNotVettedError                   interpretation needs a package not vetted
     ├── InterpretationError                         a command could not be interpreted
