@@ -40,16 +40,11 @@ from typing import NewType, Protocol, runtime_checkable
 
 from participant.engine import Command, ContractId, PackageId, PartyId, TemplateId, Value
 from participant.engine.values import RecordValue
+from participant.store.types import CompletionStatus, Offset, UpdateId
+from protocol.identifiers import DomainId
 
-Offset = NewType("Offset", int)
-"""A ledger offset (see the module docstring); ``LEDGER_BEGIN`` is 0."""
-LEDGER_BEGIN = Offset(0)
-
-UpdateId = NewType("UpdateId", str)
-"""The id of a committed transaction (Daml v2's update id); unique per participant."""
 EventId = NewType("EventId", str)
 """``<update id>:<node id>``: one event of one transaction."""
-DomainId = NewType("DomainId", str)
 
 
 def event_id(update_id: str, node_id: str) -> EventId:
@@ -104,23 +99,6 @@ class SubmitRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class CompletionStatus:
-    """Outcome of one submission: ``ok`` or a Daml error code with message and context."""
-
-    error_code: str | None = None
-    """``None`` on success; else an :class:`~.errors.ErrorCode` ``code_id``."""
-    message: str = ""
-    context: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.error_code is None
-
-
-COMPLETION_OK = CompletionStatus()
-
-
-@dataclass(frozen=True, slots=True)
 class Completion:
     """The completion of one submission, as published on the completion stream."""
 
@@ -130,6 +108,7 @@ class Completion:
     submission_id: str
     act_as: tuple[PartyId, ...]
     status: CompletionStatus
+    """Its code is an :class:`~.errors.ErrorCode` ``code_id``."""
     update_id: UpdateId | None
     """The committed transaction; ``None`` for a rejection."""
     record_time_micros: int

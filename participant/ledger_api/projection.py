@@ -13,28 +13,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from participant import engine
 from participant.engine import (
     CreateNode,
     ExerciseNode,
     Node,
     PartyId,
 )
-from participant.engine import Transaction as EngineTransaction
 from participant.ledger_api.backend import (
     ArchivedEvent,
     CreatedEvent,
-    DomainId,
     EventId,
     ExercisedEvent,
     FlatEvent,
-    Offset,
     Transaction,
     TransactionTree,
     TreeEvent,
     UpdateFilter,
-    UpdateId,
     event_id,
 )
+from participant.store import Offset, UpdateId
+from protocol.identifiers import DomainId
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +42,7 @@ class CommittedTransaction:
 
     update_id: UpdateId
     offset: Offset
-    transaction: EngineTransaction
+    transaction: engine.Transaction
     command_id: str
     """The submitting command's id; only the submitter's participant knows it (else "")."""
     workflow_id: str

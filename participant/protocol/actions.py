@@ -55,10 +55,9 @@ from participant.engine.transaction import (
     write_instance,
     write_node,
 )
+from participant.errors import ActionDecodeError
 from protocol.canonical import Reader, Writer, decode, encode
 from protocol.errors import MalformedError
-from protocol.identifiers import PartyId as ProtocolPartyId
-from protocol.transaction import ContractId as ProtocolContractId
 from protocol.transaction import (
     Informee,
     InputContract,
@@ -67,11 +66,6 @@ from protocol.transaction import (
 )
 
 VIEW_ACTION_TAG = ("participant.ViewAction", 1)
-
-
-class ActionDecodeError(ValueError):
-    """Action bytes that are not a valid :class:`ViewAction`, or views that do not fit
-    together (a subview missing, at the wrong place, or claiming other authorizers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,21 +193,15 @@ def view_specs(transaction: Transaction) -> list[ViewSpec]:
         }
         consumed = {n.contract_id for n in own if isinstance(n, ExerciseNode) and n.consuming}
         confirming = frozenset().union(*(confirming_of(n) for n in own)) & node.informees
-        informees = tuple(
-            Informee(ProtocolPartyId(p), 1 if p in confirming else 0)
-            for p in sorted(node.informees)
-        )
+        informees = tuple(Informee(p, 1 if p in confirming else 0) for p in sorted(node.informees))
         action = ViewAction(stripped, tuple(splices), authorizers)
         return ViewSpec(
             informees=informees,
             threshold=len(confirming),
             action=action.to_bytes(),
-            inputs=tuple(
-                InputContract(ProtocolContractId(c), instance_bytes(instances[c]))
-                for c in sorted(used)
-            ),
-            created=tuple(ProtocolContractId(c) for c in sorted(created)),
-            consumed=tuple(ProtocolContractId(c) for c in sorted(consumed)),
+            inputs=tuple(InputContract(c, instance_bytes(instances[c])) for c in sorted(used)),
+            created=tuple(sorted(created)),
+            consumed=tuple(sorted(consumed)),
             action_seed=transaction.seed(node.node_id),
             subviews=tuple(subviews),
         )

@@ -75,9 +75,9 @@ from participant.engine import (
     PartyId,
 )
 from participant.engine.transaction import ContractInstance, iter_nodes
+from participant.errors import ActionDecodeError
 from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import (
-    ActionDecodeError,
     all_nodes,
     confirming_of,
     engine_view,
@@ -90,7 +90,6 @@ from participant.protocol.request import PendingRequest, decode_actions
 from participant.store import KeyHash
 from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.identifiers import DomainId, MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Deliver
 from protocol.timestamp import Timestamp, add_micros
 from protocol.topology import ParticipantPermission, TopologySnapshot
@@ -449,7 +448,7 @@ class _Context:
         for party in sorted(act_as):
             hosts = {
                 h.participant
-                for h in self.snapshot.active_hosts(ProtocolPartyId(party))
+                for h in self.snapshot.active_hosts(party)
                 if h.permission >= ParticipantPermission.SUBMISSION
             }
             if submitter_meta.submitting_participant not in hosts:

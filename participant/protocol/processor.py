@@ -39,9 +39,13 @@ from node_runtime import crash_points
 from node_runtime.crash_points import CrashPoint
 from node_runtime.member.errors import SendRefusedError
 from participant.engine import Engine, PackageId, PackageStore, PartyId, TemplateId
-from participant.errors import DuplicateCommandError, InvalidDeduplicationPeriodError
+from participant.errors import (
+    ActionDecodeError,
+    DuplicateCommandError,
+    InvalidDeduplicationPeriodError,
+)
 from participant.protocol.acs import ActiveContracts
-from participant.protocol.actions import ActionDecodeError, instance_from_bytes
+from participant.protocol.actions import instance_from_bytes
 from participant.protocol.commitments import (
     EMPTY_COMMITMENT,
     CommitmentTracker,
@@ -84,7 +88,6 @@ from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.crypto.hashing import Hash
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import DomainId, MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Batch, Deliver, DeliverError, Envelope, SequencedEvent
 from protocol.timestamp import Timestamp, add_micros
 from protocol.topology import is_topology_payload
@@ -671,7 +674,7 @@ class TransactionProcessor:
                     v.position,
                     view_hash,
                     v.verdict,
-                    frozenset(ProtocolPartyId(p) for p in v.parties),
+                    frozenset(v.parties),
                     request.root_hash,
                 )
                 signed = SignedConfirmationResponse.sign(response, self.signing_key)

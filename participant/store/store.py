@@ -229,7 +229,8 @@ def _parties(text: str) -> tuple[PartyId, ...]:
 
 
 def _status_row(status: CompletionStatus) -> tuple[str | None, str, str]:
-    code = None if status.code is None else status.code.value
+    """The store holds the participant's own codes only (``CompletionCode``)."""
+    code = None if status.code is None else CompletionCode(status.code).value
     return code, status.message, json.dumps([list(kv) for kv in status.context])
 
 

@@ -12,17 +12,18 @@ import enum
 from dataclasses import dataclass
 from typing import NewType
 
-from participant.engine import ContractId, PartyId, TemplateId
-from participant.engine import Transaction as EngineTransaction
+from participant.engine import ContractId, PartyId, TemplateId, Transaction
 from participant.engine.transaction import ContractInstance
 from protocol.identifiers import MemberId
 from protocol.timestamp import Timestamp
 
 Offset = NewType("Offset", int)
+"""A ledger offset (see the module docstring); ``LEDGER_BEGIN`` is 0."""
 LEDGER_BEGIN = Offset(0)
 
 UpdateId = NewType("UpdateId", str)
-"""A committed transaction's id: ``"u-" + hex(root hash)``, equal on every participant."""
+"""A committed transaction's id (Daml v2's update id): ``"u-" + hex(root hash)``, equal on
+every participant."""
 
 KeyHash = NewType("KeyHash", str)
 """A contract key's hash (multihash text of the purpose-tagged SHA-256 of the template id
@@ -40,8 +41,11 @@ def change_id(
     return ChangeId(f"{parties}|{application_id}|{command_id}")
 
 
-class CompletionCode(enum.Enum):
-    """Why a submission did not commit, as the Daml error code the Ledger API reports."""
+class CompletionCode(enum.StrEnum):
+    """Why a submission did not commit, as the Daml error code the Ledger API reports.
+
+    A member is its code id (a ``str``), so it is a :class:`CompletionStatus` code as is.
+    """
 
     INCONSISTENT_CONTRACTS = "INCONSISTENT_CONTRACTS"
     """An input contract was not active at a confirmer (archived meanwhile, unknown)."""
@@ -64,9 +68,15 @@ class CompletionCode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CompletionStatus:
-    """``code`` is None for success."""
+    """Outcome of one submission: ok, or a Daml error code with message and context.
 
-    code: CompletionCode | None = None
+    The participant records its own rejections with a :class:`CompletionCode`; the Ledger
+    API reports a code id of its ``ErrorCode`` (``participant.ledger_api.errors``), and
+    maps a participant code it does not know to the nearest one of its own.
+    """
+
+    code: str | None = None
+    """``None`` on success; else a Daml error code id."""
     message: str = ""
     context: tuple[tuple[str, str], ...] = ()
 
@@ -133,7 +143,7 @@ class StoredUpdate:
     update_id: UpdateId
     record_time: Timestamp
     request_id: Timestamp
-    transaction: EngineTransaction
+    transaction: Transaction
     command_id: str
     """Known only on the submitting participant ("" elsewhere)."""
     workflow_id: str

@@ -17,15 +17,13 @@ from collections.abc import AsyncIterator, Sequence
 from participant.engine import Engine, InMemoryLedger, PackageId, PackageStore, PartyId
 from participant.engine import PackageValidationError as EnginePackageValidationError
 from participant.engine.types import is_party
+from participant.errors import DuplicateCommandError
 from participant.ledger_api.backend import (
     ActiveContract,
     ActiveContractSet,
     Completion,
-    CompletionStatus,
     ConnectedDomain,
-    DomainId,
     DomainPermission,
-    Offset,
     PackageDetails,
     PackageSource,
     PackageStatus,
@@ -34,10 +32,8 @@ from participant.ledger_api.backend import (
     SubmitRequest,
     Update,
     UpdateFilter,
-    UpdateId,
 )
 from participant.ledger_api.errors import (
-    DuplicateCommandError,
     OffsetAfterLedgerEndError,
     PackageNotFoundError,
     PackageRejectedError,
@@ -50,6 +46,8 @@ from participant.ledger_api.projection import (
     transaction_tree,
     visible_creates,
 )
+from participant.store import ChangeId, CompletionStatus, Offset, UpdateId, change_id
+from protocol.identifiers import DomainId
 
 DOMAIN = DomainId("domain1::1220" + "d" * 64)
 NAMESPACE = "1220" + "f" * 64
@@ -71,7 +69,7 @@ class FakeLedgerBackend:
         self.transactions: dict[UpdateId, CommittedTransaction] = {}
         self.completions_log: list[Completion] = []
         self.parties: dict[PartyId, PartyDetails] = {}
-        self.change_ids: set[tuple[str, str, tuple[str, ...]]] = set()
+        self.change_ids: set[ChangeId] = set()
         self.reject_next: CompletionStatus | None = None
         self.submissions = 0
         self._completion_at: dict[Offset, Completion] = {}
@@ -92,9 +90,11 @@ class FakeLedgerBackend:
     # --- commands ---------------------------------------------------------------------
 
     async def submit(self, request: SubmitRequest) -> None:
-        change = (request.application_id, request.command_id, tuple(sorted(request.act_as)))
+        change = change_id(request.act_as, request.application_id, request.command_id)
         if change in self.change_ids:
-            raise DuplicateCommandError(request.command_id)
+            raise DuplicateCommandError(
+                change, request.command_id, existing_submission_id=None, completion_offset=None
+            )
         tx = self.engine.submit(
             request.commands,
             act_as=request.act_as,

@@ -27,14 +27,14 @@ from participant.ledger_api.backend import (
     DeduplicationDuration,
     DeduplicationOffset,
     DeduplicationPeriod,
-    DomainId,
-    Offset,
     PartyFilter,
     SubmitRequest,
     UpdateFilter,
 )
 from participant.ledger_api.convert.values import identifier_text, plain_of, record_plain
 from participant.ledger_api.errors import InvalidArgumentError
+from participant.store import Offset
+from protocol.identifiers import DomainId
 from protocol.ledger_api.v2 import commands_pb2, event_pb2, value_pb2
 
 MAX_COMMANDS = 100

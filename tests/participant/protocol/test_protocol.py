@@ -15,7 +15,6 @@ from participant.errors import DuplicateCommandError
 from participant.protocol import ProcessorConfig, SubmissionCommand, view_specs
 from participant.protocol.rejections import public_reason
 from participant.store import CompletionCode, CompletionRecord
-from protocol.identifiers import PartyId as PPartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -285,7 +284,7 @@ async def _forged_request(
         domain=d.domain,
         mediator=d.mediator.member,
         submitting_participant=d.member(submitter),
-        act_as=frozenset(PPartyId(d.party(p)) for p in act_as),
+        act_as=frozenset(PartyId(d.party(p)) for p in act_as),
         application_id="evil",
         command_id=f"evil-{secrets.token_hex(4)}",
         max_sequencing_time=Timestamp(now + 60 * SECOND),
@@ -407,7 +406,7 @@ async def test_an_owner_left_out_of_the_confirming_parties_vetoes_the_theft(
             position,
             tree.view_tree(position).view_hash,
             LocalApprove(),
-            frozenset({PPartyId(d.party("bob"))}),
+            frozenset({PartyId(d.party("bob"))}),
             tree.root_hash(),
         )
         signed = SignedConfirmationResponse.sign(approve, d.participants["p2"].signing_key)
