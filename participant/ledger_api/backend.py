@@ -40,7 +40,7 @@ from typing import NewType, Protocol, runtime_checkable
 
 from participant.engine import Command, ContractId, PackageId, PartyId, TemplateId, Value
 from participant.engine.values import RecordValue
-from participant.store.types import CompletionStatus, Offset, UpdateId
+from participant.store.types import CompletionStatus, DedupPeriod, Offset, UpdateId
 from protocol.identifiers import DomainId
 
 EventId = NewType("EventId", str)
@@ -53,23 +53,6 @@ def event_id(update_id: str, node_id: str) -> EventId:
 
 
 # --- commands and completions ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DeduplicationDuration:
-    """Deduplicate against submissions of the same change id in the last ``seconds``."""
-
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class DeduplicationOffset:
-    """Deduplicate against submissions completed after ``offset``."""
-
-    offset: Offset
-
-
-DeduplicationPeriod = DeduplicationDuration | DeduplicationOffset
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +75,7 @@ class SubmitRequest:
     """May be empty."""
     commands: tuple[Command, ...]
     """At least one, as the engine runs them."""
-    deduplication: DeduplicationPeriod | None = None
+    deduplication: DedupPeriod | None = None
     """``None``: the participant's maximum deduplication duration."""
     domain_id: DomainId | None = None
     """Prescribed domain, if any."""

@@ -34,8 +34,6 @@ from participant.ledger_api.backend import (
     Completion,
     ConnectedDomain,
     CreatedEvent,
-    DeduplicationDuration,
-    DeduplicationOffset,
     DomainPermission,
     PackageDetails,
     PackageSource,
@@ -68,8 +66,6 @@ from participant.node.node_store import NodeStore
 from participant.node.parties import PartyManager
 from participant.node.vetting import PackageVetter
 from participant.protocol import (
-    DedupDuration,
-    DedupOffset,
     SubmissionCommand,
     TransactionProcessor,
 )
@@ -163,11 +159,6 @@ class NodeLedgerBackend:
     async def submit(self, request: SubmitRequest) -> None:
         if not self.connected():
             raise NotConnectedToDomainError()
-        dedup: DedupDuration | DedupOffset | None = None
-        if isinstance(request.deduplication, DeduplicationDuration):
-            dedup = DedupDuration(int(request.deduplication.seconds * 1_000_000))
-        elif isinstance(request.deduplication, DeduplicationOffset):
-            dedup = DedupOffset(int(request.deduplication.offset))
         command = SubmissionCommand(
             commands=request.commands,
             act_as=request.act_as,
@@ -176,7 +167,7 @@ class NodeLedgerBackend:
             submission_id=request.submission_id,
             read_as=request.read_as,
             workflow_id=request.workflow_id or None,
-            dedup=dedup,
+            dedup=request.deduplication,
         )
         if self.on_submitted is not None:
             self.on_submitted(request)

@@ -56,8 +56,6 @@ from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, effects, update_id_of
 from participant.protocol.submitter import build_submission, message_id_for
 from participant.protocol.types import (
-    DedupDuration,
-    DedupOffset,
     ProcessorConfig,
     Sender,
     SubmissionCommand,
@@ -82,7 +80,7 @@ from participant.store import (
     SubmissionState,
     change_id,
 )
-from participant.store.types import COMPLETION_OK, Offset, UpdateId
+from participant.store.types import COMPLETION_OK, DedupDuration, DedupOffset, Offset, UpdateId
 from protocol.canonical import decode, encode
 from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.crypto.hashing import Hash

@@ -41,6 +41,25 @@ def change_id(
     return ChangeId(f"{parties}|{application_id}|{command_id}")
 
 
+@dataclass(frozen=True, slots=True)
+class DedupDuration:
+    """Deduplicate against accepted submissions of the same change id whose record time
+    is within the last ``micros``."""
+
+    micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class DedupOffset:
+    """Deduplicate against accepted submissions completed after ``offset``."""
+
+    offset: Offset
+
+
+DedupPeriod = DedupDuration | DedupOffset
+"""A command's deduplication period (Daml's ``deduplication_period``)."""
+
+
 class CompletionCode(enum.StrEnum):
     """Why a submission did not commit, as the Daml error code the Ledger API reports.
 
