@@ -40,7 +40,7 @@ from typing import NewType, Protocol, runtime_checkable
 
 from participant.engine import Command, ContractId, PackageId, PartyId, TemplateId, Value
 from participant.engine.values import RecordValue
-from participant.store.types import CompletionStatus, DedupPeriod, Offset, UpdateId
+from participant.store.types import Completion, DedupPeriod, Offset, UpdateId
 from protocol.identifiers import DomainId
 
 EventId = NewType("EventId", str)
@@ -79,24 +79,6 @@ class SubmitRequest:
     """``None``: the participant's maximum deduplication duration."""
     domain_id: DomainId | None = None
     """Prescribed domain, if any."""
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """The completion of one submission, as published on the completion stream."""
-
-    offset: Offset
-    application_id: str
-    command_id: str
-    submission_id: str
-    act_as: tuple[PartyId, ...]
-    status: CompletionStatus
-    """Its code is an :class:`~.errors.ErrorCode` ``code_id``."""
-    update_id: UpdateId | None
-    """The committed transaction; ``None`` for a rejection."""
-    record_time_micros: int
-    """Sequencing time of the verdict (or of the rejection), µs since the epoch."""
-    domain_id: DomainId | None = None
 
 
 # --- events and transactions ----------------------------------------------------------

@@ -26,12 +26,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 
 from participant.engine import PackageError, PackageId, PackageStore, PartyId
 from participant.ledger_api.backend import (
     ActiveContract,
     ActiveContractSet,
-    Completion,
     ConnectedDomain,
     CreatedEvent,
     DomainPermission,
@@ -71,8 +71,8 @@ from participant.protocol import (
 )
 from participant.store import (
     LEDGER_BEGIN,
+    Completion,
     CompletionCode,
-    CompletionRecord,
     CompletionStatus,
     Offset,
     ParticipantStore,
@@ -175,18 +175,8 @@ class NodeLedgerBackend:
         # Ledger API reports them (participant.ledger_api.status.error_for)
         await self.processor.submit(command)
 
-    def _completion(self, record: CompletionRecord) -> Completion:
-        return Completion(
-            offset=record.offset,
-            application_id=record.application_id,
-            command_id=record.command_id,
-            submission_id=record.submission_id,
-            act_as=record.act_as,
-            status=completion_status(record.status),
-            update_id=record.update_id,
-            record_time_micros=int(record.record_time),
-            domain_id=self.domain,
-        )
+    def _completion(self, stored: Completion) -> Completion:
+        return replace(stored, status=completion_status(stored.status), domain_id=self.domain)
 
     async def _check_offset(self, offset: int) -> None:
         end = await self.store.ledger_end()

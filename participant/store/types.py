@@ -14,7 +14,7 @@ from typing import NewType
 
 from participant.engine import ContractId, PartyId, TemplateId, Transaction
 from participant.engine.transaction import ContractInstance
-from protocol.identifiers import MemberId
+from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
 Offset = NewType("Offset", int)
@@ -108,8 +108,9 @@ COMPLETION_OK = CompletionStatus()
 
 
 @dataclass(frozen=True, slots=True)
-class CompletionRecord:
-    """A completion as stored and streamed."""
+class Completion:
+    """The completion of one submission: as stored, and as the Ledger API publishes it on
+    the completion stream (with its status in Ledger API codes and its domain set)."""
 
     offset: Offset
     application_id: str
@@ -118,7 +119,11 @@ class CompletionRecord:
     act_as: tuple[PartyId, ...]
     status: CompletionStatus
     update_id: UpdateId | None
+    """The committed transaction; ``None`` for a rejection."""
     record_time: Timestamp
+    """Sequencing time of the verdict (or of the rejection)."""
+    domain_id: DomainId | None = None
+    """The store, of one domain, records none; the Ledger API backend sets it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from participant.errors import DuplicateCommandError
 from participant.ledger_api.backend import (
     ActiveContract,
     ActiveContractSet,
-    Completion,
     ConnectedDomain,
     DomainPermission,
     PackageDetails,
@@ -46,15 +45,16 @@ from participant.ledger_api.projection import (
     transaction_tree,
     visible_creates,
 )
-from participant.store import ChangeId, CompletionStatus, Offset, UpdateId, change_id
+from participant.store import ChangeId, Completion, CompletionStatus, Offset, UpdateId, change_id
 from protocol.identifiers import DomainId
+from protocol.timestamp import Timestamp
 
 DOMAIN = DomainId("domain1::1220" + "d" * 64)
 NAMESPACE = "1220" + "f" * 64
 
 
-def _now_micros() -> int:
-    return int(time.time() * 1_000_000)
+def _now_micros() -> Timestamp:
+    return Timestamp(int(time.time() * 1_000_000))
 
 
 class FakeLedgerBackend:
@@ -118,12 +118,13 @@ class FakeLedgerBackend:
         self.ledger.commit(tx)
         offset = self._offset()
         update_id = UpdateId(f"tx-{offset}")
+        record_time = _now_micros()
         committed = CommittedTransaction(
-            update_id, offset, tx, request.command_id, request.workflow_id, DOMAIN, _now_micros()
+            update_id, offset, tx, request.command_id, request.workflow_id, DOMAIN, record_time
         )
         completion = Completion(
             offset, request.application_id, request.command_id, request.submission_id,
-            request.act_as, CompletionStatus(), update_id, committed.record_time_micros, DOMAIN,
+            request.act_as, CompletionStatus(), update_id, record_time, DOMAIN,
         )  # fmt: skip
         self.transactions[update_id] = committed
         self.completions_log.append(completion)

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from participant.ledger_api.backend import (
-    Completion,
     LedgerBackend,
     SubmitRequest,
     Transaction,
@@ -19,7 +18,7 @@ from participant.ledger_api.convert import requests, responses
 from participant.ledger_api.errors import ErrorCode, LedgerApiError
 from participant.ledger_api.services.access import Access, stream, unary
 from participant.ledger_api.status import completion_error
-from participant.store import UpdateId
+from participant.store import Completion, UpdateId
 from protocol.ledger_api.v2 import (
     command_completion_service_pb2,
     command_completion_service_pb2_grpc,

@@ -17,7 +17,7 @@ from participant.engine.transaction import GlobalKey
 from participant.protocol import SubmissionCommand, view_specs
 from participant.protocol.keys import key_hash
 from participant.protocol.rejections import public_reason
-from participant.store import CompletionCode, CompletionRecord, Offset
+from participant.store import Completion, CompletionCode, Offset
 from protocol.identifiers import PartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
@@ -66,7 +66,7 @@ def account_key(d: ProtocolDomain) -> str:
     return key_hash(GlobalKey(node.template_id, node.key.key))
 
 
-async def completion(d: ProtocolDomain, participant: str, command_id: str) -> CompletionRecord:
+async def completion(d: ProtocolDomain, participant: str, command_id: str) -> Completion:
     stored = await d.stores[participant].completions(Offset(0))
     found = [c for c in stored if c.command_id == command_id]
     assert len(found) == 1, found

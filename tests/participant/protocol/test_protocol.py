@@ -14,7 +14,7 @@ from participant.engine import CreateCommand, Engine, ExerciseCommand, PartyId, 
 from participant.errors import DuplicateCommandError
 from participant.protocol import ProcessorConfig, SubmissionCommand, view_specs
 from participant.protocol.rejections import public_reason
-from participant.store import CompletionCode, CompletionRecord
+from participant.store import Completion, CompletionCode
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -53,7 +53,7 @@ async def d(tmp_path: Path) -> AsyncIterator[ProtocolDomain]:
     await domain.close()
 
 
-async def run(d: ProtocolDomain, participant: str, cmd: object) -> CompletionRecord:
+async def run(d: ProtocolDomain, participant: str, cmd: object) -> Completion:
     """Submit on ``participant``, sequence everything, return the completion."""
     assert isinstance(cmd, SubmissionCommand)
     await d.processors[participant].submit(cmd)
@@ -61,7 +61,7 @@ async def run(d: ProtocolDomain, participant: str, cmd: object) -> CompletionRec
     return await completion(d, participant, cmd.command_id)
 
 
-async def completion(d: ProtocolDomain, participant: str, command_id: str) -> CompletionRecord:
+async def completion(d: ProtocolDomain, participant: str, command_id: str) -> Completion:
     found = [c for c in await d.stores[participant].completions(0) if c.command_id == command_id]
     assert len(found) == 1, found
     return found[0]
