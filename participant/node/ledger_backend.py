@@ -57,7 +57,6 @@ from participant.ledger_api.errors import (
     UpdateNotFoundError,
 )
 from participant.ledger_api.projection import (
-    CommittedTransaction,
     flat_transaction,
     transaction_tree,
 )
@@ -203,24 +202,12 @@ class NodeLedgerBackend:
 
     # -- updates --------------------------------------------------------------------------
 
-    def _committed(self, stored: StoredUpdate) -> CommittedTransaction:
-        return CommittedTransaction(
-            update_id=stored.update_id,
-            offset=stored.offset,
-            transaction=stored.transaction,
-            command_id=stored.command_id,
-            workflow_id=stored.workflow_id,
-            domain_id=self.domain,
-            record_time_micros=int(stored.record_time),
-        )
-
     def _project(
         self, stored: StoredUpdate, update_filter: UpdateFilter, tree: bool
     ) -> Update | None:
-        committed = self._committed(stored)
         if tree:
-            return transaction_tree(committed, update_filter.party_ids)
-        return flat_transaction(committed, update_filter)
+            return transaction_tree(stored, self.domain, update_filter.party_ids)
+        return flat_transaction(stored, self.domain, update_filter)
 
     async def updates(
         self,

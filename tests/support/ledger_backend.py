@@ -40,12 +40,19 @@ from participant.ledger_api.errors import (
     UpdateNotFoundError,
 )
 from participant.ledger_api.projection import (
-    CommittedTransaction,
     flat_transaction,
     transaction_tree,
     visible_creates,
 )
-from participant.store import ChangeId, Completion, CompletionStatus, Offset, UpdateId, change_id
+from participant.store import (
+    ChangeId,
+    Completion,
+    CompletionStatus,
+    Offset,
+    StoredUpdate,
+    UpdateId,
+    change_id,
+)
 from protocol.identifiers import DomainId
 from protocol.timestamp import Timestamp
 
@@ -65,8 +72,8 @@ class FakeLedgerBackend:
         self.packages = PackageStore()
         self.engine = Engine(self.packages)
         self.ledger = InMemoryLedger()
-        self.entries: list[CommittedTransaction | Completion] = []
-        self.transactions: dict[UpdateId, CommittedTransaction] = {}
+        self.entries: list[StoredUpdate | Completion] = []
+        self.transactions: dict[UpdateId, StoredUpdate] = {}
         self.completions_log: list[Completion] = []
         self.parties: dict[PartyId, PartyDetails] = {}
         self.change_ids: set[ChangeId] = set()
@@ -82,7 +89,7 @@ class FakeLedgerBackend:
     def _offset(self) -> Offset:
         return Offset(len(self.entries) + 1)
 
-    async def _publish(self, *items: CommittedTransaction | Completion) -> None:
+    async def _publish(self, *items: StoredUpdate | Completion) -> None:
         async with self._changed:
             self.entries.extend(items)
             self._changed.notify_all()
@@ -119,9 +126,10 @@ class FakeLedgerBackend:
         offset = self._offset()
         update_id = UpdateId(f"tx-{offset}")
         record_time = _now_micros()
-        committed = CommittedTransaction(
-            update_id, offset, tx, request.command_id, request.workflow_id, DOMAIN, record_time
-        )
+        committed = StoredUpdate(
+            offset, update_id, record_time, record_time, tx, request.command_id,
+            request.workflow_id, request.act_as, tx.informees,
+        )  # fmt: skip
         completion = Completion(
             offset, request.application_id, request.command_id, request.submission_id,
             request.act_as, CompletionStatus(), update_id, record_time, DOMAIN,
@@ -146,9 +154,7 @@ class FakeLedgerBackend:
             for offset, entry in await self._entries_after(seen):
                 seen = offset
                 completion = (
-                    self._completion_at.get(offset)
-                    if isinstance(entry, CommittedTransaction)
-                    else entry
+                    self._completion_at.get(offset) if isinstance(entry, StoredUpdate) else entry
                 )
                 if (
                     isinstance(completion, Completion)
@@ -174,11 +180,11 @@ class FakeLedgerBackend:
                 if end_inclusive is not None and offset > end_inclusive:
                     return
                 seen = offset
-                if isinstance(entry, CommittedTransaction):
+                if isinstance(entry, StoredUpdate):
                     projected = (
-                        transaction_tree(entry, update_filter.party_ids)
+                        transaction_tree(entry, DOMAIN, update_filter.party_ids)
                         if tree
-                        else flat_transaction(entry, update_filter)
+                        else flat_transaction(entry, DOMAIN, update_filter)
                     )
                     if projected is not None:
                         yield projected
@@ -190,17 +196,18 @@ class FakeLedgerBackend:
 
     def _project(
         self,
-        committed: CommittedTransaction | None,
+        committed: StoredUpdate | None,
         parties: frozenset[PartyId],
         tree: bool,
         what: str,
     ) -> Update:
         if committed is not None:
             projected: Update | None = (
-                transaction_tree(committed, parties)
+                transaction_tree(committed, DOMAIN, parties)
                 if tree
                 else flat_transaction(
                     committed,
+                    DOMAIN,
                     UpdateFilter(tuple(PartyFilter(p) for p in sorted(parties))),
                 )
             )
@@ -217,7 +224,7 @@ class FakeLedgerBackend:
         self, offset: Offset, requesting_parties: frozenset[PartyId], *, tree: bool
     ) -> Update:
         entry = self.entries[offset - 1] if 0 < offset <= len(self.entries) else None
-        committed = entry if isinstance(entry, CommittedTransaction) else None
+        committed = entry if isinstance(entry, StoredUpdate) else None
         return self._project(committed, requesting_parties, tree, f"at offset {offset}")
 
     async def active_contracts(
@@ -227,7 +234,7 @@ class FakeLedgerBackend:
         await self._check_offset(end)
         created = {}
         for entry in self.entries[:end]:
-            if isinstance(entry, CommittedTransaction):
+            if isinstance(entry, StoredUpdate):
                 for event in visible_creates(entry, update_filter):
                     created[event.contract_id] = event
                 for cid in entry.transaction.archived_contracts:
