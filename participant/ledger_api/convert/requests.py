@@ -22,7 +22,7 @@ from participant.engine import (
     PartyId,
     TemplateId,
 )
-from participant.engine.types import is_contract_id, is_party, split_template_id
+from participant.engine.types import NAME_RE, is_contract_id, is_party, split_template_id
 from participant.ledger_api.backend import (
     PartyFilter,
     SubmitRequest,
@@ -38,7 +38,6 @@ MAX_COMMANDS = 100
 MAX_PARTIES = 100
 LEDGER_STRING_RE = re.compile(r"[A-Za-z0-9#:\-_/ ]{1,255}")
 """Daml's LedgerString: application, command, submission and workflow ids."""
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def ledger_string(value: str, field: str, *, required: bool) -> str:
