@@ -46,9 +46,9 @@ from participant.engine import (
     Transaction,
     View,
 )
+from participant.engine.conformance import input_contract_ids, resolved_keys
 from participant.engine.transaction import (
     ContractInstance,
-    GlobalKey,
     iter_nodes,
     read_instance,
     read_node,
@@ -271,33 +271,17 @@ def engine_view(
     """The engine's :class:`View` of a reassembled sub-tree (as ``view_of`` cuts it from a
     whole transaction), with input instances taken from ``contracts``."""
     subtree = _own_nodes(node)
-    created = {n.contract_id for n in subtree if isinstance(n, CreateNode)}
-    used = sorted(
-        n.contract_id
-        for n in subtree
-        if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-    )
-    missing = [c for c in set(used) if c not in contracts]
+    used = input_contract_ids(subtree)
+    missing = [c for c in used if c not in contracts]
     if missing:
-        raise ActionDecodeError(f"input contracts not given: {sorted(missing)}")
-    keys: dict[bytes, tuple[GlobalKey, ContractId | None]] = {}
-    for n in subtree:
-        entry: tuple[GlobalKey, ContractId | None] | None = None
-        if isinstance(n, ExerciseNode | FetchNode) and n.by_key is not None:
-            entry = (GlobalKey(n.template_id, n.by_key.key), n.contract_id)
-        elif isinstance(n, LookupByKeyNode):
-            entry = (GlobalKey(n.template_id, n.key.key), n.result)
-        elif isinstance(n, CreateNode) and n.key is not None:
-            entry = (GlobalKey(n.template_id, n.key.key), None)
-        if entry is not None:
-            keys.setdefault(entry[0].to_bytes(), entry)
+        raise ActionDecodeError(f"input contracts not given: {missing}")
     return View(
         node,
         seed,
         authorizers,
         ledger_time,
-        tuple(contracts[c] for c in dict.fromkeys(used)),
-        tuple(keys[k] for k in sorted(keys)),
+        tuple(contracts[c] for c in used),
+        resolved_keys(subtree),
     )
 
 
