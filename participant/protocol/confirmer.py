@@ -60,6 +60,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from participant.engine import (
     AuthorizationError,
@@ -88,6 +89,7 @@ from participant.protocol.keys import KeyCheck, check_keys
 from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, decode_actions
 from participant.store import KeyHash
+from protocol.crypto import SigningPublicKey
 from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencer_messages import Deliver
@@ -169,6 +171,22 @@ class RequestMessages:
     views: tuple[EncryptedViewMessage, ...]
 
 
+class _Signed(Protocol):
+    def verify(self, key: SigningPublicKey) -> None: ...
+
+
+def signature_problem(signed: _Signed, key: SigningPublicKey | None, signer: str) -> str | None:
+    """Why ``signed`` does not carry ``signer``'s valid signature (``key``: the signer's
+    signing key in the topology, ``None`` if it has none); ``None`` when it does."""
+    if key is None:
+        return f"{signer} has no signing key"
+    try:
+        signed.verify(key)
+    except MessageSignatureError as exc:
+        return str(exc)
+    return None
+
+
 def check_request(
     event: Deliver,
     messages: RequestMessages,
@@ -193,19 +211,14 @@ def check_request(
         )
         return None
     rhm, rhm_recipients = messages.root_hash_messages[0]
-    key = snapshot.signing_key(event.sender)
     problem = None
     if rhm.domain != domain:
         problem = f"root hash message for domain {rhm.domain}"
     elif rhm.submitting_participant != event.sender:
         problem = f"root hash message names {rhm.submitting_participant}, sent by {event.sender}"
-    elif key is None:
-        problem = f"sender {event.sender} has no signing key"
     else:
-        try:
-            rhm.verify(key)
-        except MessageSignatureError as exc:
-            problem = str(exc)
+        key = snapshot.signing_key(event.sender)
+        problem = signature_problem(rhm, key, f"sender {event.sender}")
     if problem is not None:
         log.warning("request at %d ignored: %s", request_id, problem)
         return None

@@ -51,7 +51,7 @@ from participant.protocol.commitments import (
     CommitmentTracker,
     period_end_before,
 )
-from participant.protocol.confirmer import RequestMessages, check_request
+from participant.protocol.confirmer import RequestMessages, check_request, signature_problem
 from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, effects, update_id_of
 from participant.protocol.submitter import build_submission, message_id_for
@@ -98,7 +98,6 @@ from protocol.transaction import (
     LocalRejectCode,
     MalformedTransactionMessageError,
     MediatorReject,
-    MessageSignatureError,
     Reject,
     RequestId,
     RootHashMessage,
@@ -699,13 +698,7 @@ class TransactionProcessor:
             problem = "root hash differs from the request's"
         else:
             key = self.topology.snapshot_at(request.request_id).signing_key(result.mediator)
-            if key is None:
-                problem = f"{result.mediator} has no signing key"
-            else:
-                try:
-                    signed.verify(key)
-                except MessageSignatureError as exc:
-                    problem = str(exc)
+            problem = signature_problem(signed, key, result.mediator)
         if problem is not None:
             log.warning("verdict for request %d ignored: %s", result.request_id, problem)
             return
@@ -784,13 +777,7 @@ class TransactionProcessor:
             problem = f"sent by {event.sender}, names {c.sender}"
         else:
             key = self.topology.snapshot_at(step.at).signing_key(c.sender)
-            if key is None:
-                problem = f"{c.sender} has no signing key"
-            else:
-                try:
-                    signed.verify(key)
-                except MessageSignatureError as exc:
-                    problem = str(exc)
+            problem = signature_problem(signed, key, c.sender)
         if problem is not None:
             log.warning("ACS commitment ignored: %s", problem)
             return
