@@ -186,11 +186,7 @@ def view_specs(transaction: Transaction) -> list[ViewSpec]:
             subviews.append(build(child, parent.signatories | parent.actors))
             splices.append(Splice(parent_id, child_index, index))
         created = {n.contract_id for n in own if isinstance(n, CreateNode)}
-        used = {
-            n.contract_id
-            for n in own
-            if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-        }
+        used = input_contract_ids(own)
         consumed = {n.contract_id for n in own if isinstance(n, ExerciseNode) and n.consuming}
         confirming = frozenset().union(*(confirming_of(n) for n in own)) & node.informees
         informees = tuple(Informee(p, 1 if p in confirming else 0) for p in sorted(node.informees))
@@ -199,7 +195,7 @@ def view_specs(transaction: Transaction) -> list[ViewSpec]:
             informees=informees,
             threshold=len(confirming),
             action=action.to_bytes(),
-            inputs=tuple(InputContract(c, instance_bytes(instances[c])) for c in sorted(used)),
+            inputs=tuple(InputContract(c, instance_bytes(instances[c])) for c in used),
             created=tuple(sorted(created)),
             consumed=tuple(sorted(consumed)),
             action_seed=transaction.seed(node.node_id),

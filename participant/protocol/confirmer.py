@@ -70,11 +70,11 @@ from participant.engine import (
     DuplicateKeyError,
     Engine,
     ExerciseNode,
-    FetchNode,
     PackageId,
     PackageNotVettedError,
     PartyId,
 )
+from participant.engine.conformance import input_contract_ids
 from participant.engine.transaction import ContractInstance, iter_nodes
 from participant.errors import ActionDecodeError
 from participant.protocol.acs import ActiveContracts
@@ -517,11 +517,7 @@ class _Context:
             )
         data = tree.participant_data
         created = {n.contract_id for n in own if isinstance(n, CreateNode)}
-        used = {
-            n.contract_id
-            for n in own
-            if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-        }
+        used = input_contract_ids(own)
         consumed = {n.contract_id for n in own if isinstance(n, ExerciseNode) and n.consuming}
         if (
             _strs(data.created) != _strs(created)
