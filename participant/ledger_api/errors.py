@@ -11,9 +11,9 @@ command completion carries the same ``google.rpc.Status``. See ``docs/ledger-api
 
     LedgerApiError                         root; every subclass has ``code`` and ``context``
     ├── InvalidArgumentError               INVALID_ARGUMENT / INVALID_FIELD / MISSING_FIELD
+    ├── UserNotFoundError                  USER_NOT_FOUND (user management)
+    ├── UserAlreadyExistsError             USER_ALREADY_EXISTS
     └── LedgerBackendError                 raised by a :class:`~.backend.LedgerBackend`
-        ├── InconsistentContractsError     INCONSISTENT_CONTRACTS / _CONTRACT_KEY
-        ├── DuplicateContractKeyError      DUPLICATE_CONTRACT_KEY
         ├── UpdateNotFoundError            UPDATE_NOT_FOUND
         ├── OffsetAfterLedgerEndError      OFFSET_AFTER_LEDGER_END
         ├── ParticipantPrunedError         PARTICIPANT_PRUNED_DATA_ACCESSED
@@ -30,7 +30,9 @@ participant's :class:`participant.errors.SubmissionError` subclasses escape, and
 ``DAML_INTERPRETATION_ERROR``, ``CONTRACT_NOT_FOUND``; ``DUPLICATE_COMMAND``,
 ``INVALID_DEDUPLICATION_PERIOD`` (an offset after the ledger end, a duration above the
 maximum), ``PACKAGE_NOT_VETTED_BY_RECIPIENTS`` (an informee participant has not vetted a
-package the transaction uses), …).
+package the transaction uses), …). Rejections after a submission is in flight
+(``INCONSISTENT_CONTRACTS``, ``INCONSISTENT_CONTRACT_KEY``, …) are completion statuses,
+never raised.
 """
 
 from __future__ import annotations
@@ -151,29 +153,6 @@ class InvalidArgumentError(LedgerApiError):
 
 class LedgerBackendError(LedgerApiError):
     """Raised by a :class:`~participant.ledger_api.backend.LedgerBackend` call."""
-
-
-class InconsistentContractsError(LedgerBackendError):
-    """Input contracts were archived (or keys changed) while the command was in flight."""
-
-    code = ErrorCode.INCONSISTENT_CONTRACTS
-
-    def __init__(self, contract_ids: Iterable[str], detail: str = "") -> None:
-        self.contract_ids = tuple(contract_ids)
-        self.detail = detail
-        text = f"contract(s) no longer active: {', '.join(self.contract_ids)}"
-        super().__init__(f"{text}: {detail}" if detail else text, contract_ids=self.contract_ids)
-
-
-class DuplicateContractKeyError(LedgerBackendError):
-    code = ErrorCode.DUPLICATE_CONTRACT_KEY
-
-    def __init__(self, template_id: str, key: str) -> None:
-        self.template_id = template_id
-        self.key = key
-        super().__init__(
-            f"key {key} of {template_id} is already in use", template_id=template_id, key=key
-        )
 
 
 class UpdateNotFoundError(LedgerBackendError):
