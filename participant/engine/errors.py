@@ -5,11 +5,11 @@
     EngineError
     ├── PackageError
     │   ├── PackageValidationError    (ValueError)  source refused before anything ran
-    │   ├── TypeDeclError             (ValueError)  a declaration that is not a ledger type
-    │   │                                           (``typesys``; the loader reports it as
-    │   │                                           a PackageValidationError)
     │   ├── PackageNotFoundError      (LookupError) no package with that id is stored
-    │   └── PackageNotVettedError                   interpretation needs a package not vetted
+    │   ├── PackageNotVettedError                   interpretation needs a package not vetted
+    │   └── TypeDeclError             (ValueError)  a declaration that is not a ledger type
+    │                                               (``typesys``; the loader reports it as
+    │                                               a PackageValidationError)
     ├── InterpretationError                         a command could not be interpreted
     │   ├── AuthorizationError                      required authorizers ⊄ authorizers in scope
     │   ├── EnsureFailedError                       a template's precondition is false

@@ -1,5 +1,9 @@
 """Values the participant's store holds and answers with.
 
+They are also the vocabulary the layers above the store share: the protocol core, the
+node and the Ledger API use these offsets, update ids, completions, completion statuses
+and deduplication periods, not copies of their own.
+
 Offsets are the participant's ledger offsets: dense integers from 1, one per published
 item. A committed transaction takes one offset (its completion, if it was submitted
 here, shares it); a rejected submission's completion takes one of its own. ``0`` is the
