@@ -17,6 +17,9 @@ the participant's own API (a refused submission) and for the node itself::
     │   └── SubmissionBuildError            the request could not be built (too large, …)
     ├── ProtocolInputError              a malformed or unverifiable message from the
     │                                   network (handled inside the processor)
+    ├── ActionDecodeError   (ValueError)  view actions that do not decode or do not fit
+    │                                   together (handled inside the processor: a
+    │                                   rejection, never raised out of it)
     ├── ParticipantStoreError           participant.sqlite cannot be used or is another's
     └── ParticipantStateError           the store and the event stream disagree
 
@@ -115,6 +118,12 @@ class ProtocolInputError(ParticipantError):
         self.what = what
         self.detail = detail
         super().__init__(f"{what}: {detail}")
+
+
+class ActionDecodeError(ParticipantError, ValueError):
+    """Action bytes that are not a valid view action, or views that do not fit together
+    (a subview missing, at the wrong place, or claiming other authorizers). The message
+    says what is wrong; it is the reason of the rejection that follows."""
 
 
 class ParticipantStoreError(ParticipantError):

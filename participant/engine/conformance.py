@@ -11,6 +11,7 @@ authorizer set shows up as a difference (or as a failure to interpret at all).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from participant.engine.transaction import (
@@ -85,14 +86,35 @@ def view_of(transaction: Transaction, node_id: NodeId) -> View:
         (n.contract_id, n.instance()) for n in transaction.nodes() if isinstance(n, CreateNode)
     )
     subtree = list(iter_nodes((node,)))
-    created = {n.contract_id for n in subtree if isinstance(n, CreateNode)}
-    used = {
-        n.contract_id
-        for n in subtree
-        if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-    }
+    return View(
+        node,
+        transaction.seed(node_id),
+        authorizers,
+        transaction.ledger_time,
+        tuple(instances[cid] for cid in input_contract_ids(subtree)),
+        resolved_keys(subtree),
+    )
+
+
+def input_contract_ids(nodes: Iterable[Node]) -> list[ContractId]:
+    """The contracts ``nodes`` exercise or fetch and do not create: a view's input
+    contracts, sorted, each once."""
+    nodes = list(nodes)
+    created = {n.contract_id for n in nodes if isinstance(n, CreateNode)}
+    return sorted(
+        {
+            n.contract_id
+            for n in nodes
+            if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
+        }
+    )
+
+
+def resolved_keys(nodes: Iterable[Node]) -> tuple[tuple[GlobalKey, ContractId | None], ...]:
+    """Every contract key ``nodes`` use, with what it resolved to (``None``: no contract,
+    or one created here), the first use winning; sorted by the key's encoding."""
     keys: dict[bytes, tuple[GlobalKey, ContractId | None]] = {}
-    for n in subtree:
+    for n in nodes:
         entry: tuple[GlobalKey, ContractId | None] | None = None
         if isinstance(n, ExerciseNode | FetchNode) and n.by_key is not None:
             entry = (GlobalKey(n.template_id, n.by_key.key), n.contract_id)
@@ -102,14 +124,7 @@ def view_of(transaction: Transaction, node_id: NodeId) -> View:
             entry = (GlobalKey(n.template_id, n.key.key), None)
         if entry is not None:
             keys.setdefault(entry[0].to_bytes(), entry)
-    return View(
-        node,
-        transaction.seed(node_id),
-        authorizers,
-        transaction.ledger_time,
-        tuple(instances[cid] for cid in sorted(used)),
-        tuple(keys[k] for k in sorted(keys)),
-    )
+    return tuple(keys[k] for k in sorted(keys))
 
 
 class ViewLookup:

@@ -8,7 +8,10 @@
     │   │   └── PackageBudgetExceededError          its module body ran out of budget
     │   │                                           (also a BudgetExceededError)
     │   ├── PackageNotFoundError      (LookupError) no package with that id is stored
-    │   └── PackageNotVettedError                   interpretation needs a package not vetted
+    │   ├── PackageNotVettedError                   interpretation needs a package not vetted
+    │   └── TypeDeclError             (ValueError)  a declaration that is not a ledger type
+    │                                               (``typesys``; the loader reports it as
+    │                                               a PackageValidationError)
     ├── InterpretationError                         a command could not be interpreted
     │   ├── AuthorizationError                      required authorizers ⊄ authorizers in scope
     │   ├── EnsureFailedError                       a template's precondition is false

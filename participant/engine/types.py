@@ -12,6 +12,11 @@ identifier      form
 ``ContractId``  ``"00"`` followed by 64 lower-case hex digits (see ``ids.py``)
 ``NodeId``      dotted path of child positions from the roots, e.g. ``"0.2.1"``
 ==============  ==========================================================
+
+``PartyId``, ``PackageId`` and ``ContractId`` are the protocol's own types
+(``protocol.identifiers``, ``protocol.topology``, ``protocol.transaction``), so a value
+passes between the engine and the protocol as it is; the forms above are what the engine
+checks and makes.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ import re
 from dataclasses import dataclass
 from typing import NewType
 
-PartyId = NewType("PartyId", str)
-PackageId = NewType("PackageId", str)
+from protocol.identifiers import PartyId
+from protocol.topology.mappings import PackageId
+from protocol.transaction.types import ContractId
+
 TemplateId = NewType("TemplateId", str)
-ContractId = NewType("ContractId", str)
 NodeId = NewType("NodeId", str)
 
 PARTY_RE = re.compile(r"[A-Za-z0-9:_\-]{1,255}")
@@ -78,3 +84,22 @@ def split_template_id(template_id: str) -> QualifiedName | None:
 def child_node_id(parent: NodeId | None, index: int) -> NodeId:
     """Id of the ``index``-th child of ``parent`` (``None`` for the roots)."""
     return NodeId(str(index) if parent is None else f"{parent}.{index}")
+
+
+__all__ = [
+    "CONTRACT_ID_RE",
+    "NAME_RE",
+    "PACKAGE_ID_RE",
+    "PARTY_RE",
+    "ContractId",
+    "NodeId",
+    "PackageId",
+    "PartyId",
+    "QualifiedName",
+    "TemplateId",
+    "child_node_id",
+    "is_contract_id",
+    "is_party",
+    "make_template_id",
+    "split_template_id",
+]

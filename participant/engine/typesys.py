@@ -20,7 +20,7 @@ from typing import Any, ForwardRef
 
 from participant.engine import api
 from participant.engine.budget import Meter, unwrap_type
-from participant.engine.errors import ArithmeticOverflowError, TypeMismatchError
+from participant.engine.errors import ArithmeticOverflowError, PackageError, TypeMismatchError
 from participant.engine.types import is_contract_id, is_party
 from participant.engine.values import (
     MAX_INT,
@@ -48,8 +48,9 @@ from participant.engine.values import (
 PRIMITIVES = ("Unit", "Bool", "Int", "Decimal", "Text", "Party", "Time", "Date")
 
 
-class TypeDeclError(Exception):
-    """An annotation that is not a ledger type (reported as a package validation error)."""
+class TypeDeclError(PackageError, ValueError):
+    """An annotation that is not a ledger type, or a template or choice declared wrongly;
+    the package loader reports it as a :class:`PackageValidationError` at the class's line."""
 
 
 @dataclass(frozen=True, slots=True)

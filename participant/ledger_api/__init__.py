@@ -10,12 +10,10 @@ values), ``projection.py`` cuts flat and tree views of committed transactions,
 from participant.ledger_api.backend import LedgerBackend
 from participant.ledger_api.config import LedgerApiConfig, TlsConfig
 from participant.ledger_api.errors import ErrorCode, LedgerApiError, LedgerBackendError
-from participant.ledger_api.projection import CommittedTransaction
 from participant.ledger_api.server import LedgerApiServer
 from participant.ledger_api.users import User, UserStore
 
 __all__ = [
-    "CommittedTransaction",
     "ErrorCode",
     "LedgerApiConfig",
     "LedgerApiError",

@@ -40,16 +40,11 @@ from typing import NewType, Protocol, runtime_checkable
 
 from participant.engine import Command, ContractId, PackageId, PartyId, TemplateId, Value
 from participant.engine.values import RecordValue
+from participant.store.types import Completion, DedupPeriod, Offset, UpdateId
+from protocol.identifiers import DomainId
 
-Offset = NewType("Offset", int)
-"""A ledger offset (see the module docstring); ``LEDGER_BEGIN`` is 0."""
-LEDGER_BEGIN = Offset(0)
-
-UpdateId = NewType("UpdateId", str)
-"""The id of a committed transaction (Daml v2's update id); unique per participant."""
 EventId = NewType("EventId", str)
 """``<update id>:<node id>``: one event of one transaction."""
-DomainId = NewType("DomainId", str)
 
 
 def event_id(update_id: str, node_id: str) -> EventId:
@@ -58,23 +53,6 @@ def event_id(update_id: str, node_id: str) -> EventId:
 
 
 # --- commands and completions ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DeduplicationDuration:
-    """Deduplicate against submissions of the same change id in the last ``seconds``."""
-
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class DeduplicationOffset:
-    """Deduplicate against submissions completed after ``offset``."""
-
-    offset: Offset
-
-
-DeduplicationPeriod = DeduplicationDuration | DeduplicationOffset
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,44 +75,10 @@ class SubmitRequest:
     """May be empty."""
     commands: tuple[Command, ...]
     """At least one, as the engine runs them."""
-    deduplication: DeduplicationPeriod | None = None
+    deduplication: DedupPeriod | None = None
     """``None``: the participant's maximum deduplication duration."""
     domain_id: DomainId | None = None
     """Prescribed domain, if any."""
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionStatus:
-    """Outcome of one submission: ``ok`` or a Daml error code with message and context."""
-
-    error_code: str | None = None
-    """``None`` on success; else an :class:`~.errors.ErrorCode` ``code_id``."""
-    message: str = ""
-    context: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.error_code is None
-
-
-COMPLETION_OK = CompletionStatus()
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """The completion of one submission, as published on the completion stream."""
-
-    offset: Offset
-    application_id: str
-    command_id: str
-    submission_id: str
-    act_as: tuple[PartyId, ...]
-    status: CompletionStatus
-    update_id: UpdateId | None
-    """The committed transaction; ``None`` for a rejection."""
-    record_time_micros: int
-    """Sequencing time of the verdict (or of the rejection), µs since the epoch."""
-    domain_id: DomainId | None = None
 
 
 # --- events and transactions ----------------------------------------------------------

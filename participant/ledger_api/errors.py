@@ -11,27 +11,28 @@ command completion carries the same ``google.rpc.Status``. See ``docs/ledger-api
 
     LedgerApiError                         root; every subclass has ``code`` and ``context``
     ├── InvalidArgumentError               INVALID_ARGUMENT / INVALID_FIELD / MISSING_FIELD
+    ├── UserNotFoundError                  USER_NOT_FOUND (user management)
+    ├── UserAlreadyExistsError             USER_ALREADY_EXISTS
     └── LedgerBackendError                 raised by a :class:`~.backend.LedgerBackend`
-        ├── ContractNotFoundError          CONTRACT_NOT_FOUND
-        ├── DuplicateCommandError          DUPLICATE_COMMAND
-        ├── InvalidDeduplicationPeriodError  INVALID_DEDUPLICATION_PERIOD (an offset after
-        │                                  the ledger end, a duration above the maximum)
-        ├── InconsistentContractsError     INCONSISTENT_CONTRACTS / _CONTRACT_KEY
-        ├── DuplicateContractKeyError      DUPLICATE_CONTRACT_KEY
         ├── UpdateNotFoundError            UPDATE_NOT_FOUND
         ├── OffsetAfterLedgerEndError      OFFSET_AFTER_LEDGER_END
         ├── ParticipantPrunedError         PARTICIPANT_PRUNED_DATA_ACCESSED
         ├── PackageNotFoundError           PACKAGE_NOT_FOUND
         ├── PackageRejectedError           INVALID_PACKAGE (upload refused)
-        ├── PackageNotVettedError          PACKAGE_NOT_VETTED_BY_RECIPIENTS (submission
-        │                                  refused: an informee participant has not vetted)
         ├── PartyAlreadyExistsError        PARTY_ALREADY_EXISTS
         ├── NotConnectedToDomainError      NOT_CONNECTED_TO_ANY_DOMAIN (UNAVAILABLE)
         └── BackendUnavailableError        SERVICE_NOT_RUNNING / PARTICIPANT_BACKPRESSURE
 
-Interpretation failures are *not* re-wrapped by the backend: ``submit`` lets the engine's
-:class:`participant.engine.EngineError` subclasses escape, and :func:`~.status.error_for`
-maps them (``DAML_AUTHORIZATION_ERROR``, ``DAML_INTERPRETATION_ERROR``, …).
+Interpretation failures and the participant's own refusals are *not* re-wrapped by the
+backend: ``submit`` lets the engine's :class:`participant.engine.EngineError` and the
+participant's :class:`participant.errors.SubmissionError` subclasses escape, and
+:func:`~.status.error_for` maps them (``DAML_AUTHORIZATION_ERROR``,
+``DAML_INTERPRETATION_ERROR``, ``CONTRACT_NOT_FOUND``; ``DUPLICATE_COMMAND``,
+``INVALID_DEDUPLICATION_PERIOD`` (an offset after the ledger end, a duration above the
+maximum), ``PACKAGE_NOT_VETTED_BY_RECIPIENTS`` (an informee participant has not vetted a
+package the transaction uses), …). Rejections after a submission is in flight
+(``INCONSISTENT_CONTRACTS``, ``INCONSISTENT_CONTRACT_KEY``, …) are completion statuses,
+never raised.
 """
 
 from __future__ import annotations
@@ -154,82 +155,6 @@ class LedgerBackendError(LedgerApiError):
     """Raised by a :class:`~participant.ledger_api.backend.LedgerBackend` call."""
 
 
-class ContractNotFoundError(LedgerBackendError):
-    code = ErrorCode.CONTRACT_NOT_FOUND
-
-    def __init__(self, contract_ids: Iterable[str]) -> None:
-        self.contract_ids = tuple(contract_ids)
-        super().__init__(
-            f"contract(s) not found or not active: {', '.join(self.contract_ids)}",
-            contract_ids=self.contract_ids,
-        )
-
-
-class DuplicateCommandError(LedgerBackendError):
-    """The (application, command id, act_as) was submitted within its dedup period."""
-
-    code = ErrorCode.DUPLICATE_COMMAND
-
-    def __init__(
-        self, command_id: str, *, existing_submission_id: str | None = None,
-        completion_offset: int | None = None,
-    ) -> None:  # fmt: skip
-        self.command_id = command_id
-        self.existing_submission_id = existing_submission_id
-        self.completion_offset = completion_offset
-        super().__init__(
-            f"a command with id '{command_id}' was already submitted",
-            command_id=command_id,
-            existing_submission_id=existing_submission_id,
-            completion_offset=completion_offset,
-        )
-
-
-class InvalidDeduplicationPeriodError(LedgerBackendError):
-    """A deduplication period the participant cannot check (Daml's
-    ``INVALID_DEDUPLICATION_PERIOD``, FAILED_PRECONDITION): an offset after the ledger
-    end (context ``ledger_end``) or a duration above the maximum (``longest_duration``,
-    e.g. ``604800s``)."""
-
-    code = ErrorCode.INVALID_DEDUPLICATION_PERIOD
-
-    def __init__(
-        self, reason: str, *, ledger_end: int | None = None,
-        longest_duration_s: float | None = None,
-    ) -> None:  # fmt: skip
-        self.reason = reason
-        self.ledger_end = ledger_end
-        self.longest_duration_s = longest_duration_s
-        super().__init__(
-            f"the deduplication period is invalid: {reason}",
-            ledger_end=ledger_end,
-            longest_duration=None if longest_duration_s is None else f"{longest_duration_s:g}s",
-        )
-
-
-class InconsistentContractsError(LedgerBackendError):
-    """Input contracts were archived (or keys changed) while the command was in flight."""
-
-    code = ErrorCode.INCONSISTENT_CONTRACTS
-
-    def __init__(self, contract_ids: Iterable[str], detail: str = "") -> None:
-        self.contract_ids = tuple(contract_ids)
-        self.detail = detail
-        text = f"contract(s) no longer active: {', '.join(self.contract_ids)}"
-        super().__init__(f"{text}: {detail}" if detail else text, contract_ids=self.contract_ids)
-
-
-class DuplicateContractKeyError(LedgerBackendError):
-    code = ErrorCode.DUPLICATE_CONTRACT_KEY
-
-    def __init__(self, template_id: str, key: str) -> None:
-        self.template_id = template_id
-        self.key = key
-        super().__init__(
-            f"key {key} of {template_id} is already in use", template_id=template_id, key=key
-        )
-
-
 class UpdateNotFoundError(LedgerBackendError):
     code = ErrorCode.UPDATE_NOT_FOUND
 
@@ -283,21 +208,6 @@ class PackageRejectedError(LedgerBackendError):
         self.line = line
         self.rule = rule
         super().__init__(f"package refused: {reason}", reason=reason, line=line, rule=rule)
-
-
-class PackageNotVettedError(LedgerBackendError):
-    """A submission refused before sending: an informee participant has not vetted a
-    package the transaction uses. ``missing`` pairs participants with packages."""
-
-    code = ErrorCode.PACKAGE_NOT_VETTED
-
-    def __init__(self, missing: tuple[tuple[str, str], ...], detail: str) -> None:
-        self.missing = missing
-        super().__init__(
-            detail,
-            participants=sorted({p for p, _ in missing}),
-            packages=sorted({pkg for _, pkg in missing}),
-        )
 
 
 class PartyAlreadyExistsError(LedgerBackendError):

@@ -1,17 +1,16 @@
 """Projections of a committed transaction to what a Ledger API reader may see.
 
-The participant stores one :class:`CommittedTransaction` per commit (the engine's
-transaction tree plus where and why it was committed); every Ledger API answer about it
-— flat transaction, transaction tree, created events of the active contract set — is cut
-from it here, by Daml's visibility rules (see :mod:`.backend`). A backend that stores
-committed transactions only needs these functions to answer ``updates``,
+The participant stores one :class:`~participant.store.StoredUpdate` per commit (the
+engine's transaction tree plus where and why it was committed); every Ledger API answer
+about it — flat transaction, transaction tree, created events of the active contract set
+— is cut from it here, by Daml's visibility rules (see :mod:`.backend`). A backend that
+stores committed transactions only needs these functions to answer ``updates``,
 ``transaction_by_id``/``_by_offset`` and ``active_contracts`` consistently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from participant.engine import (
     CreateNode,
@@ -19,40 +18,20 @@ from participant.engine import (
     Node,
     PartyId,
 )
-from participant.engine import Transaction as EngineTransaction
 from participant.ledger_api.backend import (
     ArchivedEvent,
     CreatedEvent,
-    DomainId,
     EventId,
     ExercisedEvent,
     FlatEvent,
-    Offset,
     Transaction,
     TransactionTree,
     TreeEvent,
     UpdateFilter,
-    UpdateId,
     event_id,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CommittedTransaction:
-    """A transaction as the participant committed it (what every projection is cut from)."""
-
-    update_id: UpdateId
-    offset: Offset
-    transaction: EngineTransaction
-    command_id: str
-    """The submitting command's id; only the submitter's participant knows it (else "")."""
-    workflow_id: str
-    domain_id: DomainId
-    record_time_micros: int
-
-    @property
-    def submitters(self) -> frozenset[PartyId]:
-        return self.transaction.submitters
+from participant.store import StoredUpdate
+from protocol.identifiers import DomainId
 
 
 def _sorted(parties: Iterable[str]) -> tuple[PartyId, ...]:
@@ -60,7 +39,7 @@ def _sorted(parties: Iterable[str]) -> tuple[PartyId, ...]:
 
 
 def created_event(
-    committed: CommittedTransaction, node: CreateNode, witnesses: Iterable[str]
+    committed: StoredUpdate, node: CreateNode, witnesses: Iterable[str]
 ) -> CreatedEvent:
     return CreatedEvent(
         event_id=event_id(committed.update_id, node.node_id),
@@ -77,14 +56,14 @@ def created_event(
     )
 
 
-def _command_fields(committed: CommittedTransaction, readers: frozenset[str]) -> tuple[str, str]:
+def _command_fields(committed: StoredUpdate, readers: frozenset[str]) -> tuple[str, str]:
     """Daml shows command and workflow id only to a requesting submitter."""
-    if committed.submitters & readers:
+    if committed.transaction.submitters & readers:
         return committed.command_id, committed.workflow_id
     return "", ""
 
 
-def flat_events(committed: CommittedTransaction, update_filter: UpdateFilter) -> list[FlatEvent]:
+def flat_events(committed: StoredUpdate, update_filter: UpdateFilter) -> list[FlatEvent]:
     """Create and consuming-exercise (archive) events for stakeholders in the filter.
 
     A contract created and archived within the transaction (transient) is left out.
@@ -128,7 +107,7 @@ def flat_events(committed: CommittedTransaction, update_filter: UpdateFilter) ->
 
 
 def flat_transaction(
-    committed: CommittedTransaction, update_filter: UpdateFilter
+    committed: StoredUpdate, domain_id: DomainId, update_filter: UpdateFilter
 ) -> Transaction | None:
     """The flat projection, or ``None`` if no event of it is visible to the filter."""
     events = flat_events(committed, update_filter)
@@ -142,13 +121,13 @@ def flat_transaction(
         effective_at_micros=committed.transaction.ledger_time,
         offset=committed.offset,
         events=tuple(events),
-        domain_id=committed.domain_id,
-        record_time_micros=committed.record_time_micros,
+        domain_id=domain_id,
+        record_time_micros=committed.record_time,
     )
 
 
 def transaction_tree(
-    committed: CommittedTransaction, parties: frozenset[PartyId]
+    committed: StoredUpdate, domain_id: DomainId, parties: frozenset[PartyId]
 ) -> TransactionTree | None:
     """The tree projection for ``parties``, or ``None`` if they witness no event.
 
@@ -206,13 +185,11 @@ def transaction_tree(
         offset=committed.offset,
         events_by_id=tuple(events),
         root_event_ids=tuple(roots),
-        domain_id=committed.domain_id,
-        record_time_micros=committed.record_time_micros,
+        domain_id=domain_id,
+        record_time_micros=committed.record_time,
     )
 
 
-def visible_creates(
-    committed: CommittedTransaction, update_filter: UpdateFilter
-) -> list[CreatedEvent]:
+def visible_creates(committed: StoredUpdate, update_filter: UpdateFilter) -> list[CreatedEvent]:
     """The created events of ``committed`` the filter admits (for the active contract set)."""
     return [e for e in flat_events(committed, update_filter) if isinstance(e, CreatedEvent)]

@@ -13,7 +13,8 @@ metadata    the error's context (``field``, ``contract_ids``, ``command_id``, �
 ==========  ==============================================================
 
 :func:`error_for` turns anything a service method may meet — a
-:class:`~.errors.LedgerApiError`, an engine error, an :class:`auth.AuthError` — into a
+:class:`~.errors.LedgerApiError`, an engine error, a submission the participant refused
+(:class:`participant.errors.SubmissionError`), an :class:`auth.AuthError` — into a
 :class:`~.errors.LedgerApiError`; an unexpected exception becomes an opaque
 ``LEDGER_API_INTERNAL_ERROR`` (details only in the server log). The same
 ``google.rpc.Status`` is what a rejected command's completion carries.
@@ -30,8 +31,16 @@ from google.rpc import error_details_pb2, status_pb2
 
 from auth import AuthError, PermissionDeniedError, grpc_status_for
 from participant import engine
-from participant.ledger_api.backend import CompletionStatus
-from participant.ledger_api.errors import ErrorCode, LedgerApiError
+from participant.errors import (
+    DuplicateCommandError,
+    InvalidDeduplicationPeriodError,
+    PackageNotVettedByRecipientsError,
+    SubmissionBuildError,
+    SubmissionError,
+    SubmissionTopologyError,
+)
+from participant.ledger_api.errors import ErrorCode, InvalidArgumentError, LedgerApiError
+from participant.store import CompletionStatus
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +84,47 @@ def _engine_error(exc: engine.EngineError) -> LedgerApiError:
     return _MappedError(code, str(exc), **context)
 
 
+def _submission_error(exc: SubmissionError) -> LedgerApiError | None:
+    """A submission the participant refused before sending, as Daml reports it."""
+    match exc:
+        case DuplicateCommandError():
+            return _MappedError(
+                ErrorCode.DUPLICATE_COMMAND,
+                f"a command with id '{exc.command_id}' was already submitted",
+                command_id=exc.command_id,
+                existing_submission_id=exc.existing_submission_id,
+                completion_offset=exc.completion_offset,
+            )
+        case InvalidDeduplicationPeriodError():
+            longest = exc.longest_duration_us
+            return _MappedError(
+                ErrorCode.INVALID_DEDUPLICATION_PERIOD,
+                f"the deduplication period is invalid: {exc.reason}",
+                ledger_end=exc.ledger_end,
+                longest_duration=None if longest is None else f"{longest / 1_000_000:g}s",
+            )
+        case PackageNotVettedByRecipientsError():
+            return _MappedError(
+                ErrorCode.PACKAGE_NOT_VETTED,
+                str(exc),
+                participants=sorted({p for p, _ in exc.missing}),
+                packages=sorted({pkg for _, pkg in exc.missing}),
+            )
+        case SubmissionTopologyError():
+            return InvalidArgumentError("act_as", f"{exc.what}: {exc.detail}")
+        case SubmissionBuildError():
+            return InvalidArgumentError("commands", exc.detail)
+    return None
+
+
 def error_for(exc: BaseException) -> LedgerApiError:
     """``exc`` as a Ledger API error (see the module docstring)."""
     if isinstance(exc, LedgerApiError):
         return exc
     if isinstance(exc, engine.EngineError):
         return _engine_error(exc)
+    if isinstance(exc, SubmissionError) and (refused := _submission_error(exc)) is not None:
+        return refused
     if isinstance(exc, AuthError):
         status = grpc_status_for(exc)
         if isinstance(exc, PermissionDeniedError):
@@ -114,13 +158,11 @@ def completion_rpc_status(status: CompletionStatus) -> status_pb2.Status:
     """The ``google.rpc.Status`` of a completion: code 0 for success."""
     if status.ok:
         return status_pb2.Status(code=0)
-    code = ErrorCode.by_id(status.error_code or "") or ErrorCode.INTERNAL_ERROR
-    out = status_pb2.Status(
-        code=code.status.value[0], message=f"{status.error_code}({status.message})"
-    )
+    code = ErrorCode.by_id(status.code or "") or ErrorCode.INTERNAL_ERROR
+    out = status_pb2.Status(code=code.status.value[0], message=f"{status.code}({status.message})")
     out.details.add().Pack(
         error_details_pb2.ErrorInfo(
-            reason=status.error_code, domain=ERROR_DOMAIN, metadata=dict(status.context)
+            reason=status.code, domain=ERROR_DOMAIN, metadata=dict(status.context)
         )
     )
     return out
@@ -128,7 +170,7 @@ def completion_rpc_status(status: CompletionStatus) -> status_pb2.Status:
 
 def completion_error(status: CompletionStatus) -> LedgerApiError:
     """A rejected completion as the error SubmitAndWait answers with."""
-    code = ErrorCode.by_id(status.error_code or "") or ErrorCode.INTERNAL_ERROR
+    code = ErrorCode.by_id(status.code or "") or ErrorCode.INTERNAL_ERROR
     return _MappedError(code, status.message, **dict(status.context))
 
 

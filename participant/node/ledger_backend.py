@@ -26,32 +26,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 
 from participant.engine import PackageError, PackageId, PackageStore, PartyId
-from participant.errors import (
-    DuplicateCommandError as CoreDuplicateCommandError,
-)
-from participant.errors import (
-    InvalidDeduplicationPeriodError as CoreInvalidDeduplicationPeriodError,
-)
-from participant.errors import (
-    PackageNotVettedByRecipientsError,
-    SubmissionBuildError,
-    SubmissionTopologyError,
-)
 from participant.ledger_api.backend import (
-    LEDGER_BEGIN,
     ActiveContract,
     ActiveContractSet,
-    Completion,
-    CompletionStatus,
     ConnectedDomain,
     CreatedEvent,
-    DeduplicationDuration,
-    DeduplicationOffset,
-    DomainId,
     DomainPermission,
-    Offset,
     PackageDetails,
     PackageSource,
     PackageStatus,
@@ -60,25 +43,20 @@ from participant.ledger_api.backend import (
     SubmitRequest,
     Update,
     UpdateFilter,
-    UpdateId,
     event_id,
 )
 from participant.ledger_api.errors import (
     BackendUnavailableError,
-    DuplicateCommandError,
     ErrorCode,
     InvalidArgumentError,
-    InvalidDeduplicationPeriodError,
     NotConnectedToDomainError,
     OffsetAfterLedgerEndError,
     PackageNotFoundError,
-    PackageNotVettedError,
     PackageRejectedError,
     PartyAlreadyExistsError,
     UpdateNotFoundError,
 )
 from participant.ledger_api.projection import (
-    CommittedTransaction,
     flat_transaction,
     transaction_tree,
 )
@@ -87,17 +65,21 @@ from participant.node.node_store import NodeStore
 from participant.node.parties import PartyManager
 from participant.node.vetting import PackageVetter
 from participant.protocol import (
-    DedupDuration,
-    DedupOffset,
     SubmissionCommand,
     TransactionProcessor,
 )
-from participant.store import CompletionCode, CompletionRecord, ParticipantStore, StoredUpdate
-from participant.store import CompletionStatus as StoreStatus
-from participant.store import Offset as StoreOffset
+from participant.store import (
+    LEDGER_BEGIN,
+    Completion,
+    CompletionCode,
+    CompletionStatus,
+    Offset,
+    ParticipantStore,
+    StoredUpdate,
+    UpdateId,
+)
 from protocol.errors import ProtocolError
-from protocol.identifiers import MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
+from protocol.identifiers import DomainId, MemberId
 from protocol.topology import ParticipantPermission, PartyToParticipant
 
 log = logging.getLogger(__name__)
@@ -105,7 +87,7 @@ log = logging.getLogger(__name__)
 PAGE = 500
 """Rows read from the store per query of a stream."""
 
-_FALLBACK_CODES: dict[CompletionCode, ErrorCode] = {
+_FALLBACK_CODES: dict[str, ErrorCode] = {
     CompletionCode.LOCKED_CONTRACTS: ErrorCode.MEDIATOR_REJECTED,
     CompletionCode.REJECTED: ErrorCode.MEDIATOR_REJECTED,
     CompletionCode.MEDIATOR_REJECTED: ErrorCode.MEDIATOR_REJECTED,
@@ -115,18 +97,15 @@ _FALLBACK_CODES: dict[CompletionCode, ErrorCode] = {
 }
 
 
-def completion_status(status: StoreStatus) -> CompletionStatus:
+def completion_status(status: CompletionStatus) -> CompletionStatus:
     """The Ledger API status of a stored completion status. A participant code the Ledger
     API knows is passed as is; another is reported under the nearest Ledger API code with
     the participant's own code in the context (``participant_code``)."""
-    if status.code is None:
-        return CompletionStatus()
-    code = status.code.value
-    if ErrorCode.by_id(code) is not None:
-        return CompletionStatus(code, status.message, status.context)
+    if status.code is None or ErrorCode.by_id(status.code) is not None:
+        return status
     fallback = _FALLBACK_CODES.get(status.code, ErrorCode.MEDIATOR_REJECTED)
     return CompletionStatus(
-        fallback.code_id, status.message, (("participant_code", code), *status.context)
+        fallback.code_id, status.message, (("participant_code", status.code), *status.context)
     )
 
 
@@ -179,11 +158,6 @@ class NodeLedgerBackend:
     async def submit(self, request: SubmitRequest) -> None:
         if not self.connected():
             raise NotConnectedToDomainError()
-        dedup: DedupDuration | DedupOffset | None = None
-        if isinstance(request.deduplication, DeduplicationDuration):
-            dedup = DedupDuration(int(request.deduplication.seconds * 1_000_000))
-        elif isinstance(request.deduplication, DeduplicationOffset):
-            dedup = DedupOffset(int(request.deduplication.offset))
         command = SubmissionCommand(
             commands=request.commands,
             act_as=request.act_as,
@@ -192,44 +166,16 @@ class NodeLedgerBackend:
             submission_id=request.submission_id,
             read_as=request.read_as,
             workflow_id=request.workflow_id or None,
-            dedup=dedup,
+            dedup=request.deduplication,
         )
         if self.on_submitted is not None:
             self.on_submitted(request)
-        try:
-            await self.processor.submit(command)
-        except CoreDuplicateCommandError as exc:
-            raise DuplicateCommandError(
-                request.command_id,
-                existing_submission_id=exc.existing_submission_id,
-                completion_offset=exc.completion_offset,
-            ) from None
-        except CoreInvalidDeduplicationPeriodError as exc:
-            longest = exc.longest_duration_us
-            raise InvalidDeduplicationPeriodError(
-                exc.reason,
-                ledger_end=exc.ledger_end,
-                longest_duration_s=None if longest is None else longest / 1_000_000,
-            ) from None
-        except SubmissionTopologyError as exc:
-            raise InvalidArgumentError("act_as", f"{exc.what}: {exc.detail}") from None
-        except PackageNotVettedByRecipientsError as exc:
-            raise PackageNotVettedError(exc.missing, str(exc)) from None
-        except SubmissionBuildError as exc:
-            raise InvalidArgumentError("commands", exc.detail) from None
+        # the processor's refusals (SubmissionError, EngineError) escape as they are: the
+        # Ledger API reports them (participant.ledger_api.status.error_for)
+        await self.processor.submit(command)
 
-    def _completion(self, record: CompletionRecord) -> Completion:
-        return Completion(
-            offset=Offset(record.offset),
-            application_id=record.application_id,
-            command_id=record.command_id,
-            submission_id=record.submission_id,
-            act_as=record.act_as,
-            status=completion_status(record.status),
-            update_id=None if record.update_id is None else UpdateId(record.update_id),
-            record_time_micros=int(record.record_time),
-            domain_id=self.domain,
-        )
+    def _completion(self, stored: Completion) -> Completion:
+        return replace(stored, status=completion_status(stored.status), domain_id=self.domain)
 
     async def _check_offset(self, offset: int) -> None:
         end = await self.store.ledger_end()
@@ -245,35 +191,23 @@ class NodeLedgerBackend:
             end = self.store.current_ledger_end
             if end > seen:
                 page = await self.store.completions(
-                    StoreOffset(seen), application_id, frozenset(parties), limit=PAGE
+                    Offset(seen), application_id, frozenset(parties), limit=PAGE
                 )
                 page = [c for c in page if c.offset <= end]
                 for record in page:
                     yield self._completion(record)
                 seen = page[-1].offset if len(page) >= PAGE else end
                 continue
-            await self.store.wait_for_ledger_end(StoreOffset(seen))
+            await self.store.wait_for_ledger_end(Offset(seen))
 
     # -- updates --------------------------------------------------------------------------
-
-    def _committed(self, stored: StoredUpdate) -> CommittedTransaction:
-        return CommittedTransaction(
-            update_id=UpdateId(stored.update_id),
-            offset=Offset(stored.offset),
-            transaction=stored.transaction,
-            command_id=stored.command_id,
-            workflow_id=stored.workflow_id,
-            domain_id=self.domain,
-            record_time_micros=int(stored.record_time),
-        )
 
     def _project(
         self, stored: StoredUpdate, update_filter: UpdateFilter, tree: bool
     ) -> Update | None:
-        committed = self._committed(stored)
         if tree:
-            return transaction_tree(committed, update_filter.party_ids)
-        return flat_transaction(committed, update_filter)
+            return transaction_tree(stored, self.domain, update_filter.party_ids)
+        return flat_transaction(stored, self.domain, update_filter)
 
     async def updates(
         self,
@@ -296,7 +230,7 @@ class NodeLedgerBackend:
             target = end if end_inclusive is None else min(end, int(end_inclusive))
             if target > seen:
                 page = await self.store.updates(
-                    StoreOffset(seen), StoreOffset(target), parties=parties, template_ids=templates,
+                    Offset(seen), Offset(target), parties=parties, template_ids=templates,
                     limit=PAGE,
                 )  # fmt: skip
                 for stored in page:
@@ -305,7 +239,7 @@ class NodeLedgerBackend:
                         yield projected
                 seen = page[-1].offset if len(page) >= PAGE else target
                 continue
-            await self.store.wait_for_ledger_end(StoreOffset(seen))
+            await self.store.wait_for_ledger_end(Offset(seen))
 
     @staticmethod
     def _filter_of(parties: frozenset[PartyId]) -> UpdateFilter:
@@ -327,7 +261,7 @@ class NodeLedgerBackend:
     async def transaction_by_offset(
         self, offset: Offset, requesting_parties: frozenset[PartyId], *, tree: bool
     ) -> Update:
-        stored = await self.store.update_at(StoreOffset(offset))
+        stored = await self.store.update_at(offset)
         projected = (
             None
             if stored is None
@@ -346,7 +280,7 @@ class NodeLedgerBackend:
         await self._check_offset(end)
         parties = frozenset(str(p) for p in update_filter.party_ids)
         contracts = []
-        for stored in await self.store.active_contracts(parties=parties, at=StoreOffset(end)):
+        for stored in await self.store.active_contracts(parties=parties, at=end):
             instance = stored.instance
             witnesses = sorted(
                 f.party
@@ -357,7 +291,7 @@ class NodeLedgerBackend:
                 continue
             event = CreatedEvent(
                 event_id=event_id(stored.created_update, stored.created_node),
-                offset=Offset(stored.created_offset),
+                offset=stored.created_offset,
                 node_id=stored.created_node,
                 contract_id=instance.contract_id,
                 template_id=instance.template_id,
@@ -369,10 +303,10 @@ class NodeLedgerBackend:
                 created_at_micros=stored.ledger_time,
             )
             contracts.append(ActiveContract(event, self.domain))
-        return ActiveContractSet(Offset(end), tuple(contracts))
+        return ActiveContractSet(end, tuple(contracts))
 
     async def ledger_end(self) -> Offset:
-        return Offset(await self.store.ledger_end())
+        return await self.store.ledger_end()
 
     async def connected_domains(self, party: PartyId | None) -> tuple[ConnectedDomain, ...]:
         if not self.connected():
@@ -381,11 +315,7 @@ class NodeLedgerBackend:
         if party is None:
             permission = snapshot.participant_permission(self.participant)
         else:
-            hosts = [
-                h
-                for h in snapshot.active_hosts(ProtocolPartyId(party))
-                if h.participant == self.participant
-            ]
+            hosts = [h for h in snapshot.active_hosts(party) if h.participant == self.participant]
             if not hosts:
                 return ()
             permission = hosts[0].permission

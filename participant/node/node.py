@@ -42,8 +42,7 @@ from participant.node.onboarding import in_genesis, onboard, onboarding_transact
 from participant.node.parties import PartyManager
 from participant.node.vetting import PackageVetter
 from participant.protocol import TransactionProcessor, VettingMode
-from participant.store import CommitmentMismatch, ParticipantStore
-from participant.store import Offset as StoreOffset
+from participant.store import CommitmentMismatch, Offset, ParticipantStore
 from protocol.crypto import (
     EncryptionPrivateKey,
     SigningPrivateKey,
@@ -319,7 +318,7 @@ class ParticipantNode:
             return
         if self._submitted:
             for record in await self.store.completions(
-                StoreOffset(self._completion_cursor), limit=10_000
+                Offset(self._completion_cursor), limit=10_000
             ):
                 started = self._submitted.pop(record.submission_id, None)
                 if started is not None:

@@ -19,17 +19,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from node_runtime.member import MemberRuntimeError
-from node_runtime.member.clock import TimeSource
 from node_runtime.member.dm_client import (
-    DomainManagerClient,
     DomainManagerClientError,
     HostingOutcome,
     HostingState,
 )
-from node_runtime.member.topology import MemberTopology
 from participant.node.errors import TopologyRequestError
-from protocol.crypto import SigningPrivateKey
+from participant.node.topology_changes import TopologyChanges
 from protocol.identifiers import MemberId, Namespace, PartyId, make_party_id, member_namespace
 from protocol.timestamp import Timestamp
 from protocol.topology import HostingParticipant, ParticipantPermission, PartyToParticipant
@@ -44,26 +40,8 @@ from protocol.topology.transactions import (
 log = logging.getLogger(__name__)
 
 
-class PartyManager:
+class PartyManager(TopologyChanges):
     """Allocates and hosts parties of one participant."""
-
-    def __init__(
-        self,
-        participant: MemberId,
-        namespace_key: SigningPrivateKey,
-        topology: MemberTopology,
-        dm: DomainManagerClient | None,
-        time: TimeSource,
-        *,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self.participant = participant
-        self.namespace_key = namespace_key
-        self.topology = topology
-        self.dm = dm
-        self.time = time
-        self.timeout_s = timeout_s
-        self._lock = asyncio.Lock()
 
     @property
     def namespace(self) -> Namespace:
@@ -154,16 +132,9 @@ class PartyManager:
     async def wait_effective(self, outcome: HostingOutcome) -> None:
         """Until this participant's topology has handled an event at or after the change's
         effective time (time proofs move time past a topology change delay)."""
-        effective = Timestamp(outcome.effective_at)
+        sequenced, effective = Timestamp(outcome.sequenced_at), Timestamp(outcome.effective_at)
         try:
-            async with asyncio.timeout(self.timeout_s):
-                await self.topology.wait_for_time(Timestamp(outcome.sequenced_at))
-                while (self.topology.last_event_timestamp or 0) < effective:
-                    try:
-                        await self.time.time_proof(min(10.0, self.timeout_s))
-                    except MemberRuntimeError as exc:
-                        log.warning("time proof while waiting for %s: %s", outcome.party, exc)
-                        await asyncio.sleep(0.2)
+            await self._until_effective(sequenced, effective, outcome.party)
         except TimeoutError:
             raise TopologyRequestError(
                 outcome.party, "TIMEOUT", f"not effective here within {self.timeout_s}s"

@@ -19,13 +19,9 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from node_runtime.member import MemberRuntimeError
-from node_runtime.member.clock import TimeSource
-from node_runtime.member.dm_client import DomainManagerClient, DomainManagerClientError
-from node_runtime.member.topology import MemberTopology
+from node_runtime.member.dm_client import DomainManagerClientError
 from participant.node.errors import VettingError
-from protocol.crypto import SigningPrivateKey
-from protocol.identifiers import MemberId
+from participant.node.topology_changes import TopologyChanges
 from protocol.timestamp import Timestamp
 from protocol.topology import PackageId, VettedPackages
 from protocol.topology.transactions import (
@@ -38,26 +34,8 @@ from protocol.topology.transactions import (
 log = logging.getLogger(__name__)
 
 
-class PackageVetter:
+class PackageVetter(TopologyChanges):
     """Vets packages of one participant through the domain manager."""
-
-    def __init__(
-        self,
-        participant: MemberId,
-        namespace_key: SigningPrivateKey,
-        topology: MemberTopology,
-        dm: DomainManagerClient | None,
-        time: TimeSource,
-        *,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self.participant = participant
-        self.namespace_key = namespace_key
-        self.topology = topology
-        self.dm = dm
-        self.time = time
-        self.timeout_s = timeout_s
-        self._lock = asyncio.Lock()
 
     def vetted(self) -> frozenset[PackageId]:
         """Packages vetted here in the latest effective topology."""
@@ -132,14 +110,7 @@ class PackageVetter:
 
     async def _wait_effective(self, sequenced_at: Timestamp, effective_at: Timestamp) -> None:
         try:
-            async with asyncio.timeout(self.timeout_s):
-                await self.topology.wait_for_time(sequenced_at)
-                while (self.topology.last_event_timestamp or 0) < effective_at:
-                    try:
-                        await self.time.time_proof(min(10.0, self.timeout_s))
-                    except MemberRuntimeError as exc:
-                        log.warning("time proof while waiting for vetting: %s", exc)
-                        await asyncio.sleep(0.2)
+            await self._until_effective(sequenced_at, effective_at, "vetting")
         except TimeoutError:
             raise VettingError(
                 self.participant, "TIMEOUT", f"vetting not effective here within {self.timeout_s}s"

@@ -24,9 +24,6 @@ from participant.protocol.keys import KeyCheck, KeyConflict, KeyUse, check_keys,
 from participant.protocol.processor import TransactionProcessor, completion_status
 from participant.protocol.request import PendingRequest, update_id_of
 from participant.protocol.types import (
-    DedupDuration,
-    DedupOffset,
-    DedupPeriod,
     ProcessorConfig,
     Sender,
     SubmissionCommand,
@@ -34,6 +31,7 @@ from participant.protocol.types import (
     TopologySource,
     VettingMode,
 )
+from participant.store import DedupDuration, DedupOffset, DedupPeriod
 
 __all__ = [
     "ActiveContracts",

@@ -46,19 +46,18 @@ from participant.engine import (
     Transaction,
     View,
 )
+from participant.engine.conformance import input_contract_ids, resolved_keys
 from participant.engine.transaction import (
     ContractInstance,
-    GlobalKey,
     iter_nodes,
     read_instance,
     read_node,
     write_instance,
     write_node,
 )
+from participant.errors import ActionDecodeError
 from protocol.canonical import Reader, Writer, decode, encode
 from protocol.errors import MalformedError
-from protocol.identifiers import PartyId as ProtocolPartyId
-from protocol.transaction import ContractId as ProtocolContractId
 from protocol.transaction import (
     Informee,
     InputContract,
@@ -67,11 +66,6 @@ from protocol.transaction import (
 )
 
 VIEW_ACTION_TAG = ("participant.ViewAction", 1)
-
-
-class ActionDecodeError(ValueError):
-    """Action bytes that are not a valid :class:`ViewAction`, or views that do not fit
-    together (a subview missing, at the wrong place, or claiming other authorizers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,28 +186,18 @@ def view_specs(transaction: Transaction) -> list[ViewSpec]:
             subviews.append(build(child, parent.signatories | parent.actors))
             splices.append(Splice(parent_id, child_index, index))
         created = {n.contract_id for n in own if isinstance(n, CreateNode)}
-        used = {
-            n.contract_id
-            for n in own
-            if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-        }
+        used = input_contract_ids(own)
         consumed = {n.contract_id for n in own if isinstance(n, ExerciseNode) and n.consuming}
         confirming = frozenset().union(*(confirming_of(n) for n in own)) & node.informees
-        informees = tuple(
-            Informee(ProtocolPartyId(p), 1 if p in confirming else 0)
-            for p in sorted(node.informees)
-        )
+        informees = tuple(Informee(p, 1 if p in confirming else 0) for p in sorted(node.informees))
         action = ViewAction(stripped, tuple(splices), authorizers)
         return ViewSpec(
             informees=informees,
             threshold=len(confirming),
             action=action.to_bytes(),
-            inputs=tuple(
-                InputContract(ProtocolContractId(c), instance_bytes(instances[c]))
-                for c in sorted(used)
-            ),
-            created=tuple(ProtocolContractId(c) for c in sorted(created)),
-            consumed=tuple(ProtocolContractId(c) for c in sorted(consumed)),
+            inputs=tuple(InputContract(c, instance_bytes(instances[c])) for c in used),
+            created=tuple(sorted(created)),
+            consumed=tuple(sorted(consumed)),
             action_seed=transaction.seed(node.node_id),
             subviews=tuple(subviews),
         )
@@ -283,33 +267,17 @@ def engine_view(
     """The engine's :class:`View` of a reassembled sub-tree (as ``view_of`` cuts it from a
     whole transaction), with input instances taken from ``contracts``."""
     subtree = _own_nodes(node)
-    created = {n.contract_id for n in subtree if isinstance(n, CreateNode)}
-    used = sorted(
-        n.contract_id
-        for n in subtree
-        if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-    )
-    missing = [c for c in set(used) if c not in contracts]
+    used = input_contract_ids(subtree)
+    missing = [c for c in used if c not in contracts]
     if missing:
-        raise ActionDecodeError(f"input contracts not given: {sorted(missing)}")
-    keys: dict[bytes, tuple[GlobalKey, ContractId | None]] = {}
-    for n in subtree:
-        entry: tuple[GlobalKey, ContractId | None] | None = None
-        if isinstance(n, ExerciseNode | FetchNode) and n.by_key is not None:
-            entry = (GlobalKey(n.template_id, n.by_key.key), n.contract_id)
-        elif isinstance(n, LookupByKeyNode):
-            entry = (GlobalKey(n.template_id, n.key.key), n.result)
-        elif isinstance(n, CreateNode) and n.key is not None:
-            entry = (GlobalKey(n.template_id, n.key.key), None)
-        if entry is not None:
-            keys.setdefault(entry[0].to_bytes(), entry)
+        raise ActionDecodeError(f"input contracts not given: {missing}")
     return View(
         node,
         seed,
         authorizers,
         ledger_time,
-        tuple(contracts[c] for c in dict.fromkeys(used)),
-        tuple(keys[k] for k in sorted(keys)),
+        tuple(contracts[c] for c in used),
+        resolved_keys(subtree),
     )
 
 

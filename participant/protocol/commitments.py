@@ -39,11 +39,9 @@ from participant.engine.transaction import ContractInstance
 from protocol.canonical import encode
 from protocol.crypto.hashing import Hash, HashPurpose, hash_bytes
 from protocol.identifiers import MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.timestamp import Timestamp
 from protocol.topology import TopologySnapshot
 from protocol.transaction import AcsCommitmentBuilder
-from protocol.transaction import ContractId as PContractId
 from protocol.transaction.commitments import LTHASH_STATE_SIZE
 
 
@@ -82,9 +80,7 @@ class CommitmentTracker:
 
     def add(self, instance: ContractInstance, data: bytes) -> None:
         group = instance.stakeholders
-        self._groups.setdefault(group, AcsCommitmentBuilder()).add(
-            PContractId(instance.contract_id), data
-        )
+        self._groups.setdefault(group, AcsCommitmentBuilder()).add(instance.contract_id, data)
         self._members.setdefault(group, set()).add(instance.contract_id)
 
     def remove(self, instance: ContractInstance, data: bytes) -> None:
@@ -93,7 +89,7 @@ class CommitmentTracker:
         members = self._members.get(group)
         if builder is None or members is None or instance.contract_id not in members:
             return
-        builder.remove(PContractId(instance.contract_id), data)
+        builder.remove(instance.contract_id, data)
         members.discard(instance.contract_id)
         if not members:
             del self._groups[group]
@@ -108,9 +104,7 @@ class CommitmentTracker:
 
         def hosts_of(party: PartyId) -> frozenset[MemberId]:
             if party not in hosts:
-                hosts[party] = frozenset(
-                    h.participant for h in snapshot.active_hosts(ProtocolPartyId(party))
-                )
+                hosts[party] = frozenset(h.participant for h in snapshot.active_hosts(party))
             return hosts[party]
 
         shared: dict[MemberId, list[frozenset[PartyId]]] = {}

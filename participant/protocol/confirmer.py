@@ -60,6 +60,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from participant.engine import (
     AuthorizationError,
@@ -69,15 +70,15 @@ from participant.engine import (
     DuplicateKeyError,
     Engine,
     ExerciseNode,
-    FetchNode,
     PackageId,
     PackageNotVettedError,
     PartyId,
 )
+from participant.engine.conformance import input_contract_ids
 from participant.engine.transaction import ContractInstance, iter_nodes
+from participant.errors import ActionDecodeError
 from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import (
-    ActionDecodeError,
     all_nodes,
     confirming_of,
     engine_view,
@@ -88,9 +89,9 @@ from participant.protocol.keys import KeyCheck, check_keys
 from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, decode_actions
 from participant.store import KeyHash
+from protocol.crypto import SigningPublicKey
 from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.identifiers import DomainId, MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Deliver
 from protocol.timestamp import Timestamp, add_micros
 from protocol.topology import ParticipantPermission, TopologySnapshot
@@ -170,6 +171,22 @@ class RequestMessages:
     views: tuple[EncryptedViewMessage, ...]
 
 
+class _Signed(Protocol):
+    def verify(self, key: SigningPublicKey) -> None: ...
+
+
+def signature_problem(signed: _Signed, key: SigningPublicKey | None, signer: str) -> str | None:
+    """Why ``signed`` does not carry ``signer``'s valid signature (``key``: the signer's
+    signing key in the topology, ``None`` if it has none); ``None`` when it does."""
+    if key is None:
+        return f"{signer} has no signing key"
+    try:
+        signed.verify(key)
+    except MessageSignatureError as exc:
+        return str(exc)
+    return None
+
+
 def check_request(
     event: Deliver,
     messages: RequestMessages,
@@ -194,19 +211,14 @@ def check_request(
         )
         return None
     rhm, rhm_recipients = messages.root_hash_messages[0]
-    key = snapshot.signing_key(event.sender)
     problem = None
     if rhm.domain != domain:
         problem = f"root hash message for domain {rhm.domain}"
     elif rhm.submitting_participant != event.sender:
         problem = f"root hash message names {rhm.submitting_participant}, sent by {event.sender}"
-    elif key is None:
-        problem = f"sender {event.sender} has no signing key"
     else:
-        try:
-            rhm.verify(key)
-        except MessageSignatureError as exc:
-            problem = str(exc)
+        key = snapshot.signing_key(event.sender)
+        problem = signature_problem(rhm, key, f"sender {event.sender}")
     if problem is not None:
         log.warning("request at %d ignored: %s", request_id, problem)
         return None
@@ -449,7 +461,7 @@ class _Context:
         for party in sorted(act_as):
             hosts = {
                 h.participant
-                for h in self.snapshot.active_hosts(ProtocolPartyId(party))
+                for h in self.snapshot.active_hosts(party)
                 if h.permission >= ParticipantPermission.SUBMISSION
             }
             if submitter_meta.submitting_participant not in hosts:
@@ -505,11 +517,7 @@ class _Context:
             )
         data = tree.participant_data
         created = {n.contract_id for n in own if isinstance(n, CreateNode)}
-        used = {
-            n.contract_id
-            for n in own
-            if isinstance(n, ExerciseNode | FetchNode) and n.contract_id not in created
-        }
+        used = input_contract_ids(own)
         consumed = {n.contract_id for n in own if isinstance(n, ExerciseNode) and n.consuming}
         if (
             _strs(data.created) != _strs(created)

@@ -39,21 +39,23 @@ from node_runtime import crash_points
 from node_runtime.crash_points import CrashPoint
 from node_runtime.member.errors import SendRefusedError
 from participant.engine import Engine, PackageId, PackageStore, PartyId, TemplateId
-from participant.errors import DuplicateCommandError, InvalidDeduplicationPeriodError
+from participant.errors import (
+    ActionDecodeError,
+    DuplicateCommandError,
+    InvalidDeduplicationPeriodError,
+)
 from participant.protocol.acs import ActiveContracts
-from participant.protocol.actions import ActionDecodeError, instance_from_bytes
+from participant.protocol.actions import instance_from_bytes
 from participant.protocol.commitments import (
     EMPTY_COMMITMENT,
     CommitmentTracker,
     period_end_before,
 )
-from participant.protocol.confirmer import RequestMessages, check_request
+from participant.protocol.confirmer import RequestMessages, check_request, signature_problem
 from participant.protocol.rejections import LocalRejection
 from participant.protocol.request import PendingRequest, effects, update_id_of
 from participant.protocol.submitter import build_submission, message_id_for
 from participant.protocol.types import (
-    DedupDuration,
-    DedupOffset,
     ProcessorConfig,
     Sender,
     SubmissionCommand,
@@ -78,13 +80,12 @@ from participant.store import (
     SubmissionState,
     change_id,
 )
-from participant.store.types import COMPLETION_OK, Offset, UpdateId
+from participant.store.types import COMPLETION_OK, DedupDuration, DedupOffset, Offset, UpdateId
 from protocol.canonical import decode, encode
 from protocol.crypto.encryption import EncryptionPrivateKey
 from protocol.crypto.hashing import Hash
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import DomainId, MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Batch, Deliver, DeliverError, Envelope, SequencedEvent
 from protocol.timestamp import Timestamp, add_micros
 from protocol.topology import is_topology_payload
@@ -97,7 +98,6 @@ from protocol.transaction import (
     LocalRejectCode,
     MalformedTransactionMessageError,
     MediatorReject,
-    MessageSignatureError,
     Reject,
     RequestId,
     RootHashMessage,
@@ -671,7 +671,7 @@ class TransactionProcessor:
                     v.position,
                     view_hash,
                     v.verdict,
-                    frozenset(ProtocolPartyId(p) for p in v.parties),
+                    frozenset(v.parties),
                     request.root_hash,
                 )
                 signed = SignedConfirmationResponse.sign(response, self.signing_key)
@@ -698,13 +698,7 @@ class TransactionProcessor:
             problem = "root hash differs from the request's"
         else:
             key = self.topology.snapshot_at(request.request_id).signing_key(result.mediator)
-            if key is None:
-                problem = f"{result.mediator} has no signing key"
-            else:
-                try:
-                    signed.verify(key)
-                except MessageSignatureError as exc:
-                    problem = str(exc)
+            problem = signature_problem(signed, key, result.mediator)
         if problem is not None:
             log.warning("verdict for request %d ignored: %s", result.request_id, problem)
             return
@@ -783,13 +777,7 @@ class TransactionProcessor:
             problem = f"sent by {event.sender}, names {c.sender}"
         else:
             key = self.topology.snapshot_at(step.at).signing_key(c.sender)
-            if key is None:
-                problem = f"{c.sender} has no signing key"
-            else:
-                try:
-                    signed.verify(key)
-                except MessageSignatureError as exc:
-                    problem = str(exc)
+            problem = signature_problem(signed, key, c.sender)
         if problem is not None:
             log.warning("ACS commitment ignored: %s", problem)
             return

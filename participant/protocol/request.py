@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from participant.engine import ContractId, CreateNode, ExerciseNode, Node, PartyId, Transaction
 from participant.engine.transaction import ContractInstance, iter_nodes
+from participant.errors import ActionDecodeError
 from participant.protocol.actions import (
-    ActionDecodeError,
     ViewAction,
     instance_bytes,
     instance_from_bytes,

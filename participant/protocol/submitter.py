@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from participant.engine import Engine, PackageId, Transaction
+from participant.engine import Engine, PackageId, PartyId, Transaction
 from participant.engine.types import split_template_id
 from participant.errors import (
     PackageNotVettedByRecipientsError,
@@ -28,7 +28,6 @@ from participant.protocol.types import SubmissionCommand
 from protocol.canonical import encode
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import DomainId, MemberId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Batch, Envelope
 from protocol.timestamp import Timestamp
 from protocol.topology import ParticipantPermission, TopologySnapshot
@@ -76,11 +75,11 @@ def choose_mediator(snapshot: TopologySnapshot, seed: bytes) -> MemberId:
     return active[index]
 
 
-def check_submitter(snapshot: TopologySnapshot, me: MemberId, act_as: Collection[str]) -> None:
+def check_submitter(snapshot: TopologySnapshot, me: MemberId, act_as: Collection[PartyId]) -> None:
     for party in sorted(act_as):
         ok = any(
             h.participant == me and h.permission >= ParticipantPermission.SUBMISSION
-            for h in snapshot.active_hosts(ProtocolPartyId(party))
+            for h in snapshot.active_hosts(party)
         )
         if not ok:
             raise SubmissionTopologyError(
@@ -108,9 +107,7 @@ def check_recipients_vetted(
     :class:`PackageNotVettedByRecipientsError` listing each gap."""
     packages = used_packages(transaction)
     participants = {
-        host.participant
-        for party in transaction.informees
-        for host in snapshot.active_hosts(ProtocolPartyId(party))
+        host.participant for party in transaction.informees for host in snapshot.active_hosts(party)
     }
     missing = []
     for participant in sorted(participants):
@@ -163,7 +160,7 @@ def build_submission(
             domain=domain,
             mediator=mediator,
             submitting_participant=me,
-            act_as=frozenset(ProtocolPartyId(p) for p in command.act_as),
+            act_as=frozenset(command.act_as),
             application_id=command.application_id,
             command_id=command.command_id,
             max_sequencing_time=max_sequencing_time,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from participant.engine import Command, PartyId
+from participant.store import DedupPeriod
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.topology import TopologySnapshot
@@ -33,24 +34,6 @@ class TopologySource(Protocol):
     """The topology at a time (``MemberTopology`` or a ``TopologyStore``)."""
 
     def snapshot_at(self, at: Timestamp) -> TopologySnapshot: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DedupDuration:
-    """Deduplicate against accepted submissions of the same change id whose record time
-    is within the last ``micros``."""
-
-    micros: int
-
-
-@dataclass(frozen=True, slots=True)
-class DedupOffset:
-    """Deduplicate against accepted submissions completed after ``offset``."""
-
-    offset: int
-
-
-DedupPeriod = DedupDuration | DedupOffset
 
 
 @dataclass(frozen=True, slots=True)

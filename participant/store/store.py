@@ -72,8 +72,8 @@ from participant.store.types import (
     LEDGER_BEGIN,
     ChangeId,
     CommitmentMismatch,
+    Completion,
     CompletionCode,
-    CompletionRecord,
     CompletionStatus,
     DedupEntry,
     InFlightSubmission,
@@ -229,7 +229,8 @@ def _parties(text: str) -> tuple[PartyId, ...]:
 
 
 def _status_row(status: CompletionStatus) -> tuple[str | None, str, str]:
-    code = None if status.code is None else status.code.value
+    """The store holds the participant's own codes only (``CompletionCode``)."""
+    code = None if status.code is None else CompletionCode(status.code).value
     return code, status.message, json.dumps([list(kv) for kv in status.context])
 
 
@@ -864,7 +865,7 @@ class ParticipantStore:
         parties: frozenset[str] | None = None,
         *,
         limit: int = 1_000,
-    ) -> list[CompletionRecord]:
+    ) -> list[Completion]:
         """Completions after ``begin_exclusive`` (of ``application_id`` and with an act-as
         party in ``parties``, when given), in offset order, at most ``limit``."""
         sql = (
@@ -876,13 +877,13 @@ class ParticipantStore:
             sql += " AND application_id = ?"
             args.append(application_id)
         sql += " ORDER BY offset"
-        out: list[CompletionRecord] = []
+        out: list[Completion] = []
         for r in await self._fetch(sql, args):
             act_as = _parties(r[4])
             if parties is not None and not set(act_as) & parties:
                 continue
             out.append(
-                CompletionRecord(
+                Completion(
                     Offset(r[0]),
                     r[1],
                     r[2],

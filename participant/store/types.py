@@ -1,5 +1,9 @@
 """Values the participant's store holds and answers with.
 
+They are also the vocabulary the layers above the store share: the protocol core, the
+node and the Ledger API use these offsets, update ids, completions, completion statuses
+and deduplication periods, not copies of their own.
+
 Offsets are the participant's ledger offsets: dense integers from 1, one per published
 item. A committed transaction takes one offset (its completion, if it was submitted
 here, shares it); a rejected submission's completion takes one of its own. ``0`` is the
@@ -12,17 +16,18 @@ import enum
 from dataclasses import dataclass
 from typing import NewType
 
-from participant.engine import ContractId, PartyId, TemplateId
-from participant.engine import Transaction as EngineTransaction
+from participant.engine import ContractId, PartyId, TemplateId, Transaction
 from participant.engine.transaction import ContractInstance
-from protocol.identifiers import MemberId
+from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
 Offset = NewType("Offset", int)
+"""A ledger offset (see the module docstring); ``LEDGER_BEGIN`` is 0."""
 LEDGER_BEGIN = Offset(0)
 
 UpdateId = NewType("UpdateId", str)
-"""A committed transaction's id: ``"u-" + hex(root hash)``, equal on every participant."""
+"""A committed transaction's id (Daml v2's update id): ``"u-" + hex(root hash)``, equal on
+every participant."""
 
 KeyHash = NewType("KeyHash", str)
 """A contract key's hash (multihash text of the purpose-tagged SHA-256 of the template id
@@ -40,8 +45,30 @@ def change_id(
     return ChangeId(f"{parties}|{application_id}|{command_id}")
 
 
-class CompletionCode(enum.Enum):
-    """Why a submission did not commit, as the Daml error code the Ledger API reports."""
+@dataclass(frozen=True, slots=True)
+class DedupDuration:
+    """Deduplicate against accepted submissions of the same change id whose record time
+    is within the last ``micros``."""
+
+    micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class DedupOffset:
+    """Deduplicate against accepted submissions completed after ``offset``."""
+
+    offset: Offset
+
+
+DedupPeriod = DedupDuration | DedupOffset
+"""A command's deduplication period (Daml's ``deduplication_period``)."""
+
+
+class CompletionCode(enum.StrEnum):
+    """Why a submission did not commit, as the Daml error code the Ledger API reports.
+
+    A member is its code id (a ``str``), so it is a :class:`CompletionStatus` code as is.
+    """
 
     INCONSISTENT_CONTRACTS = "INCONSISTENT_CONTRACTS"
     """An input contract was not active at a confirmer (archived meanwhile, unknown)."""
@@ -64,9 +91,15 @@ class CompletionCode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CompletionStatus:
-    """``code`` is None for success."""
+    """Outcome of one submission: ok, or a Daml error code with message and context.
 
-    code: CompletionCode | None = None
+    The participant records its own rejections with a :class:`CompletionCode`; the Ledger
+    API reports a code id of its ``ErrorCode`` (``participant.ledger_api.errors``), and
+    maps a participant code it does not know to the nearest one of its own.
+    """
+
+    code: str | None = None
+    """``None`` on success; else a Daml error code id."""
     message: str = ""
     context: tuple[tuple[str, str], ...] = ()
 
@@ -79,8 +112,9 @@ COMPLETION_OK = CompletionStatus()
 
 
 @dataclass(frozen=True, slots=True)
-class CompletionRecord:
-    """A completion as stored and streamed."""
+class Completion:
+    """The completion of one submission: as stored, and as the Ledger API publishes it on
+    the completion stream (with its status in Ledger API codes and its domain set)."""
 
     offset: Offset
     application_id: str
@@ -89,7 +123,11 @@ class CompletionRecord:
     act_as: tuple[PartyId, ...]
     status: CompletionStatus
     update_id: UpdateId | None
+    """The committed transaction; ``None`` for a rejection."""
     record_time: Timestamp
+    """Sequencing time of the verdict (or of the rejection)."""
+    domain_id: DomainId | None = None
+    """The store, of one domain, records none; the Ledger API backend sets it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +171,7 @@ class StoredUpdate:
     update_id: UpdateId
     record_time: Timestamp
     request_id: Timestamp
-    transaction: EngineTransaction
+    transaction: Transaction
     command_id: str
     """Known only on the submitting participant ("" elsewhere)."""
     workflow_id: str

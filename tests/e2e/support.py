@@ -29,9 +29,9 @@ from mediator import MediatorNode
 from mediator.config import load_mediator_config
 from node_runtime.member.dm_client import HostingState
 from participant.engine import Command, PartyId, TemplateId
-from participant.ledger_api.backend import Completion, SubmitRequest
+from participant.ledger_api.backend import SubmitRequest
 from participant.node import NodeLedgerBackend, ParticipantNode, load_participant_config
-from participant.store import StoredUpdate, UpdateId
+from participant.store import Completion, StoredUpdate, UpdateId
 from protocol.identifiers import MemberId, MemberKind
 from protocol.topology import ParticipantPermission
 from tests.support.domain import (

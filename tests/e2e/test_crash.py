@@ -16,7 +16,6 @@ import pytest_asyncio
 
 from ledger_client import LedgerClient
 from participant.engine import CreateCommand, ExerciseCommand, PartyId
-from protocol.identifiers import PartyId as ProtocolPartyId
 from tests.e2e.support import Network, ParticipantProcess, running_network, write_participant_config
 from tests.support.domain import running_domain
 
@@ -75,7 +74,7 @@ async def test_sigkill_mid_protocol_then_restart_converges(net: Network) -> None
         p1 = net.nodes["p1"]
         assert p1.link is not None and p1.store is not None
         async with asyncio.timeout(20):  # P1 learns where Dave is hosted
-            while p1.link.topology.latest_snapshot().party_hosting(ProtocolPartyId(dave)) is None:  # noqa: ASYNC110
+            while p1.link.topology.latest_snapshot().party_hosting(PartyId(dave)) is None:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
 
         kept = await net.run("p1", ["alice"], _iou(net, ["dave"], "1"))

@@ -21,7 +21,6 @@ from node_runtime.member.dm_client import HostingState
 from participant.engine import CreateCommand, PartyId
 from participant.protocol import view_specs
 from participant.protocol.rejections import public_reason
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.timestamp import Timestamp, now
 from protocol.topology import ParticipantPermission
 from protocol.transaction import (
@@ -109,7 +108,7 @@ def _forged_create(net: Network, command: CreateCommand) -> FullTransactionTree:
         domain=net.domain.domain,
         mediator=net.domain.mediator.member,
         submitting_participant=net.member("p1"),
-        act_as=frozenset({ProtocolPartyId(dora)}),
+        act_as=frozenset({PartyId(dora)}),
         application_id="evil",
         command_id=f"evil-{secrets.token_hex(4)}",
         max_sequencing_time=Timestamp(at + 60_000_000),

@@ -46,7 +46,7 @@ from ledger_client import (
     User,
 )
 from participant.ledger_api.server import SERVICE_NAMES
-from protocol.identifiers import PartyId as ProtocolPartyId
+from protocol.identifiers import PartyId
 from tests.e2e.support import Network, running_network
 from tests.support.auth import rogue_rsa_key, sign, unsigned_token
 from tests.support.domain import running_domain
@@ -207,7 +207,7 @@ async def test_party_allocation_goes_through_topology_and_parties_are_listed(api
         p1 = api.net.nodes["p1"].link
         assert p1 is not None
         async with asyncio.timeout(20):
-            while p1.topology.latest_snapshot().party_hosting(ProtocolPartyId(erin.party)) is None:  # noqa: ASYNC110
+            while p1.topology.latest_snapshot().party_hosting(PartyId(erin.party)) is None:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         listed = {p.party: p for p in await admin.list_parties()}
         assert {api.party("carol"), erin.party} <= set(listed)

@@ -19,7 +19,6 @@ from participant.engine import Command, CreateCommand, ExerciseCommand, PartyId
 from participant.ledger_api.backend import PartyFilter, TransactionTree, UpdateFilter
 from participant.protocol import view_specs
 from protocol.batch_format import decode_batch
-from protocol.identifiers import PartyId as ProtocolPartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp, now
 from protocol.transaction import (
@@ -228,9 +227,9 @@ async def test_two_conflicting_transfers_exactly_one_commits(net: Network) -> No
     outcomes = sorted([first.status.ok, second.status.ok])
     assert outcomes == [False, True], (first.status, second.status)
     failed = first if not first.status.ok else second
-    assert failed.status.error_code is not None
+    assert failed.status.code is not None
     context = dict(failed.status.context)
-    code = context.get("participant_code", failed.status.error_code)
+    code = context.get("participant_code", failed.status.code)
     assert code in {"LOCAL_VERDICT_LOCKED_CONTRACTS", "INCONSISTENT_CONTRACTS"}, failed.status
 
 
@@ -310,7 +309,7 @@ def _forged_tree(
         domain=net.domain.domain,
         mediator=net.domain.mediator.member,
         submitting_participant=net.member("p1"),
-        act_as=frozenset(ProtocolPartyId(net.party(p)) for p in act_as),
+        act_as=frozenset(PartyId(net.party(p)) for p in act_as),
         application_id="evil",
         command_id=f"evil-{secrets.token_hex(4)}",
         max_sequencing_time=Timestamp(at + 60_000_000),

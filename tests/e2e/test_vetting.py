@@ -15,8 +15,10 @@ import pytest
 import pytest_asyncio
 
 from participant.engine import CreateCommand, TemplateId
+from participant.errors import PackageNotVettedByRecipientsError
 from participant.ledger_api.backend import PackageStatus
-from participant.ledger_api.errors import ErrorCode, PackageNotVettedError
+from participant.ledger_api.errors import ErrorCode
+from participant.ledger_api.status import error_for
 from tests.e2e.support import Network, running_network
 from tests.support.domain import running_domain
 
@@ -80,11 +82,13 @@ async def test_a_package_one_informee_participant_has_not_vetted_is_refused(
     assert alone.status.ok, alone.status
 
     # Carol (on p3, which has not vetted the package) reads it: refused before sending.
-    with pytest.raises(PackageNotVettedError) as err:
+    with pytest.raises(PackageNotVettedByRecipientsError) as err:
         await net.submit("p1", ["alice"], create(["carol"]))
-    assert err.value.code is ErrorCode.PACKAGE_NOT_VETTED
-    assert err.value.code.code_id == "PACKAGE_NOT_VETTED_BY_RECIPIENTS"
     assert err.value.missing == ((str(net.member("p3")), package_id),)
+    answered = error_for(err.value)
+    assert answered.code is ErrorCode.PACKAGE_NOT_VETTED
+    assert answered.code.code_id == "PACKAGE_NOT_VETTED_BY_RECIPIENTS"
+    assert answered.context == {"participants": str(net.member("p3")), "packages": package_id}
 
     # p3 uploads the package (vetting it through topology): the same command commits.
     await net.backend("p3").upload_package(NOTE_SOURCE.encode())

@@ -17,15 +17,12 @@ from collections.abc import AsyncIterator, Sequence
 from participant.engine import Engine, InMemoryLedger, PackageId, PackageStore, PartyId
 from participant.engine import PackageValidationError as EnginePackageValidationError
 from participant.engine.types import is_party
+from participant.errors import DuplicateCommandError
 from participant.ledger_api.backend import (
     ActiveContract,
     ActiveContractSet,
-    Completion,
-    CompletionStatus,
     ConnectedDomain,
-    DomainId,
     DomainPermission,
-    Offset,
     PackageDetails,
     PackageSource,
     PackageStatus,
@@ -34,10 +31,8 @@ from participant.ledger_api.backend import (
     SubmitRequest,
     Update,
     UpdateFilter,
-    UpdateId,
 )
 from participant.ledger_api.errors import (
-    DuplicateCommandError,
     OffsetAfterLedgerEndError,
     PackageNotFoundError,
     PackageRejectedError,
@@ -45,18 +40,28 @@ from participant.ledger_api.errors import (
     UpdateNotFoundError,
 )
 from participant.ledger_api.projection import (
-    CommittedTransaction,
     flat_transaction,
     transaction_tree,
     visible_creates,
 )
+from participant.store import (
+    ChangeId,
+    Completion,
+    CompletionStatus,
+    Offset,
+    StoredUpdate,
+    UpdateId,
+    change_id,
+)
+from protocol.identifiers import DomainId
+from protocol.timestamp import Timestamp
 
 DOMAIN = DomainId("domain1::1220" + "d" * 64)
 NAMESPACE = "1220" + "f" * 64
 
 
-def _now_micros() -> int:
-    return int(time.time() * 1_000_000)
+def _now_micros() -> Timestamp:
+    return Timestamp(int(time.time() * 1_000_000))
 
 
 class FakeLedgerBackend:
@@ -67,11 +72,11 @@ class FakeLedgerBackend:
         self.packages = PackageStore()
         self.engine = Engine(self.packages)
         self.ledger = InMemoryLedger()
-        self.entries: list[CommittedTransaction | Completion] = []
-        self.transactions: dict[UpdateId, CommittedTransaction] = {}
+        self.entries: list[StoredUpdate | Completion] = []
+        self.transactions: dict[UpdateId, StoredUpdate] = {}
         self.completions_log: list[Completion] = []
         self.parties: dict[PartyId, PartyDetails] = {}
-        self.change_ids: set[tuple[str, str, tuple[str, ...]]] = set()
+        self.change_ids: set[ChangeId] = set()
         self.reject_next: CompletionStatus | None = None
         self.submissions = 0
         self._completion_at: dict[Offset, Completion] = {}
@@ -84,7 +89,7 @@ class FakeLedgerBackend:
     def _offset(self) -> Offset:
         return Offset(len(self.entries) + 1)
 
-    async def _publish(self, *items: CommittedTransaction | Completion) -> None:
+    async def _publish(self, *items: StoredUpdate | Completion) -> None:
         async with self._changed:
             self.entries.extend(items)
             self._changed.notify_all()
@@ -92,9 +97,11 @@ class FakeLedgerBackend:
     # --- commands ---------------------------------------------------------------------
 
     async def submit(self, request: SubmitRequest) -> None:
-        change = (request.application_id, request.command_id, tuple(sorted(request.act_as)))
+        change = change_id(request.act_as, request.application_id, request.command_id)
         if change in self.change_ids:
-            raise DuplicateCommandError(request.command_id)
+            raise DuplicateCommandError(
+                change, request.command_id, existing_submission_id=None, completion_offset=None
+            )
         tx = self.engine.submit(
             request.commands,
             act_as=request.act_as,
@@ -118,12 +125,14 @@ class FakeLedgerBackend:
         self.ledger.commit(tx)
         offset = self._offset()
         update_id = UpdateId(f"tx-{offset}")
-        committed = CommittedTransaction(
-            update_id, offset, tx, request.command_id, request.workflow_id, DOMAIN, _now_micros()
-        )
+        record_time = _now_micros()
+        committed = StoredUpdate(
+            offset, update_id, record_time, record_time, tx, request.command_id,
+            request.workflow_id, request.act_as, tx.informees,
+        )  # fmt: skip
         completion = Completion(
             offset, request.application_id, request.command_id, request.submission_id,
-            request.act_as, CompletionStatus(), update_id, committed.record_time_micros, DOMAIN,
+            request.act_as, CompletionStatus(), update_id, record_time, DOMAIN,
         )  # fmt: skip
         self.transactions[update_id] = committed
         self.completions_log.append(completion)
@@ -145,9 +154,7 @@ class FakeLedgerBackend:
             for offset, entry in await self._entries_after(seen):
                 seen = offset
                 completion = (
-                    self._completion_at.get(offset)
-                    if isinstance(entry, CommittedTransaction)
-                    else entry
+                    self._completion_at.get(offset) if isinstance(entry, StoredUpdate) else entry
                 )
                 if (
                     isinstance(completion, Completion)
@@ -173,11 +180,11 @@ class FakeLedgerBackend:
                 if end_inclusive is not None and offset > end_inclusive:
                     return
                 seen = offset
-                if isinstance(entry, CommittedTransaction):
+                if isinstance(entry, StoredUpdate):
                     projected = (
-                        transaction_tree(entry, update_filter.party_ids)
+                        transaction_tree(entry, DOMAIN, update_filter.party_ids)
                         if tree
-                        else flat_transaction(entry, update_filter)
+                        else flat_transaction(entry, DOMAIN, update_filter)
                     )
                     if projected is not None:
                         yield projected
@@ -189,17 +196,18 @@ class FakeLedgerBackend:
 
     def _project(
         self,
-        committed: CommittedTransaction | None,
+        committed: StoredUpdate | None,
         parties: frozenset[PartyId],
         tree: bool,
         what: str,
     ) -> Update:
         if committed is not None:
             projected: Update | None = (
-                transaction_tree(committed, parties)
+                transaction_tree(committed, DOMAIN, parties)
                 if tree
                 else flat_transaction(
                     committed,
+                    DOMAIN,
                     UpdateFilter(tuple(PartyFilter(p) for p in sorted(parties))),
                 )
             )
@@ -216,7 +224,7 @@ class FakeLedgerBackend:
         self, offset: Offset, requesting_parties: frozenset[PartyId], *, tree: bool
     ) -> Update:
         entry = self.entries[offset - 1] if 0 < offset <= len(self.entries) else None
-        committed = entry if isinstance(entry, CommittedTransaction) else None
+        committed = entry if isinstance(entry, StoredUpdate) else None
         return self._project(committed, requesting_parties, tree, f"at offset {offset}")
 
     async def active_contracts(
@@ -226,7 +234,7 @@ class FakeLedgerBackend:
         await self._check_offset(end)
         created = {}
         for entry in self.entries[:end]:
-            if isinstance(entry, CommittedTransaction):
+            if isinstance(entry, StoredUpdate):
                 for event in visible_creates(entry, update_filter):
                     created[event.contract_id] = event
                 for cid in entry.transaction.archived_contracts:

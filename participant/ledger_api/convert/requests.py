@@ -22,26 +22,22 @@ from participant.engine import (
     PartyId,
     TemplateId,
 )
-from participant.engine.types import is_contract_id, is_party, split_template_id
+from participant.engine.types import NAME_RE, is_contract_id, is_party, split_template_id
 from participant.ledger_api.backend import (
-    DeduplicationDuration,
-    DeduplicationOffset,
-    DeduplicationPeriod,
-    DomainId,
-    Offset,
     PartyFilter,
     SubmitRequest,
     UpdateFilter,
 )
 from participant.ledger_api.convert.values import identifier_text, plain_of, record_plain
 from participant.ledger_api.errors import InvalidArgumentError
+from participant.store import DedupDuration, DedupOffset, DedupPeriod, Offset
+from protocol.identifiers import DomainId
 from protocol.ledger_api.v2 import commands_pb2, event_pb2, value_pb2
 
 MAX_COMMANDS = 100
 MAX_PARTIES = 100
 LEDGER_STRING_RE = re.compile(r"[A-Za-z0-9#:\-_/ ]{1,255}")
 """Daml's LedgerString: application, command, submission and workflow ids."""
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def ledger_string(value: str, field: str, *, required: bool) -> str:
@@ -166,17 +162,17 @@ def command(cmd: commands_pb2.Command, field: str) -> Command:
     )
 
 
-def deduplication(msg: commands_pb2.Commands, field: str) -> DeduplicationPeriod | None:
+def deduplication(msg: commands_pb2.Commands, field: str) -> DedupPeriod | None:
     kind = msg.WhichOneof("deduplication_period")
     if kind is None:
         return None
     if kind == "deduplication_offset":
-        return DeduplicationOffset(offset(msg.deduplication_offset, f"{field}.{kind}"))
+        return DedupOffset(offset(msg.deduplication_offset, f"{field}.{kind}"))
     duration = msg.deduplication_duration
     seconds = duration.seconds + duration.nanos / 1e9
     if seconds < 0 or duration.nanos < 0:
         raise InvalidArgumentError(f"{field}.{kind}", "must not be negative")
-    return DeduplicationDuration(seconds)
+    return DedupDuration(int(seconds * 1_000_000))
 
 
 def submit_request(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from participant.ledger_api.backend import (
     ActiveContract,
     ArchivedEvent,
-    Completion,
     CreatedEvent,
     ExercisedEvent,
     PackageDetails,
@@ -15,6 +14,7 @@ from participant.ledger_api.backend import (
 )
 from participant.ledger_api.convert.values import identifier_of, record_to_proto, value_to_proto
 from participant.ledger_api.status import completion_rpc_status
+from participant.store import Completion
 from protocol.ledger_api.v2 import completion_pb2, event_pb2, state_service_pb2
 from protocol.ledger_api.v2.admin import (
     package_management_service_pb2,
@@ -116,7 +116,7 @@ def completion(c: Completion) -> completion_pb2.Completion:
         submission_id=c.submission_id,
         offset=c.offset,
         domain_id=c.domain_id or "",
-        record_time=c.record_time_micros,
+        record_time=c.record_time,
     )
 
 

@@ -14,6 +14,7 @@ import grpc.aio
 
 from auth import CanActAs, CanReadAs, IdentityProviderAdmin, ParticipantAdmin, UserRight
 from participant.engine import PackageId
+from participant.engine.types import PACKAGE_ID_RE
 from participant.ledger_api.backend import BackendInfo, LedgerBackend, PackageStatus
 from participant.ledger_api.convert import requests, responses
 from participant.ledger_api.errors import InvalidArgumentError
@@ -35,14 +36,13 @@ from protocol.ledger_api.v2.admin import (
 )
 
 MAX_PACKAGE_BYTES = 1024 * 1024
-_PACKAGE_ID_RE = re.compile(r"[0-9a-f]{64}")
 _HINT_RE = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 
 
 def package_id(value: str, field: str = "package_id") -> PackageId:
     if not value:
         raise InvalidArgumentError(field, "must not be empty", missing=True)
-    if _PACKAGE_ID_RE.fullmatch(value) is None:
+    if PACKAGE_ID_RE.fullmatch(value) is None:
         raise InvalidArgumentError(field, "64 lower-case hex digits expected")
     return PackageId(value)
 

@@ -9,17 +9,16 @@ from collections.abc import AsyncIterator
 import grpc.aio
 
 from participant.ledger_api.backend import (
-    Completion,
     LedgerBackend,
     SubmitRequest,
     Transaction,
-    UpdateId,
+    TransactionTree,
 )
-from participant.ledger_api.backend import TransactionTree as TreeUpdate
 from participant.ledger_api.convert import requests, responses
 from participant.ledger_api.errors import ErrorCode, LedgerApiError
 from participant.ledger_api.services.access import Access, stream, unary
 from participant.ledger_api.status import completion_error
+from participant.store import Completion, UpdateId
 from protocol.ledger_api.v2 import (
     command_completion_service_pb2,
     command_completion_service_pb2_grpc,
@@ -166,6 +165,6 @@ class CommandService(command_service_pb2_grpc.CommandServiceServicer):
             UpdateId(completion.update_id or ""), frozenset(req.act_as), tree=True
         )
         out = command_service_pb2.SubmitAndWaitForTransactionTreeResponse()
-        if isinstance(tree, TreeUpdate):
+        if isinstance(tree, TransactionTree):
             out.transaction.CopyFrom(responses.transaction_tree(tree))
         return out

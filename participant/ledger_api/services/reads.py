@@ -10,15 +10,14 @@ import grpc.aio
 from participant.engine import PartyId
 from participant.ledger_api.backend import (
     LedgerBackend,
-    Offset,
     Transaction,
     TransactionTree,
     Update,
-    UpdateId,
 )
 from participant.ledger_api.convert import requests, responses
 from participant.ledger_api.errors import InvalidArgumentError, UpdateNotFoundError
 from participant.ledger_api.services.access import Access, stream, unary
+from participant.store import Offset, UpdateId
 from protocol.ledger_api.v2 import (
     state_service_pb2,
     state_service_pb2_grpc,

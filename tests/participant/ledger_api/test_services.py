@@ -26,7 +26,7 @@ from ledger_client import (
     Party,
 )
 from participant.ledger_api import LedgerApiServer
-from participant.ledger_api.backend import CompletionStatus
+from participant.store import CompletionStatus
 from tests.support.auth import ALICE, BOB
 from tests.support.ledger_backend import FakeLedgerBackend
 

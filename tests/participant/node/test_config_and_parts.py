@@ -94,12 +94,12 @@ def test_the_process_exits_2_on_a_configuration_error(tmp_path: Path) -> None:
 def test_completion_codes_map_to_ledger_api_codes() -> None:
     assert completion_status(CompletionStatus()).ok
     known = completion_status(CompletionStatus(CompletionCode.INCONSISTENT_CONTRACTS, "gone"))
-    assert known.error_code == "INCONSISTENT_CONTRACTS" and known.context == ()
+    assert known.code == "INCONSISTENT_CONTRACTS" and known.context == ()
     locked = completion_status(CompletionStatus(CompletionCode.LOCKED_CONTRACTS, "locked"))
-    assert locked.error_code == "LOCAL_VERDICT_REJECTED"
+    assert locked.code == "LOCAL_VERDICT_REJECTED"
     assert dict(locked.context)["participant_code"] == "LOCAL_VERDICT_LOCKED_CONTRACTS"
     timed_out = completion_status(CompletionStatus(CompletionCode.NOT_SEQUENCED, "late"))
-    assert timed_out.error_code == "REQUEST_TIMED_OUT"
+    assert timed_out.code == "REQUEST_TIMED_OUT"
 
 
 class _Source:

@@ -17,8 +17,8 @@ from participant.engine.transaction import GlobalKey
 from participant.protocol import SubmissionCommand, view_specs
 from participant.protocol.keys import key_hash
 from participant.protocol.rejections import public_reason
-from participant.store import CompletionCode, CompletionRecord, Offset
-from protocol.identifiers import PartyId as PPartyId
+from participant.store import Completion, CompletionCode, Offset
+from protocol.identifiers import PartyId
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -66,7 +66,7 @@ def account_key(d: ProtocolDomain) -> str:
     return key_hash(GlobalKey(node.template_id, node.key.key))
 
 
-async def completion(d: ProtocolDomain, participant: str, command_id: str) -> CompletionRecord:
+async def completion(d: ProtocolDomain, participant: str, command_id: str) -> Completion:
     stored = await d.stores[participant].completions(Offset(0))
     found = [c for c in stored if c.command_id == command_id]
     assert len(found) == 1, found
@@ -114,7 +114,7 @@ async def send_as_p3(d: ProtocolDomain, tx: Transaction) -> FullTransactionTree:
             domain=d.domain,
             mediator=d.mediator.member,
             submitting_participant=d.member("p3"),
-            act_as=frozenset({PPartyId(d.party("carol"))}),
+            act_as=frozenset({PartyId(d.party("carol"))}),
             application_id="forged",
             command_id=f"forged-{secrets.token_hex(4)}",
             max_sequencing_time=Timestamp(now + 60 * SECOND),

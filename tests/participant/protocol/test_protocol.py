@@ -14,8 +14,7 @@ from participant.engine import CreateCommand, Engine, ExerciseCommand, PartyId, 
 from participant.errors import DuplicateCommandError
 from participant.protocol import ProcessorConfig, SubmissionCommand, view_specs
 from participant.protocol.rejections import public_reason
-from participant.store import CompletionCode, CompletionRecord
-from protocol.identifiers import PartyId as PPartyId
+from participant.store import Completion, CompletionCode
 from protocol.sequencer_messages import Envelope
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -54,7 +53,7 @@ async def d(tmp_path: Path) -> AsyncIterator[ProtocolDomain]:
     await domain.close()
 
 
-async def run(d: ProtocolDomain, participant: str, cmd: object) -> CompletionRecord:
+async def run(d: ProtocolDomain, participant: str, cmd: object) -> Completion:
     """Submit on ``participant``, sequence everything, return the completion."""
     assert isinstance(cmd, SubmissionCommand)
     await d.processors[participant].submit(cmd)
@@ -62,7 +61,7 @@ async def run(d: ProtocolDomain, participant: str, cmd: object) -> CompletionRec
     return await completion(d, participant, cmd.command_id)
 
 
-async def completion(d: ProtocolDomain, participant: str, command_id: str) -> CompletionRecord:
+async def completion(d: ProtocolDomain, participant: str, command_id: str) -> Completion:
     found = [c for c in await d.stores[participant].completions(0) if c.command_id == command_id]
     assert len(found) == 1, found
     return found[0]
@@ -285,7 +284,7 @@ async def _forged_request(
         domain=d.domain,
         mediator=d.mediator.member,
         submitting_participant=d.member(submitter),
-        act_as=frozenset(PPartyId(d.party(p)) for p in act_as),
+        act_as=frozenset(PartyId(d.party(p)) for p in act_as),
         application_id="evil",
         command_id=f"evil-{secrets.token_hex(4)}",
         max_sequencing_time=Timestamp(now + 60 * SECOND),
@@ -407,7 +406,7 @@ async def test_an_owner_left_out_of_the_confirming_parties_vetoes_the_theft(
             position,
             tree.view_tree(position).view_hash,
             LocalApprove(),
-            frozenset({PPartyId(d.party("bob"))}),
+            frozenset({PartyId(d.party("bob"))}),
             tree.root_hash(),
         )
         signed = SignedConfirmationResponse.sign(approve, d.participants["p2"].signing_key)
