@@ -37,7 +37,6 @@ from pathlib import Path
 
 from eth_utils.address import to_checksum_address
 
-from chaindomain.commands.domain import InitializedDomain, KeyFiles
 from chaindomain.devnet.access import (
     DevnetAccess,
     admin_client_id,
@@ -66,6 +65,7 @@ from chaindomain.devnet.participants import (
 from chaindomain.devnet.process import NodeSpec
 from chaindomain.devnet.state import DevnetLock, DevnetState
 from chaindomain.devnet.supervisor import Event, NodeExited, NodeReady, RestartPolicy, Supervisor
+from chaindomain.domain import InitializedDomain, KeyFiles
 from protocol.errors import ProtocolError
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
 from sequencer_chain.contract import DeploymentRecord, connect
