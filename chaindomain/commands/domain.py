@@ -67,7 +67,12 @@ class DomainCommandError(Exception):
 def register(groups: Any) -> None:
     parser = groups.add_parser("domain", help="bootstrap a domain; onboarding and admin calls")
     commands = parser.add_subparsers(dest="command", required=True, metavar="ACTION")
+    _register_init(commands)
+    _register_onboarding(commands)
+    _register_topology(commands)
 
+
+def _register_init(commands: Any) -> None:
     init = commands.add_parser("init", help="create a domain: keys, contract, genesis, configs")
     init.add_argument("--dir", type=Path, required=True, help="directory to create the domain in")
     init.add_argument("--name", default="domain", help="domain name (the id is NAME::namespace)")
@@ -86,6 +91,9 @@ def register(groups: Any) -> None:
     init.add_argument("--scrypt-n", type=int, default=ScryptParams().n, help=argparse.SUPPRESS)
     init.set_defaults(handler=_sync(_init))
 
+
+def _register_onboarding(commands: Any) -> None:
+    """Members ask to join; admins list, approve, reject and revoke."""
     onboard = commands.add_parser("onboard", help="ask the domain manager to admit a member")
     _dm_args(onboard, admin=False)
     onboard.add_argument("--kind", choices=("participant", "mediator"), required=True)
@@ -126,6 +134,9 @@ def register(groups: Any) -> None:
     revoke.add_argument("--reason", default="")
     revoke.set_defaults(handler=_sync(_revoke))
 
+
+def _register_topology(commands: Any) -> None:
+    """Domain parameters, party hosting, package vetting."""
     params = commands.add_parser("set-params", help="change domain parameters")
     _dm_args(params, admin=True)
     for flag in (
