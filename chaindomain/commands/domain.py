@@ -18,7 +18,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -320,34 +320,35 @@ async def _vet(args: argparse.Namespace) -> int:
 # -- admin commands --------------------------------------------------------------------------
 
 
-async def _approve(args: argparse.Namespace) -> int:
+async def _admin_call(
+    args: argparse.Namespace, call: Callable[[DomainManagerClient], Awaitable[Any]]
+) -> int:
+    """One admin call with the admin token; its result (one row or a list) printed."""
     async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
-        _print(args, _fields(await client.approve(args.request_id, args.reason)))
+        result = await call(client)
+    rows = [_fields(r) for r in result] if isinstance(result, list | tuple) else _fields(result)
+    _print(args, rows)
     return 0
+
+
+async def _approve(args: argparse.Namespace) -> int:
+    return await _admin_call(args, lambda c: c.approve(args.request_id, args.reason))
 
 
 async def _reject(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
-        _print(args, _fields(await client.reject(args.request_id, args.reason)))
-    return 0
+    return await _admin_call(args, lambda c: c.reject(args.request_id, args.reason))
 
 
 async def _pending(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
-        _print(args, [_fields(r) for r in await client.pending_requests()])
-    return 0
+    return await _admin_call(args, lambda c: c.pending_requests())
 
 
 async def _members(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
-        _print(args, [_fields(m) for m in await client.members(args.at)])
-    return 0
+    return await _admin_call(args, lambda c: c.members(args.at))
 
 
 async def _revoke(args: argparse.Namespace) -> int:
-    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
-        _print(args, _fields(await client.revoke_participant(args.participant, args.reason)))
-    return 0
+    return await _admin_call(args, lambda c: c.revoke_participant(args.participant, args.reason))
 
 
 async def _set_params(args: argparse.Namespace) -> int:
@@ -362,9 +363,7 @@ async def _set_params(args: argparse.Namespace) -> int:
     changes = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if not changes:
         raise DomainCommandError("give at least one parameter to change")
-    async with DomainManagerClient(args.dm, token=_token(args), tls=_tls(args)) as client:
-        _print(args, _fields(await client.set_domain_parameters(changes)))
-    return 0
+    return await _admin_call(args, lambda c: c.set_domain_parameters(changes))
 
 
 # -- init ------------------------------------------------------------------------------------
