@@ -11,15 +11,14 @@ from typing import Any
 from eth_utils.address import is_checksum_address, to_checksum_address
 
 from chaindomain.commands.signer import add_signer_arguments, resolve_signer
+from chaindomain.deployment import open_deployment
 from sequencer_chain.contract import (
-    DeploymentRecord,
     InboxContract,
     connect,
     deploy_inbox,
     domain_id_bytes,
     send_transaction,
 )
-from sequencer_chain.errors import DeploymentRecordError
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -104,21 +103,8 @@ async def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _load(args: argparse.Namespace) -> tuple[Any, DeploymentRecord, int]:
-    record = DeploymentRecord.load(args.deployment)
-    w3 = await connect(args.rpc_url)
-    chain_id = await w3.eth.chain_id
-    if chain_id != record.chain_id:
-        await w3.provider.disconnect()
-        raise DeploymentRecordError(
-            args.deployment,
-            f"is for chain {record.chain_id}, but {args.rpc_url} is chain {chain_id}",
-        )
-    return w3, record, chain_id
-
-
 async def _writer_admin(args: argparse.Namespace, function: str) -> int:
-    w3, record, chain_id = await _load(args)
+    w3, record, chain_id = await open_deployment(args.deployment, args.rpc_url)
     owner = resolve_signer(args, chain_id)
     inbox = InboxContract(w3, record.address)
     receipt = await send_transaction(
@@ -129,7 +115,7 @@ async def _writer_admin(args: argparse.Namespace, function: str) -> int:
 
 
 async def _status(args: argparse.Namespace) -> int:
-    w3, record, _ = await _load(args)
+    w3, record, _ = await open_deployment(args.deployment, args.rpc_url)
     inbox = InboxContract(w3, record.address)
     count, acc = await inbox.head()
     print(f"SequencerInbox {record.address} v{await inbox.version()} owner {await inbox.owner()}")

@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from protocol.crypto import (
-    EncryptionPrivateKey,
-    EncryptionPublicKey,
-    KeyScheme,
-    ScryptParams,
-    SigningPrivateKey,
-    SigningPublicKey,
-    fingerprint_of,
-    save_keystore,
-)
-from protocol.errors import CorruptKeystoreError, InvalidKeyError, KeystoreError
-
-KINDS = ("namespace", "signing", "encryption", "pair")
-_SCHEMES = {"ed25519": KeyScheme.ED25519, "x25519": KeyScheme.X25519}
+from chaindomain.keyfiles import KINDS, create_identity_keys, public_part
+from protocol.crypto import ScryptParams
+from protocol.errors import KeystoreError
+from sequencer_chain.chain_keys import read_password
 
 
 def register(groups: Any) -> None:
@@ -63,73 +52,14 @@ def register(groups: Any) -> None:
     export.set_defaults(handler=_export)
 
 
-def _password(args: argparse.Namespace) -> str:
-    if args.password_file is not None:
-        try:
-            return str(args.password_file.read_text(encoding="utf-8")).rstrip("\r\n")
-        except OSError as exc:
-            raise KeystoreError(
-                args.password_file, f"cannot read password: {exc.strerror}"
-            ) from None
-    if args.password_env is not None:
-        value = os.environ.get(args.password_env)
-        if value is None:
-            raise KeystoreError(args.out, f"environment variable {args.password_env} is not set")
-        return value
-    raise KeystoreError(args.out, "no password: give --password-file or --password-env")
-
-
 def _generate(args: argparse.Namespace) -> int:
     if args.kind == "pair" and args.encryption_out is None:
         raise KeystoreError(args.out, "--kind pair needs --encryption-out")
-    password = _password(args)
-    if not password:
-        raise KeystoreError(args.out, "the password is empty")
+    password = read_password(args.password_file, args.password_env)
     params = ScryptParams(n=args.scrypt_n)
-    targets: list[tuple[Path, SigningPrivateKey | EncryptionPrivateKey]] = []
-    if args.kind == "encryption":
-        targets.append((args.out, EncryptionPrivateKey.generate()))
-    else:
-        targets.append((args.out, SigningPrivateKey.generate()))
-    if args.kind == "pair":
-        targets.append((args.encryption_out, EncryptionPrivateKey.generate()))
-    for path, _ in targets:
-        if path.exists():
-            raise KeystoreError(path, "file exists; refusing to overwrite a key")
-    for path, key in targets:
-        save_keystore(path, key, password, params)
-        print(f"created {path}: {_describe(_public_part(path))}")
+    for path in create_identity_keys(args.kind, args.out, password, params, args.encryption_out):
+        print(f"created {path}: {_describe(public_part(path))}")
     return 0
-
-
-def _public_part(path: Path) -> dict[str, str]:
-    """The key type, fingerprint and public key a keystore stores in clear, checked."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KeystoreError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptKeystoreError(path, f"unreadable: {exc}") from None
-    if not isinstance(doc, dict):
-        raise CorruptKeystoreError(path, "not a JSON object")
-    key_type, fingerprint, public = (
-        doc.get("key_type"),
-        doc.get("fingerprint"),
-        doc.get("public_key"),
-    )
-    if key_type not in _SCHEMES or not isinstance(public, str) or not isinstance(fingerprint, str):
-        raise CorruptKeystoreError(path, "missing key_type, fingerprint or public_key")
-    try:
-        raw = bytes.fromhex(public)
-        key = SigningPublicKey(raw) if key_type == "ed25519" else EncryptionPublicKey(raw)
-    except (ValueError, InvalidKeyError) as exc:
-        raise CorruptKeystoreError(path, f"invalid public_key: {exc}") from None
-    if fingerprint_of(_SCHEMES[key_type], key.raw) != fingerprint:
-        raise CorruptKeystoreError(path, "fingerprint does not match the public key")
-    result = {"key_type": key_type, "fingerprint": fingerprint, "public_key": raw.hex()}
-    if key_type == "ed25519":
-        result["namespace"] = fingerprint  # if used as the root key of a namespace
-    return result
 
 
 def _describe(part: dict[str, str]) -> str:
@@ -137,7 +67,7 @@ def _describe(part: dict[str, str]) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    part = _public_part(args.keyfile)
+    part = public_part(args.keyfile)
     if args.json:
         print(json.dumps(part, indent=2))
     else:
@@ -148,7 +78,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    part = _public_part(args.keyfile)
+    part = public_part(args.keyfile)
     exported = {k: part[k] for k in ("key_type", "fingerprint", "public_key")}
     text = json.dumps(exported, indent=2) + "\n"
     if args.out is None:

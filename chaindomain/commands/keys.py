@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
+from chaindomain.keyfiles import chain_address
 from sequencer_chain.chain_keys import DEFAULT_SCRYPT_N, create_keystore, read_password
-from sequencer_chain.errors import KeystoreFormatError
 
 
 def register(groups: Any) -> None:
@@ -37,9 +34,5 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    try:
-        data = json.loads(args.keystore.read_text())
-        print(to_checksum_address("0x" + data["address"].removeprefix("0x")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise KeystoreFormatError(args.keystore, f"no readable address: {exc}") from None
+    print(chain_address(args.keystore))
     return 0

@@ -28,6 +28,7 @@ from chaindomain.demo.errors import DemoStepError
 from ledger_client import (
     ContractId,
     CreateCommand,
+    CreatedEvent,
     ExerciseCommand,
     LedgerClientError,
     Party,
@@ -114,16 +115,22 @@ class Workflow:
         )
 
     async def run(self) -> WorkflowResult:
-        ctx = self.ctx
-        bank, alice, bob = ctx.orgs
-        iou = ctx.template("iou", "Iou")
+        """The steps, in order: accounts, Ious, a transfer, delivery versus payment."""
+        _, alice, bob = self.ctx.orgs
         self.out("accounts")
         await self._account(alice)
         await self._account(bob)
+        issued = await self._issue_ious()
+        await self._transfer(issued.created[0])
+        await self._delivery_versus_payment()
+        return self.result
 
+    async def _issue_ious(self) -> Transaction:
+        bank = self.ctx.orgs[0]
+        iou = self.ctx.template("iou", "Iou")
         self.out("a bank issues Ious")
         amounts = IOU_AMOUNTS[:1] if self.reduced else IOU_AMOUNTS
-        issued = await self._submit(
+        return await self._submit(
             f"Bank issues Ious of {', '.join(amount(a) for a in amounts)} {CURRENCY}",
             bank,
             [
@@ -142,8 +149,11 @@ class Workflow:
             act_as=[bank.party()],
         )
 
+    async def _transfer(self, first: CreatedEvent) -> None:
+        ctx = self.ctx
+        bank, alice, _ = ctx.orgs
+        iou = ctx.template("iou", "Iou")
         self.out("a transfer via propose/accept")
-        first = issued.created[0]
         proposed = await self._submit(
             f"Bank proposes its {amount(first.arguments['amount'])} {CURRENCY} Iou to Alice",
             bank,
@@ -159,6 +169,9 @@ class Workflow:
             act_as=[alice.party()],
         )
 
+    async def _delivery_versus_payment(self) -> None:
+        ctx = self.ctx
+        bank, alice, bob = ctx.orgs
         self.out("delivery versus payment across three organisations")
         custodian = bank.party("Custodian")
         asset_t, cash_t = ctx.template("dvp", "Asset"), ctx.template("dvp", "Cash")
@@ -222,7 +235,6 @@ class Workflow:
             read_as=[custodian],
             then_visible_to=[(alice, alice.party()), (bank, custodian)],
         )
-        return self.result
 
 
 def _created(tx: Transaction, entity: str, step: str) -> ContractId:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from auth import fetch_token
+from chaindomain.private_files import write_private
 from ledger_client import LedgerClient
 from protocol.tls import ClientTls
 
@@ -58,9 +59,7 @@ def ensure_secret(secrets_dir: Path, client_id: str) -> Path:
     if not path.exists():
         secrets_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(secrets_dir, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32) + "\n")
+        write_private(path, secrets.token_urlsafe(32) + "\n")
     return path
 
 

@@ -1,5 +1,9 @@
 """Every devnet node's TOML config, rewritten at each ``up`` under ``<dir>/nodes/``.
 
+The domain's own nodes (sequencers, domain manager, mediator) use the templates that
+``chaindomain domain init`` uses (``chaindomain.domain.configs``); the identity provider
+and the participants are the devnet's alone.
+
 Each is a working example of ``docs/configuration.md``: absolute paths into the state
 directory, the ports recorded in ``network.json``, the keystore password read from the
 domain's secret file (never written into a config). The devnet tunes for a local anvil
@@ -12,14 +16,22 @@ Ledger APIs checking JWTs from the devnet's IdP (``[ledger_api.auth]``, ``access
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaindomain.commands.domain import InitializedDomain, KeyFiles
 from chaindomain.devnet.access import TOKEN_TTL_S, IdpClient
 from chaindomain.devnet.certs import NodeCertificate
+from chaindomain.domain import InitializedDomain, KeyFiles
+from chaindomain.domain import configs as node
+from chaindomain.domain.configs import (
+    Naming,
+    domain_section,
+    keys_section,
+    ops_section,
+    q,
+    tls_section,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,45 +86,6 @@ class Layout:
         return self.root / "logs" / f"{name}.log"
 
 
-def q(value: object) -> str:
-    """A TOML basic string (JSON's escaping is a subset of TOML's)."""
-    return json.dumps(str(value))
-
-
-def _endpoints(endpoints: Sequence[str]) -> str:
-    return "[" + ", ".join(q(e) for e in endpoints) + "]"
-
-
-def _account(domain: InitializedDomain, index: int) -> str:
-    seq = domain.sequencers[index - 1]
-    if seq.dev_key_index is not None:
-        return f"dev_key_index = {seq.dev_key_index}"
-    return f"keystore = {q(seq.chain_keystore)}\npassword = {{ file = {q(domain.password_file)} }}"
-
-
-def _keys(keys: KeyFiles, domain: InitializedDomain, *, signing_name: str) -> str:
-    return f"""[keys]
-namespace_keystore = {q(keys.namespace)}
-{signing_name} = {q(keys.signing)}
-encryption_keystore = {q(keys.encryption)}
-password = {{ file = {q(domain.password_file)} }}"""
-
-
-def _ops(port: int) -> str:
-    return f"""[ops]
-host = "127.0.0.1"
-port = {port}
-"""
-
-
-def _tls(cert: NodeCertificate) -> str:
-    return f"""[tls]
-cert_file = {q(cert.cert_file)}
-key_file = {q(cert.key_file)}
-ca_file = {q(cert.ca_file)}
-"""
-
-
 HEADER = "# written by `chaindomain devnet up`; rewritten at every start\n"
 
 
@@ -135,7 +108,8 @@ port = {port}
 state_dir = {q(layout.idp / "keys")}
 token_ttl_seconds = {TOKEN_TTL_S}
 
-{_tls(cert)}{entries}"""
+{tls_section(cert)}
+{entries}"""
 
 
 def sequencer_toml(
@@ -148,31 +122,17 @@ def sequencer_toml(
     cert: NodeCertificate,
 ) -> str:
     name = f"seq{index}"
-    keys = domain.sequencers[index - 1].keys
-    return f"""{HEADER}[node]
-sequencer_id = {q(keys.member)}
-data_dir = {q(layout.data(name).resolve())}
-
-[domain]
-domain_id = {q(domain.domain_id)}
-genesis_file = {q(domain.genesis)}
-
-[chain]
-rpc_url = {q(rpc_url)}
-deployment = {q(domain.deployment)}
-confirmations = 0
-poll_interval_s = 0.1
-linger_s = 0.02
-
-[chain.account]
-{_account(domain, index)}
-
-[api]
-host = "127.0.0.1"
-port = {ports[name]}
-
-{_ops(ports[name + ".ops"])}
-{_tls(cert)}"""
+    return node.sequencer_toml(
+        Naming(domain),
+        index,
+        header=HEADER,
+        data_dir=layout.data(name),
+        rpc_url=rpc_url,
+        api_port=ports[name],
+        ops_port=ports[name + ".ops"],
+        chain={"confirmations": 0, "poll_interval_s": 0.1, "linger_s": 0.02},
+        tls=cert,
+    )
 
 
 def dm_toml(
@@ -182,28 +142,16 @@ def dm_toml(
     ports: dict[str, int],
     cert: NodeCertificate,
 ) -> str:
-    return f"""{HEADER}[node]
-member_id = {q(domain.domain_manager.member)}
-data_dir = {q(layout.data("dm").resolve())}
-
-[domain]
-domain_id = {q(domain.domain_id)}
-genesis_file = {q(domain.genesis)}
-sequencers = {_endpoints(sequencers)}
-
-{_keys(domain.domain_manager, domain, signing_name="signing_keystore")}
-
-[admin]
-host = "127.0.0.1"
-port = {ports["dm"]}
-policy = "open"
-admin_users = ["admin"]
-
-[admin.auth]
-allow_hs256_secret = {{ file = {q(domain.admin_secret_file)} }}
-
-{_ops(ports["dm.ops"])}
-{_tls(cert)}"""
+    return node.dm_toml(
+        Naming(domain),
+        header=HEADER,
+        data_dir=layout.data("dm"),
+        sequencers=sequencers,
+        policy="open",
+        admin_port=ports["dm"],
+        ops_port=ports["dm.ops"],
+        tls=cert,
+    )
 
 
 def mediator_toml(
@@ -214,22 +162,15 @@ def mediator_toml(
     cert: NodeCertificate,
 ) -> str:
     """The genesis mediator: in the genesis topology, so no ``[onboarding]``."""
-    return f"""{HEADER}[node]
-member_id = {q(domain.mediator.member)}
-data_dir = {q(layout.data("mediator").resolve())}
-
-[domain]
-domain_id = {q(domain.domain_id)}
-genesis_file = {q(domain.genesis)}
-sequencers = {_endpoints(sequencers)}
-
-{_keys(domain.mediator, domain, signing_name="signing_keystore")}
-
-[mediator]
-time_proof_idle_s = 0.5
-
-{_ops(ports["mediator.ops"])}
-{_tls(cert)}"""
+    return node.mediator_toml(
+        Naming(domain),
+        header=HEADER,
+        data_dir=layout.data("mediator"),
+        sequencers=sequencers,
+        mediator={"time_proof_idle_s": 0.5},
+        ops_port=ports["mediator.ops"],
+        tls=cert,
+    )
 
 
 def participant_toml(
@@ -245,17 +186,15 @@ def participant_toml(
     """A participant onboarded through the domain manager at its first start; its
     packages are uploaded through its Ledger API (``[packages]`` loads none itself),
     which checks tokens of the devnet's IdP."""
+    naming = Naming(domain)
     return f"""{HEADER}[node]
 participant_id = {q(keys.member)}
 name = {q(name)}
-data_dir = {q(layout.data(name).resolve())}
+data_dir = {naming.path(layout.data(name))}
 
-{_keys(keys, domain, signing_name="signing_keystore")}
+{keys_section(keys, naming)}
 
-[domain]
-domain_id = {q(domain.domain_id)}
-genesis_file = {q(domain.genesis)}
-sequencers = {_endpoints(sequencers)}
+{domain_section(naming, sequencers)}
 
 [domain_manager]
 endpoint = "127.0.0.1:{ports["dm"]}"
@@ -274,5 +213,7 @@ time_proof_idle_s = 0.5
 [packages]
 examples = []
 
-{_ops(ports[name + ".ops"])}
-{_tls(cert)}"""
+{ops_section(ports[name + ".ops"])}
+
+{tls_section(cert)}
+"""

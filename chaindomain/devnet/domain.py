@@ -1,7 +1,7 @@
 """The devnet's domain: made once per state directory by the shared ``init_domain``.
 
 ``chaindomain domain init`` and ``devnet up`` make a domain the same way
-(:func:`chaindomain.commands.domain.init_domain`: keystores, the ordering contract with
+(:func:`chaindomain.domain.init_domain`: keystores, the ordering contract with
 one writer per sequencer, the genesis topology, ``domain.json`` written last). The devnet
 only chooses its options — an ``open`` onboarding policy, no confirmations and no
 topology change delay (anvil has immediate finality), cheap keystores — and a random
@@ -19,14 +19,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from chaindomain.commands.domain import (
-    DomainCommandError,
+from chaindomain.devnet.errors import BootstrapError
+from chaindomain.domain import (
+    DomainError,
     DomainInitOptions,
     InitializedDomain,
     init_domain,
     load_domain,
 )
-from chaindomain.devnet.errors import BootstrapError
 from protocol.crypto import ScryptParams
 
 DEVNET_SCRYPT = ScryptParams(n=2**14)
@@ -46,7 +46,7 @@ def existing_domain(root: Path) -> InitializedDomain | None:
     """The domain made by an earlier ``up`` in ``root``, or ``None``."""
     try:
         return load_domain(root)
-    except DomainCommandError as exc:
+    except DomainError as exc:
         raise BootstrapError(
             "domain", f"{exc}; remove the state directory to start a new network"
         ) from None
@@ -58,5 +58,5 @@ async def create_domain(root: Path, rpc_url: str, echo: Callable[[str], None]) -
         shutil.rmtree(root)
     try:
         return await init_domain(root, rpc_url, secrets.token_urlsafe(24), DEVNET_OPTIONS, echo)
-    except DomainCommandError as exc:
+    except DomainError as exc:
         raise BootstrapError("domain", str(exc)) from None

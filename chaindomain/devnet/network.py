@@ -37,7 +37,6 @@ from pathlib import Path
 
 from eth_utils.address import to_checksum_address
 
-from chaindomain.commands.domain import InitializedDomain, KeyFiles
 from chaindomain.devnet.access import (
     DevnetAccess,
     admin_client_id,
@@ -66,6 +65,7 @@ from chaindomain.devnet.participants import (
 from chaindomain.devnet.process import NodeSpec
 from chaindomain.devnet.state import DevnetLock, DevnetState
 from chaindomain.devnet.supervisor import Event, NodeExited, NodeReady, RestartPolicy, Supervisor
+from chaindomain.domain import InitializedDomain, KeyFiles
 from protocol.errors import ProtocolError
 from sequencer_chain.anvil import AnvilConfig, ManagedAnvil, free_port
 from sequencer_chain.contract import DeploymentRecord, connect
@@ -252,6 +252,88 @@ def describe(event: Event) -> str:
     return f"  {event.name:<12} EXITED with code {event.exit_code}; {then}\n{tail}"
 
 
+def local_chain(options: UpOptions, layout: Layout) -> ManagedAnvil | None:
+    """anvil with the state directory's chain, unless ``--rpc-url`` names a chain."""
+    if options.rpc_url is not None:
+        return None
+    # Not recorded: every node config is rewritten with the URL at each start.
+    return ManagedAnvil(
+        AnvilConfig(
+            block_time=options.block_time_s or None,
+            state_path=layout.anvil_state,
+            port=options.anvil_port or None,
+        ),
+        log_path=layout.log("anvil"),
+    )
+
+
+async def start_chain(anvil: ManagedAnvil, layout: Layout, out: Printer) -> str:
+    """Start ``anvil``; its RPC URL."""
+    resumed = layout.anvil_state.exists()
+    await asyncio.to_thread(anvil.start)
+    how = "resumed" if resumed else "new"
+    out(f"anvil          {anvil.rpc_url}  ({how} chain, pid {anvil.pid})")
+    return anvil.rpc_url
+
+
+async def start_domain(
+    layout: Layout,
+    domain: InitializedDomain | None,
+    rpc_url: str,
+    *,
+    state: DevnetState,
+    anvil: ManagedAnvil | None,
+    out: Printer,
+) -> InitializedDomain:
+    """The domain (``None``: made now, on the first ``up``), whose contract the chain
+    must have; the chain's part of ``state``."""
+    if domain is None:
+        out(f"creating the domain (keys, contract, genesis) in {layout.domain}/")
+        domain = await create_domain(layout.domain, rpc_url, lambda line: out("  " + line))
+    record = await check_contract(domain, rpc_url)
+    out(
+        f"SequencerInbox {record.address}  "
+        f"(chain {record.chain_id}, deployed in block {record.deploy_block})"
+    )
+    out(f"domain         {domain.domain_id}")
+    state.chain = {
+        "rpc_url": rpc_url,
+        "chain_id": record.chain_id,
+        "contract": record.address,
+        "deploy_block": record.deploy_block,
+        "anvil_pid": anvil.pid if anvil is not None else None,
+    }
+    state.extra = {"domain_id": domain.domain_id}
+    return domain
+
+
+async def start_organisations(
+    state: DevnetState,
+    domain: InitializedDomain,
+    identities: dict[str, KeyFiles],
+    access: DevnetAccess,
+    out: Printer,
+) -> None:
+    """Once every node is ready: the organisations' packages, parties and users."""
+    nodes = state.nodes
+    participants = [
+        (nodes[name].endpoints["participant"], nodes[name].endpoints["grpc"], keys)
+        for name, keys in identities.items()
+    ]
+    if not participants:
+        return
+    out("organisations (example packages uploaded, parties allocated):")
+    organisations, packages = await set_up_organisations(
+        participants,
+        dm_endpoint=nodes["dm"].endpoints["grpc"],
+        password=domain.password_file.read_text().rstrip("\r\n"),
+        out=out,
+        access=access,
+    )
+    state.extra["organisations"] = [o.to_json() for o in organisations]
+    state.extra["packages"] = packages
+
+
 async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> int:
     """Bring the network up and supervise it until ``stop`` is set; returns an exit code."""
     layout = Layout(options.state_dir)
@@ -261,84 +343,32 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
     anvil: ManagedAnvil | None = None
     supervisor: Supervisor | None = None
     state = DevnetState(supervisor_pid=os.getpid())
+
+    def save(s: DevnetState) -> None:
+        s.save(layout.root)
+
     try:
-        domain = existing_domain(layout.domain)
-        rpc_url = options.rpc_url
-        if rpc_url is None:
-            # Not recorded: every node config is rewritten with the URL at each start.
-            anvil = ManagedAnvil(
-                AnvilConfig(
-                    block_time=options.block_time_s or None,
-                    state_path=layout.anvil_state,
-                    port=options.anvil_port or None,
-                ),
-                log_path=layout.log("anvil"),
-            )
-            resumed = layout.anvil_state.exists()
-            await asyncio.to_thread(anvil.start)
-            rpc_url = anvil.rpc_url
-            how = "resumed" if resumed else "new"
-            out(f"anvil          {rpc_url}  ({how} chain, pid {anvil.pid})")
-        if domain is None:
-            out(f"creating the domain (keys, contract, genesis) in {layout.domain}/")
-            domain = await create_domain(layout.domain, rpc_url, lambda line: out("  " + line))
-        record = await check_contract(domain, rpc_url)
-        out(
-            f"SequencerInbox {record.address}  "
-            f"(chain {record.chain_id}, deployed in block {record.deploy_block})"
-        )
-        out(f"domain         {domain.domain_id}")
-        state.chain = {
-            "rpc_url": rpc_url,
-            "chain_id": record.chain_id,
-            "contract": record.address,
-            "deploy_block": record.deploy_block,
-            "anvil_pid": anvil.pid if anvil is not None else None,
-        }
-        state.extra = {"domain_id": domain.domain_id}
+        existing = existing_domain(layout.domain)
+        anvil = local_chain(options, layout)
+        if anvil is not None:
+            rpc_url = await start_chain(anvil, layout, out)
+        else:
+            rpc_url = str(options.rpc_url)
+        domain = await start_domain(layout, existing, rpc_url, state=state, anvil=anvil, out=out)
         specs, identities, access = await asyncio.to_thread(
             plan_nodes, layout, domain, rpc_url, options
         )
         state.extra["access"] = access.to_json()
-
-        def save(s: DevnetState) -> None:
-            s.save(layout.root)
-
-        def report(event: Event) -> None:
-            out(describe(event))
-
         policy = RestartPolicy(enabled=options.restart)
-        supervisor = Supervisor(state, save, report, policy)
+        supervisor = Supervisor(state, save, lambda event: out(describe(event)), policy)
         out("starting nodes:")
         await supervisor.start_all(specs)
-        nodes = state.nodes
-        participants = [
-            (nodes[name].endpoints["participant"], nodes[name].endpoints["grpc"], keys)
-            for name, keys in identities.items()
-        ]
-        if participants:
-            out("organisations (example packages uploaded, parties allocated):")
-            organisations, packages = await set_up_organisations(
-                participants,
-                dm_endpoint=nodes["dm"].endpoints["grpc"],
-                password=domain.password_file.read_text().rstrip("\r\n"),
-                out=out,
-                access=access,
-            )
-            state.extra["organisations"] = [o.to_json() for o in organisations]
-            state.extra["packages"] = packages
+        await start_organisations(state, domain, identities, access, out)
         state.status = "running"
         save(state)
         out(summary(layout, state))
         out("running; Ctrl-C or `chaindomain devnet down` to stop")
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await stop.wait()
-            if anvil is not None and not anvil.running:
-                out("anvil exited unexpectedly:\n" + anvil.log_tail())
-                return 1
-        return 0
+        return await _supervise(stop, anvil, out)
     except (NodeStartError, BootstrapError, SequencerChainError, ProtocolError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -356,3 +386,15 @@ async def run_network(options: UpOptions, stop: asyncio.Event, out: Printer) -> 
             state.save(layout.root)
         lock.release()
         out(f"stopped; the network's state is kept in {layout.root}/")
+
+
+async def _supervise(stop: asyncio.Event, anvil: ManagedAnvil | None, out: Printer) -> int:
+    """Wait for ``stop``; 1 if anvil (when the devnet runs it) exits before."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await stop.wait()
+        if anvil is not None and not anvil.running:
+            out("anvil exited unexpectedly:\n" + anvil.log_tail())
+            return 1
+    return 0

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auth import TokenRequestError
-from chaindomain.commands.domain import InitializedDomain, KeyFiles
 from chaindomain.devnet.access import DevnetAccess, admin_client_id, user_id
 from chaindomain.devnet.errors import BootstrapError
+from chaindomain.domain import InitializedDomain, KeyFiles, new_identity
 from ledger_client import (
     CanActAs,
     CanReadAs,
@@ -46,13 +46,7 @@ from node_runtime.member.dm_client import (
     HostingState,
 )
 from participant.engine.examples import EXAMPLES, example_source
-from protocol.crypto import (
-    EncryptionPrivateKey,
-    ScryptParams,
-    SigningPrivateKey,
-    load_signing_key,
-    save_keystore,
-)
+from protocol.crypto import ScryptParams, load_signing_key
 from protocol.identifiers import (
     MemberKind,
     Namespace,
@@ -152,10 +146,7 @@ def participant_identity(
         member = json.loads(record.read_text())["participant"]
         return KeyFiles(member, *files)
     keys.mkdir(parents=True, exist_ok=True)
-    namespace = SigningPrivateKey.generate()
-    save_keystore(files[0], namespace, password, scrypt)
-    save_keystore(files[1], SigningPrivateKey.generate(), password, scrypt)
-    save_keystore(files[2], EncryptionPrivateKey.generate(), password, scrypt)
+    namespace = new_identity(files, password, scrypt).namespace
     member = make_member_id(MemberKind.PARTICIPANT, name, Namespace(namespace.fingerprint))
     # Read back: the id must be the one the node derives from its keystore.
     if load_signing_key(files[0], password).fingerprint != namespace.fingerprint:

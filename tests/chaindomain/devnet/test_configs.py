@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from auth.dev_idp.config import IdpConfig
-from chaindomain.commands.domain import InitializedDomain, KeyFiles, SequencerFiles
 from chaindomain.devnet.access import idp_clients
 from chaindomain.devnet.certs import DevnetCa
 from chaindomain.devnet.configs import (
@@ -28,6 +27,7 @@ from chaindomain.devnet.participants import (
     organisation_parties,
     participant_identity,
 )
+from chaindomain.domain import InitializedDomain, KeyFiles, SequencerFiles
 from domain_manager.config import load_dm_config
 from mediator.config import load_mediator_config
 from node_runtime.config import load_config
