@@ -11,6 +11,8 @@ answers with (see :mod:`auth.status` for the mapping as data)::
     ├── PermissionDeniedError        gRPC PERMISSION_DENIED, HTTP 403; ``missing`` names the right
     ├── JwksUnavailableError         gRPC UNAVAILABLE, HTTP 503: the key set could not be fetched
     ├── AuthConfigError (ValueError) gRPC INTERNAL, HTTP 500: the verifier or a caller is misused
+    │   └── SigningKeyStoreError     the development IdP's key directory is unreadable or
+    │                                inconsistent (``auth.dev_idp.keys``)
     └── TokenRequestError            a client's token request refused by the identity provider
                                      (``auth.token_client``); raised to clients, never answered
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class AuthError(Exception):
@@ -164,6 +167,15 @@ class AuthConfigError(AuthError, ValueError):
     @property
     def public_message(self) -> str:
         return "internal authorization error"
+
+
+class SigningKeyStoreError(AuthConfigError):
+    """The development IdP's key directory is unreadable, inconsistent, or a key file cannot
+    be decrypted; ``path`` names the directory."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        super().__init__(str(path), detail)
 
 
 def join_names(names: Iterable[str]) -> str:

@@ -7,16 +7,17 @@ their secrets sit in a config file, and there is no user login.
 """
 
 from auth.dev_idp.config import ClientConfig, IdpConfig
-from auth.dev_idp.keys import KeyStore, KeyStoreError, SigningKey
+from auth.dev_idp.keys import KeyStore, SigningKey
 from auth.dev_idp.server import DevIdp, OAuthError, build_payload
+from auth.errors import SigningKeyStoreError
 
 __all__ = [
     "ClientConfig",
     "DevIdp",
     "IdpConfig",
     "KeyStore",
-    "KeyStoreError",
     "OAuthError",
     "SigningKey",
+    "SigningKeyStoreError",
     "build_payload",
 ]

@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 
 from auth.dev_idp.config import IdpConfig
-from auth.dev_idp.keys import KeyStoreError
 from auth.dev_idp.server import DevIdp
+from auth.errors import SigningKeyStoreError
 from node_runtime import configure_logging
 from node_runtime.config import check_node_security, load_config
 from node_runtime.errors import NodeRuntimeError
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             config = config.model_copy(update=overrides)
             check_node_security(config, source, base_dir)
         asyncio.run(serve(config, base_dir, args.rotate))
-    except (NodeRuntimeError, KeyStoreError, TlsError, OSError) as exc:
+    except (NodeRuntimeError, SigningKeyStoreError, TlsError, OSError) as exc:
         sys.stderr.write(f"dev IdP: {exc}\n")
         return 2
     return 0

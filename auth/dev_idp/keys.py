@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from auth.errors import SigningKeyStoreError
+
 log = logging.getLogger(__name__)
 
 Algorithm = Literal["RS256", "ES256"]
@@ -46,15 +48,6 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 RSA_KEY_BITS = 2048
 MANIFEST = "manifest.json"
-
-
-class KeyStoreError(Exception):
-    """The key directory is unreadable, inconsistent, or a key file cannot be decrypted."""
-
-    def __init__(self, path: Path, detail: str) -> None:
-        self.path = path
-        self.detail = detail
-        super().__init__(f"{path}: {detail}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +173,7 @@ class KeyStore:
                 pem = (key_dir / f"{entry['kid']}.pem").read_bytes()
                 private = serialization.load_pem_private_key(pem, password=self._password)
                 if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-                    raise KeyStoreError(key_dir, f"key {entry['kid']} is neither RSA nor EC")
+                    raise SigningKeyStoreError(key_dir, f"key {entry['kid']} is neither RSA nor EC")
                 self._keys.append(
                     SigningKey(
                         entry["kid"],
@@ -190,8 +183,12 @@ class KeyStore:
                         entry.get("retired_at"),
                     )
                 )
+        except SigningKeyStoreError:
+            raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise KeyStoreError(key_dir, f"cannot load keys: {type(exc).__name__}: {exc}") from None
+            raise SigningKeyStoreError(
+                key_dir, f"cannot load keys: {type(exc).__name__}: {exc}"
+            ) from None
 
     def _prune_and_save(self) -> None:
         published = {k.kid for k in self.published()}

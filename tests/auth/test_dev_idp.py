@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from auth import JwksClient, JwksSettings, TokenFormat, TokenPolicy, TokenVerifier
 from auth.dev_idp import DevIdp
@@ -160,3 +161,15 @@ async def test_keys_survive_restart_and_grace_expires(tmp_path: Path) -> None:
     reloaded = DevIdp(config, key_clock=clock)
     assert len(reloaded.keys.jwks()["keys"]) == 2
     assert not (tmp_path / "state" / "keys" / f"{kid}.pem").exists()
+
+
+def test_an_unreadable_key_directory_is_a_typed_auth_error(tmp_path: Path) -> None:
+    from auth.dev_idp import KeyStore
+    from auth.errors import AuthConfigError, AuthError, SigningKeyStoreError
+
+    KeyStore(tmp_path, password="first")
+    with pytest.raises(SigningKeyStoreError) as caught:
+        KeyStore(tmp_path, password="wrong")
+    assert isinstance(caught.value, AuthConfigError) and isinstance(caught.value, AuthError)
+    assert caught.value.path.is_relative_to(tmp_path)
+    assert "cannot load keys" in str(caught.value)
