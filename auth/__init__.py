@@ -1,4 +1,4 @@
-"""Authentication and authorization for the Ledger API, the HTTP JSON API and triggers.
+"""Authentication and authorization for the Ledger API and HTTP services.
 
 Tokens in Daml's three formats (audience-based, scope-based, custom claims), verified with
 PyJWT against keys from a JWKS URL (RS256, ES256; HS256 only behind a development flag);

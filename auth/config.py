@@ -34,7 +34,7 @@ AlgorithmName = Literal["RS256", "ES256"]
 
 
 class AuthConfig(StrictModel):
-    """How a Ledger API (or JSON API) server verifies tokens."""
+    """How a Ledger API (or another API) server verifies tokens."""
 
     jwks_url: str | None = None
     target_audience: str | None = None

@@ -1,4 +1,4 @@
-"""The aiohttp middleware that authenticates HTTP JSON API (and trigger service) requests.
+"""The aiohttp middleware that authenticates requests to an HTTP service.
 
 Same rules as the gRPC interceptor, in HTTP's words: the ``Authorization: Bearer <jwt>``
 header is verified, the caller's rights resolved and made current (:mod:`auth.context`,
