@@ -26,7 +26,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import aiosqlite
@@ -41,7 +40,7 @@ from mediator.types import (
     VerdictKind,
     Vote,
 )
-from node_runtime.sqlite import closing_on_failure, open_store
+from node_runtime.sqlite import SqliteStore, closing_on_failure, open_store
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -155,12 +154,11 @@ async def _create_cursor(db: aiosqlite.Connection) -> None:
     await db.execute("INSERT INTO cursor VALUES (1, NULL)")
 
 
-class MediatorStore:
+class MediatorStore(SqliteStore):
     """The mediator's database; the node's tasks share it, writes are serialised."""
 
     def __init__(self, path: Path, db: aiosqlite.Connection, last: Timestamp | None) -> None:
-        self.path = path
-        self._db = db
+        super().__init__(path, db)
         self._last = last
         self._lock = asyncio.Lock()
 
@@ -184,20 +182,6 @@ class MediatorStore:
             rows = await db.execute_fetchall("SELECT last_event_at FROM cursor WHERE id = 1")
             (last,) = next(iter(rows))
         return cls(target, db, None if last is None else Timestamp(int(last)))
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> MediatorStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def last_event_at(self) -> Timestamp | None:

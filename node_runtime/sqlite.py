@@ -15,6 +15,9 @@ where its transactions begin and end), sets ``journal_mode=WAL`` and the store's
 Every failure closes the connection before the error leaves: a refused file is not kept
 open (nor, on Windows, locked). Errors are the store's own, built by its ``error``
 factory from a detail string, so each store keeps its error type, message and fields.
+
+:class:`SqliteStore` is the base of a store on such a connection: ``close`` and
+``async with`` are written once, here.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import Self
 
 import aiosqlite
 
@@ -38,6 +42,24 @@ MetaCheck = Callable[[Mapping[str, str]], None]
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 """The ``meta`` table every store with identity keys has (its schema script creates it)."""
+
+
+class SqliteStore:
+    """Base of a store on one aiosqlite connection (``path``, ``_db``): :meth:`close`
+    closes the connection, and ``async with store`` closes it on leaving."""
+
+    def __init__(self, path: Path, db: aiosqlite.Connection) -> None:
+        self.path = path
+        self._db = db
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 class Synchronous(StrEnum):

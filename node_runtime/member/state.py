@@ -21,7 +21,7 @@ from pathlib import Path
 import aiosqlite
 
 from node_runtime.member.errors import MemberStateError
-from node_runtime.sqlite import closing_on_failure, open_store
+from node_runtime.sqlite import SqliteStore, closing_on_failure, open_store
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
@@ -59,12 +59,11 @@ async def _create_cursor(db: aiosqlite.Connection) -> None:
     await db.execute("INSERT INTO cursor VALUES (1, 0, NULL, NULL)")
 
 
-class CounterStore:
+class CounterStore(SqliteStore):
     """The persisted :class:`StreamPosition`; one task (the subscription) writes it."""
 
     def __init__(self, path: Path, db: aiosqlite.Connection, position: StreamPosition) -> None:
-        self.path = path
-        self._db = db
+        super().__init__(path, db)
         self._position = position
 
     @classmethod
@@ -114,6 +113,3 @@ class CounterStore:
         except aiosqlite.Error as exc:
             raise MemberStateError(str(self.path), f"write failed: {exc}") from exc
         self._position = StreamPosition(counter + 1, at, digest)
-
-    async def close(self) -> None:
-        await self._db.close()
