@@ -33,7 +33,7 @@ from domain_manager.types import (
     OnboardingState,
     RequestId,
 )
-from node_runtime.sqlite import SqliteStore, open_store
+from node_runtime.sqlite import META_TABLE, SqliteStore, open_store
 from protocol.canonical import Reader, encode
 from protocol.errors import MalformedError
 from protocol.identifiers import DomainId, MemberId
@@ -48,8 +48,9 @@ from protocol.topology import (
 SCHEMA_VERSION = "1"
 MAX_STORED_TRANSACTIONS = 16
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = (
+    META_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS onboarding (
     request_id TEXT PRIMARY KEY,
     member TEXT NOT NULL,
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL
 );
 """
+)
 
 
 def _encode_transactions(txs: tuple[SignedTopologyTransaction, ...]) -> bytes:

@@ -40,7 +40,7 @@ from mediator.types import (
     VerdictKind,
     Vote,
 )
-from node_runtime.sqlite import SqliteStore, closing_on_failure, open_store
+from node_runtime.sqlite import META_TABLE, SqliteStore, open_store, read_row
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -53,8 +53,9 @@ from protocol.transaction import (
 SCHEMA_VERSION = "2"
 """2: request records v2 (views hold their non-confirming informees' hosts)."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = (
+    META_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS cursor (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     last_event_at INTEGER
@@ -95,6 +96,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 );
 CREATE INDEX IF NOT EXISTS verdicts_by_state ON verdicts (state);
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,10 @@ class ResponseRow:
     reason: str
 
 
+def _time(value: int | None) -> Timestamp | None:
+    return None if value is None else Timestamp(int(value))
+
+
 async def _create_cursor(db: aiosqlite.Connection) -> None:
     await db.execute("INSERT INTO cursor VALUES (1, NULL)")
 
@@ -178,10 +184,8 @@ class MediatorStore(SqliteStore):
             meta={"schema_version": SCHEMA_VERSION, "domain": domain, "mediator": mediator},
             on_create=_create_cursor,
         )
-        async with closing_on_failure(db, error):
-            rows = await db.execute_fetchall("SELECT last_event_at FROM cursor WHERE id = 1")
-            (last,) = next(iter(rows))
-        return cls(target, db, None if last is None else Timestamp(int(last)))
+        last = await read_row(db, "SELECT last_event_at FROM cursor WHERE id = 1", _time, error)
+        return cls(target, db, last)
 
     @property
     def last_event_at(self) -> Timestamp | None:

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 import aiosqlite
 
@@ -39,6 +39,8 @@ Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 MetaCheck = Callable[[Mapping[str, str]], None]
 """Raises the store's error when the ``meta`` rows found do not fit this store."""
+
+T = TypeVar("T")
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 """The ``meta`` table every store with identity keys has (its schema script creates it)."""
@@ -85,6 +87,20 @@ async def closing_on_failure(
     except BaseException:
         await db.close()
         raise
+
+
+async def read_row(
+    db: aiosqlite.Connection,
+    sql: str,
+    parse: Callable[..., T],
+    error: ErrorFactory,
+    failure: str | None = "cannot open",
+) -> T:
+    """``parse(*row)`` of the first row ``sql`` selects, e.g. a store's cursor as it opens;
+    ``db`` is closed if either fails (:func:`closing_on_failure`)."""
+    async with closing_on_failure(db, error, failure):
+        rows = await db.execute_fetchall(sql)
+        return parse(*next(iter(rows)))
 
 
 async def open_store(
