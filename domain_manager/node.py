@@ -69,17 +69,21 @@ class StaticAdmins:
 
 
 class DomainManagerNode(Node):
-    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails."""
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails.
+    The parts below are set by :meth:`start`, in this order."""
+
+    store: DomainManagerStore
+    link: MemberConnection
+    topology: TopologyStore
+    """The member connection's topology store (closed with it)."""
+    manager: DomainManager | None = None
+    """``None`` until the member connection runs: :meth:`handle` skips events till then."""
+    ops: OpsServer
 
     def __init__(self, config: DomainManagerConfig) -> None:
         self.config = config
         self.domain: DomainId = parse_domain_id(config.domain.domain_id)
         self.member: MemberId = parse_member_id(config.node.member_id)
-        self.topology: TopologyStore | None = None
-        self.store: DomainManagerStore | None = None
-        self.manager: DomainManager | None = None
-        self.link: MemberConnection | None = None
-        self.ops: OpsServer | None = None
         self.registry = CollectorRegistry()
         self.metrics = DomainManagerMetrics(self.registry)
         self.health = health.aio.HealthServicer()
@@ -108,14 +112,8 @@ class DomainManagerNode(Node):
         data_dir = cfg.path(cfg.node.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = await parts.store(DomainManagerStore.open(data_dir / DM_DB, self.domain))
-        self.link = MemberConnection.from_config(
-            cfg.domain,
-            member_id=self.member,
-            signing_key=signing_key,
-            data_dir=data_dir / MEMBER_DIR,
-            handler=self,
-            base_dir=cfg.base_dir,
-            tls=client_tls(cfg.tls, cfg.base_dir),
+        self.link = MemberConnection.for_node(
+            cfg, self.member, signing_key, data_dir / MEMBER_DIR, self
         )
         if self.link.domain_id != self.domain:
             raise DomainManagerStoreError(None, f"genesis is for {self.link.domain_id}")
@@ -136,14 +134,8 @@ class DomainManagerNode(Node):
         )
         await self.metrics.refresh_onboarding(self.store)
         await self._serve_admin(parts, self.manager)
-        self.ops = await parts.started(
-            OpsServer(
-                self.registry,
-                [self.link.readiness_check()],
-                cfg.ops.host,
-                cfg.ops.port,
-                server_tls(cfg.tls, cfg.base_dir),
-            )
+        self.ops = await parts.ops(
+            self.registry, [self.link.readiness_check()], cfg.ops, server_tls(cfg.tls, cfg.base_dir)
         )
         parts.task("dm-resume", self._resume_when_connected(self.link, self.manager))
 

@@ -44,7 +44,15 @@ MEMBER_DIR = "member"
 
 
 class MediatorNode(Node):
-    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`."""
+    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`.
+    The parts below are set by :meth:`start`, in this order."""
+
+    store: MediatorStore
+    processor: MediatorProcessor
+    link: MemberConnection
+    outbox: VerdictOutbox
+    clock: TimeProofClock
+    ops: OpsServer
 
     def __init__(self, config: MediatorConfig) -> None:
         self.config = config
@@ -52,12 +60,6 @@ class MediatorNode(Node):
         self.member: MemberId = parse_member_id(config.node.member_id)
         self.registry = CollectorRegistry()
         self.metrics = MediatorMetrics(self.registry)
-        self.store: MediatorStore | None = None
-        self.processor: MediatorProcessor | None = None
-        self.link: MemberConnection | None = None
-        self.outbox: VerdictOutbox | None = None
-        self.clock: TimeProofClock | None = None
-        self.ops: OpsServer | None = None
 
     def _started(self) -> None:
         log.info("mediator %s running", self.member)
@@ -85,14 +87,8 @@ class MediatorNode(Node):
             metrics=self.metrics,
         )
         owed = await self.processor.recover()
-        self.link = MemberConnection.from_config(
-            cfg.domain,
-            member_id=self.member,
-            signing_key=signing_key,
-            data_dir=data_dir / MEMBER_DIR,
-            handler=self,
-            base_dir=cfg.base_dir,
-            tls=client_tls(cfg.tls, cfg.base_dir),
+        self.link = MemberConnection.for_node(
+            cfg, self.member, signing_key, data_dir / MEMBER_DIR, self
         )
         m = cfg.mediator
         self.outbox = VerdictOutbox(
@@ -117,14 +113,11 @@ class MediatorNode(Node):
             "mediator-tasks",
             {"mediator-outbox": self.outbox.run(), "mediator-clock": self.clock.run()},
         )
-        self.ops = await parts.started(
-            OpsServer(
-                self.registry,
-                [self.link.readiness_check(), ReadinessCheck("mediator-store", self._store_ready)],
-                cfg.ops.host,
-                cfg.ops.port,
-                server_tls(cfg.tls, cfg.base_dir),
-            )
+        self.ops = await parts.ops(
+            self.registry,
+            [self.link.readiness_check(), ReadinessCheck("mediator-store", self._store_ready)],
+            cfg.ops,
+            server_tls(cfg.tls, cfg.base_dir),
         )
 
     async def _maybe_onboard(
@@ -153,17 +146,13 @@ class MediatorNode(Node):
         )
 
     def _snapshot_at(self, at: Timestamp) -> TopologyView:
-        if self.link is None:
-            raise MediatorConfigError("node", "the member connection is not started")
         return self.link.topology.snapshot_at(at)
 
     async def _store_ready(self) -> str | None:
-        return None if self.store is not None else "mediator store closed"
+        return None  # /readyz is served while the store is open
 
     async def handle(self, event: SequencedEvent) -> None:
         """The member runtime's handler (the event's topology is already processed)."""
-        if self.processor is None or self.outbox is None or self.clock is None:
-            raise MediatorConfigError("node", "an event arrived before the processor started")
         self.clock.observed()
         verdicts = await self.processor.handle(event)
         self.outbox.submit(verdicts)

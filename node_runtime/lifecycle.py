@@ -26,7 +26,9 @@ from contextlib import AsyncExitStack
 from typing import Any, Protocol, TypeVar
 
 import grpc.aio
+from prometheus_client import CollectorRegistry
 
+from node_runtime.http import OpsServer, ReadinessCheck
 from node_runtime.process import Waitable, wait_for_failure
 from node_runtime.tls import ServerTls, bind_grpc
 
@@ -46,6 +48,16 @@ class Startable(Protocol):
     async def start(self) -> object: ...
 
     async def stop(self) -> None: ...
+
+
+class Listen(Protocol):
+    """A config section with the ``host`` and ``port`` an endpoint listens on."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
 
 
 class Member(Startable, Waitable, Protocol):
@@ -98,6 +110,16 @@ class NodeParts:
         await self.started(member)
         self.member = member
         return member
+
+    async def ops(
+        self,
+        registry: CollectorRegistry,
+        checks: list[ReadinessCheck],
+        listen: Listen,
+        tls: ServerTls | None,
+    ) -> OpsServer:
+        """The operations endpoint (``/livez``, ``/readyz``, ``/metrics``) on ``listen``."""
+        return await self.started(OpsServer(registry, checks, listen.host, listen.port, tls))
 
     async def grpc_server(
         self, server: grpc.aio.Server, address: str, tls: ServerTls | None

@@ -47,25 +47,27 @@ OUTBOX_DB = "outbox.sqlite"
 
 
 class SequencerNode(Node):
-    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails."""
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails.
+    The parts below are set by :meth:`start`, in this order."""
+
+    topology: TopologyMembers | None = None
+    """The topology-backed members, when started from a genesis file."""
+    w3: AsyncWeb3[Any]
+    store: EventStore
+    reader: ChainReader
+    writer: BatchWriter
+    api: ApiServer
+    ops: OpsServer
 
     def __init__(self, config: SequencerNodeConfig) -> None:
         self.config = config
         self.domain_id: DomainId = parse_domain_id(config.domain.domain_id)
         self.sequencer_id: MemberId = parse_member_id(config.node.sequencer_id)
-        self.w3: AsyncWeb3[Any] | None = None
-        self.store: EventStore | None = None
-        self.reader: ChainReader | None = None
-        self.writer: BatchWriter | None = None
-        self.api: ApiServer | None = None
-        self.topology: TopologyMembers | None = None
-        """The topology-backed members, when started from a genesis file."""
         self.metrics = SequencerMetrics(config.chain.confirmations)
-        self.ops: OpsServer | None = None
 
     @property
     def port(self) -> int:
-        return self.api.port if self.api is not None else 0
+        return self.api.port
 
     @property
     def target(self) -> str:
@@ -85,7 +87,7 @@ class SequencerNode(Node):
             "sequencer %s serving on %s (contract %s, confirmations %d)",
             self.sequencer_id,
             self.target,
-            self.reader.inbox.address if self.reader else "?",
+            self.reader.inbox.address,
             cfg.chain.confirmations,
         )
 
@@ -164,10 +166,15 @@ class SequencerNode(Node):
         )
         tls = server_tls(cfg.tls, cfg.base_dir)
         self.api = await parts.started(ApiServer(service, cfg.api.host, cfg.api.port, tls))
-        self.ops = await parts.started(self._ops(self.reader, self.writer))
+        self.ops = await parts.ops(
+            self.metrics.registry,
+            self._readiness(self.reader, self.writer),
+            cfg.ops,
+            server_tls(cfg.tls, cfg.base_dir),
+        )
         parts.task_group("sequencer-node", self._supervised(self.reader, self.writer, self.api))
 
-    def _ops(self, reader: ChainReader, writer: BatchWriter) -> OpsServer:
+    def _readiness(self, reader: ChainReader, writer: BatchWriter) -> list[ReadinessCheck]:
         self.metrics.attach(reader, writer)
 
         async def caught_up() -> str | None:
@@ -180,13 +187,7 @@ class SequencerNode(Node):
             failure = writer.failure
             return None if failure is None else f"batch writer failed: {failure}"
 
-        return OpsServer(
-            self.metrics.registry,
-            [ReadinessCheck("chain_reader", caught_up), ReadinessCheck("writer", writer_running)],
-            host=self.config.ops.host,
-            port=self.config.ops.port,
-            tls=server_tls(self.config.tls, self.config.base_dir),
-        )
+        return [ReadinessCheck("chain_reader", caught_up), ReadinessCheck("writer", writer_running)]
 
     def _supervised(
         self, reader: ChainReader, writer: BatchWriter, api: ApiServer

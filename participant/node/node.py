@@ -76,7 +76,24 @@ class NodeKeys:
 
 
 class ParticipantNode(Node):
-    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`."""
+    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`.
+    The parts below are set by :meth:`start`, in this order."""
+
+    dm: DomainManagerClient | None = None
+    """The domain manager's admin API, with ``[domain_manager]``."""
+    packages: PackageStore
+    store: ParticipantStore
+    node_store: NodeStore
+    link: MemberConnection
+    processor: TransactionProcessor
+    clock: TimeProofClock | None = None
+    """Set once the processor has recovered."""
+    parties: PartyManager
+    vetter: PackageVetter | None = None
+    """With ``vetting = "topology"``."""
+    backend: NodeLedgerBackend
+    ledger_api: LedgerApiServer
+    ops: OpsServer
 
     def __init__(self, config: ParticipantConfig) -> None:
         self.config = config
@@ -84,18 +101,6 @@ class ParticipantNode(Node):
         self.participant: MemberId = parse_member_id(config.node.participant_id)
         self.registry = CollectorRegistry()
         self.metrics = ParticipantMetrics(self.registry)
-        self.packages: PackageStore | None = None
-        self.store: ParticipantStore | None = None
-        self.node_store: NodeStore | None = None
-        self.link: MemberConnection | None = None
-        self.processor: TransactionProcessor | None = None
-        self.parties: PartyManager | None = None
-        self.vetter: PackageVetter | None = None
-        self.backend: NodeLedgerBackend | None = None
-        self.ledger_api: LedgerApiServer | None = None
-        self.clock: TimeProofClock | None = None
-        self.dm: DomainManagerClient | None = None
-        self.ops: OpsServer | None = None
         self.mismatches: list[CommitmentMismatch] = []
         self._recovered = asyncio.Event()
         self._submitted: dict[str, float] = {}
@@ -105,8 +110,7 @@ class ParticipantNode(Node):
 
     @property
     def grpc_endpoint(self) -> str:
-        port = self.ledger_api.port if self.ledger_api is not None else 0
-        return f"{self.config.ledger_api.host}:{port}"
+        return f"{self.config.ledger_api.host}:{self.ledger_api.port}"
 
     def _started(self) -> None:
         log.info("participant %s running, ledger api %s", self.participant, self.grpc_endpoint)
@@ -118,7 +122,9 @@ class ParticipantNode(Node):
         self.dm = self._domain_manager_client(parts)
         await self._onboard_if_new(genesis, keys, data_dir / MEMBER_DIR)
         packages, store, node_store = await self._open_stores(parts, data_dir)
-        link = self._member_connection(keys.signing, data_dir / MEMBER_DIR)
+        link = MemberConnection.for_node(
+            self.config, self.participant, keys.signing, data_dir / MEMBER_DIR, self
+        )
         processor = self._processor(keys, store, packages, link)
         await self._connect_and_recover(parts, link, processor)
         parties = await self._topology_managers(keys, link, packages)
@@ -172,23 +178,11 @@ class ParticipantNode(Node):
     ) -> PartyManager:
         """The party manager; with ``vetting = "topology"`` the package vetter, which vets
         the stored packages not yet vetted before the Ledger API opens."""
-        self.parties = PartyManager(
-            self.participant,
-            keys.namespace,
-            link.topology,
-            self.dm,
-            link,
-            timeout_s=self._dm_timeout_s(),
-        )
+        # Both change the participant's topology through the domain manager.
+        changes = (self.participant, keys.namespace, link.topology, self.dm, link)
+        self.parties = PartyManager(*changes, timeout_s=self._dm_timeout_s())
         if self.config.protocol.vetting is VettingMode.TOPOLOGY:
-            self.vetter = PackageVetter(
-                self.participant,
-                keys.namespace,
-                link.topology,
-                self.dm,
-                link,
-                timeout_s=self._dm_timeout_s(),
-            )
+            self.vetter = PackageVetter(*changes, timeout_s=self._dm_timeout_s())
             await self._vet_stored(self.vetter, packages)
         return self.parties
 
@@ -207,18 +201,15 @@ class ParticipantNode(Node):
                 client=client_tls(cfg.tls, cfg.base_dir),
             )
         )
-        self.ops = await parts.started(
-            OpsServer(
-                self.registry,
-                [
-                    link.readiness_check(),
-                    ReadinessCheck("participant-store", self._store_ready),
-                    ReadinessCheck("ledger-api", self._api_ready),
-                ],
-                cfg.ops.host,
-                cfg.ops.port,
-                server_tls(cfg.tls, cfg.base_dir),
-            )
+        self.ops = await parts.ops(
+            self.registry,
+            [
+                link.readiness_check(),
+                ReadinessCheck("participant-store", self._store_ready),
+                ReadinessCheck("ledger-api", self._api_ready),
+            ],
+            cfg.ops,
+            server_tls(cfg.tls, cfg.base_dir),
         )
 
     def _keys(self) -> NodeKeys:
@@ -280,20 +271,6 @@ class ParticipantNode(Node):
                 raise ParticipantConfigError("packages.files", f"{path}: {exc}") from None
             packages.upload(source, str(path))
         return packages
-
-    def _member_connection(
-        self, signing_key: SigningPrivateKey, member_dir: Path
-    ) -> MemberConnection:
-        cfg = self.config
-        return MemberConnection.from_config(
-            cfg.domain,
-            member_id=self.participant,
-            signing_key=signing_key,
-            data_dir=member_dir,
-            handler=self,
-            base_dir=cfg.base_dir,
-            tls=client_tls(cfg.tls, cfg.base_dir),
-        )
 
     def _processor(
         self,
@@ -368,31 +345,26 @@ class ParticipantNode(Node):
             log.info("vetted the %d stored packages", len(stored))
 
     async def _store_ready(self) -> str | None:
-        return None if self.store is not None and self._recovered.is_set() else "not recovered"
+        return None if self._recovered.is_set() else "not recovered"
 
     async def _api_ready(self) -> str | None:
-        return None if self.ledger_api is not None and self.ledger_api.port else "not serving"
+        return None if self.ledger_api.port else "not serving"
 
     # -- what the processor and the clock read ----------------------------------------------
 
     def snapshot_at(self, at: Timestamp) -> TopologySnapshot:
         """The processor's topology: the member runtime's store."""
-        if self.link is None:
-            raise ParticipantConfigError("node", "the member connection is not started")
         return self.link.topology.snapshot_at(at)
 
     def next_deadline(self) -> Timestamp | None:
         """The earliest sequencer time at which something in flight is decided by time:
         a pending request's decision deadline or an own submission's max sequencing time."""
-        if self.processor is None:
-            return None
         times = [r.deadline for r in self.processor.pending.values()]
         times += [s.max_sequencing_time for s in self.processor.in_flight.values()]
         return min(times) if times else None
 
     def _inflight(self) -> None:
-        if self.processor is not None:
-            self.metrics.inflight.set(len(self.processor.pending) + len(self.processor.in_flight))
+        self.metrics.inflight.set(len(self.processor.pending) + len(self.processor.in_flight))
 
     def _mismatch(self, mismatch: CommitmentMismatch) -> None:
         self.mismatches.append(mismatch)
@@ -415,8 +387,6 @@ class ParticipantNode(Node):
     async def _observe_completions(self) -> None:
         """Command latency: completions published since the last look, of submits made
         through this process."""
-        if self.store is None:
-            return
         end = await self.store.ledger_end()
         if end <= self._completion_cursor:
             return
@@ -437,8 +407,6 @@ class ParticipantNode(Node):
     async def handle(self, event: SequencedEvent) -> None:
         """The member runtime's handler (the event's topology is already processed)."""
         await self._recovered.wait()
-        if self.processor is None:
-            raise ParticipantConfigError("node", "an event arrived before the processor")
         if self.clock is not None:
             self.clock.observed()
         await self.processor.handle(event)
