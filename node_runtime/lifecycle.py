@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 import grpc.aio
 from prometheus_client import CollectorRegistry
 
+from node_runtime.errors import LifecycleError
 from node_runtime.http import OpsServer, ReadinessCheck
 from node_runtime.process import Waitable, wait_for_failure
 from node_runtime.tls import ServerTls, bind_grpc
@@ -137,7 +138,9 @@ class NodeParts:
         """Run ``runs`` (by task name) in one ``TaskGroup``: the first to fail cancels the
         others and :meth:`Node.wait` raises it. Cancelled at stop."""
         if self.tasks is not None:
-            raise RuntimeError(f"{name}: a node has one task group")
+            for run in runs.values():
+                run.close()
+            raise LifecycleError(name, "a node has one task group, already started")
 
         async def run_all() -> None:
             async with asyncio.TaskGroup() as group:

@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from node_runtime import OpsServer
+from node_runtime.errors import LifecycleError
 from node_runtime.lifecycle import Node, NodeParts
 from node_runtime.member.state import CounterStore
 from protocol.identifiers import DomainId, MemberId
@@ -97,6 +98,7 @@ async def test_stop_undoes_every_part_in_reverse_order_once(tmp_path: Path) -> N
 class WithTasks(Node):
     def __init__(self, fail: bool) -> None:
         self.fail = fail
+        self.running = asyncio.Event()
         self.cancelled = asyncio.Event()
 
     async def _start(self, parts: NodeParts) -> None:
@@ -104,6 +106,7 @@ class WithTasks(Node):
 
     async def _sleep(self) -> None:
         try:
+            self.running.set()
             await asyncio.sleep(3600)
         except asyncio.CancelledError:
             self.cancelled.set()
@@ -137,3 +140,17 @@ async def test_stop_cancels_the_tasks_and_ends_wait() -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(waiter, 5)
     assert waiter.done()
+
+
+class TwoGroups(WithTasks):
+    async def _start(self, parts: NodeParts) -> None:
+        await super()._start(parts)
+        await self.running.wait()
+        parts.task_group("again", {"worker": self._work()})
+
+
+async def test_a_second_task_group_is_refused_and_the_first_is_cancelled() -> None:
+    node = TwoGroups(fail=False)
+    with pytest.raises(LifecycleError, match="one task group"):
+        await node.start()
+    assert node.cancelled.is_set()
