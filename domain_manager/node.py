@@ -11,8 +11,6 @@ rest for admins). Approved onboardings a crash interrupted are finished once con
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import grpc
@@ -35,9 +33,10 @@ from domain_manager.service import MEMBER_METHODS, SERVICE_NAME, DomainManagerAd
 from domain_manager.store import DomainManagerStore
 from domain_manager.types import Policy
 from node_runtime import OpsServer
+from node_runtime.lifecycle import Node, NodeParts
 from node_runtime.logs import TraceInterceptor
 from node_runtime.member import MemberConnection
-from node_runtime.tls import bind_grpc, client_tls, server_tls
+from node_runtime.tls import client_tls, server_tls
 from protocol.crypto import load_signing_key
 from protocol.identifiers import (
     DomainId,
@@ -69,38 +68,35 @@ class StaticAdmins:
         return frozenset({ParticipantAdmin()}) if user_id in self.users else None
 
 
-class DomainManagerNode:
-    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails."""
+class DomainManagerNode(Node):
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails.
+    The parts below are set by :meth:`start`, in this order."""
+
+    store: DomainManagerStore
+    link: MemberConnection
+    topology: TopologyStore
+    """The member connection's topology store (closed with it)."""
+    manager: DomainManager | None = None
+    """``None`` until the member connection runs: :meth:`handle` skips events till then."""
+    ops: OpsServer
 
     def __init__(self, config: DomainManagerConfig) -> None:
         self.config = config
         self.domain: DomainId = parse_domain_id(config.domain.domain_id)
         self.member: MemberId = parse_member_id(config.node.member_id)
-        self.topology: TopologyStore | None = None
-        self.store: DomainManagerStore | None = None
-        self.manager: DomainManager | None = None
-        self.link: MemberConnection | None = None
-        self.ops: OpsServer | None = None
         self.registry = CollectorRegistry()
         self.metrics = DomainManagerMetrics(self.registry)
         self.health = health.aio.HealthServicer()
-        self._server: grpc.aio.Server | None = None
         self._port = 0
-        self._resume: asyncio.Task[None] | None = None
 
     @property
     def target(self) -> str:
         return f"{self.config.admin.host}:{self._port}"
 
-    async def start(self) -> None:
-        try:
-            await self._start()
-        except BaseException:
-            await self.stop()
-            raise
+    def _started(self) -> None:
         log.info("domain manager %s serving admin API on %s", self.member, self.target)
 
-    async def _start(self) -> None:
+    async def _start(self, parts: NodeParts) -> None:
         cfg = self.config
         if member_kind(self.member) is not MemberKind.DOMAIN_MANAGER:
             raise DomainManagerStoreError(None, f"{self.member} is not a DOM member id")
@@ -115,19 +111,13 @@ class DomainManagerNode:
         signing_key = load_signing_key(cfg.path(cfg.keys.signing_keystore), password)
         data_dir = cfg.path(cfg.node.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = await DomainManagerStore.open(data_dir / DM_DB, self.domain)
-        self.link = MemberConnection.from_config(
-            cfg.domain,
-            member_id=self.member,
-            signing_key=signing_key,
-            data_dir=data_dir / MEMBER_DIR,
-            handler=self,
-            base_dir=cfg.base_dir,
-            tls=client_tls(cfg.tls, cfg.base_dir),
+        self.store = await parts.store(DomainManagerStore.open(data_dir / DM_DB, self.domain))
+        self.link = MemberConnection.for_node(
+            cfg, self.member, signing_key, data_dir / MEMBER_DIR, self
         )
         if self.link.domain_id != self.domain:
             raise DomainManagerStoreError(None, f"genesis is for {self.link.domain_id}")
-        await self.link.start()
+        await parts.join(self.link)
         self.topology = self.link.topology.store
         self.manager = DomainManager(
             domain=self.domain,
@@ -143,35 +133,29 @@ class DomainManagerNode:
             metrics=self.metrics,
         )
         await self.metrics.refresh_onboarding(self.store)
-        await self._start_server()
-        self.ops = OpsServer(
-            self.registry,
-            [self.link.readiness_check()],
-            cfg.ops.host,
-            cfg.ops.port,
-            server_tls(cfg.tls, cfg.base_dir),
+        await self._serve_admin(parts, self.manager)
+        self.ops = await parts.ops(
+            self.registry, [self.link.readiness_check()], cfg.ops, server_tls(cfg.tls, cfg.base_dir)
         )
-        await self.ops.start()
-        self._resume = asyncio.create_task(self._resume_when_connected(), name="dm-resume")
+        parts.task("dm-resume", self._resume_when_connected(self.link, self.manager))
 
     async def handle(self, event: SequencedEvent) -> None:
         """The member runtime's handler: the event's topology is already processed."""
         if self.manager is not None:
             await self.manager.handle(event)
 
-    async def _resume_when_connected(self) -> None:
-        assert self.link is not None and self.manager is not None
+    @staticmethod
+    async def _resume_when_connected(link: MemberConnection, manager: DomainManager) -> None:
         while True:
             try:
-                await self.link.wait_connected(timeout_s=3600)
+                await link.wait_connected(timeout_s=3600)
                 break
             except TimeoutError:
                 continue
-        await self.manager.resume()
+        await manager.resume()
 
-    async def _start_server(self) -> None:
+    async def _serve_admin(self, parts: NodeParts, manager: DomainManager) -> None:
         cfg = self.config
-        assert self.manager is not None
         verifier = build_verifier(
             cfg.admin.auth,
             self.member,
@@ -185,40 +169,12 @@ class DomainManagerNode:
         )
         server = grpc.aio.server(interceptors=[TraceInterceptor(), interceptor])
         pb_grpc.add_DomainManagerAdminServicer_to_server(  # type: ignore[no-untyped-call]
-            DomainManagerAdminService(self.manager), server
+            DomainManagerAdminService(manager), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        tls = server_tls(cfg.tls, cfg.base_dir)
-        self._port = bind_grpc(server, f"{cfg.admin.host}:{cfg.admin.port}", tls)
-        if self._port == 0:
-            raise OSError(f"cannot bind {cfg.admin.host}:{cfg.admin.port}")
-        await server.start()
-        self._server = server
+        self._port = await parts.grpc_server(
+            server, f"{cfg.admin.host}:{cfg.admin.port}", server_tls(cfg.tls, cfg.base_dir)
+        )
         serving = health_pb2.HealthCheckResponse.SERVING
         await self.health.set("", serving)
         await self.health.set(SERVICE_NAME, serving)
-
-    async def wait(self) -> None:
-        """Return when the node's link task fails (raising the cause) or is stopped."""
-        if self.link is not None:
-            await self.link.wait()
-
-    async def stop(self) -> None:
-        if self._resume is not None:
-            self._resume.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._resume
-            self._resume = None
-        if self._server is not None:
-            await self._server.stop(1.0)
-            self._server = None
-        if self.ops is not None:
-            await self.ops.stop()
-            self.ops = None
-        if self.link is not None:
-            await self.link.stop()
-            self.link = None
-        self.topology = None  # closed by the member connection
-        if self.store is not None:
-            await self.store.close()
-            self.store = None

@@ -22,7 +22,6 @@ import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
 import aiosqlite
 
@@ -34,7 +33,7 @@ from domain_manager.types import (
     OnboardingState,
     RequestId,
 )
-from node_runtime.sqlite import open_store
+from node_runtime.sqlite import META_TABLE, SqliteStore, open_store
 from protocol.canonical import Reader, encode
 from protocol.errors import MalformedError
 from protocol.identifiers import DomainId, MemberId
@@ -49,8 +48,9 @@ from protocol.topology import (
 SCHEMA_VERSION = "1"
 MAX_STORED_TRANSACTIONS = 16
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = (
+    META_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS onboarding (
     request_id TEXT PRIMARY KEY,
     member TEXT NOT NULL,
@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL
 );
 """
+)
 
 
 def _encode_transactions(txs: tuple[SignedTopologyTransaction, ...]) -> bytes:
@@ -97,12 +98,11 @@ def _decode_transactions(data: bytes) -> tuple[SignedTopologyTransaction, ...]:
     return tuple(decode_signed_topology_transaction(b) for b in raw)
 
 
-class DomainManagerStore:
+class DomainManagerStore(SqliteStore):
     """Onboarding requests, hosting requests and the audit log. Create with :meth:`open`."""
 
     def __init__(self, path: Path, db: aiosqlite.Connection) -> None:
-        self.path = path
-        self._db = db
+        super().__init__(path, db)
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -124,20 +124,6 @@ class DomainManagerStore:
             failure=None,
         )
         return cls(target, db)
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> DomainManagerStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _write(self, sql: str, params: tuple[object, ...]) -> None:
         async with self._lock:  # one connection: one transaction at a time

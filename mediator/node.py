@@ -12,7 +12,6 @@ ahead of the mediator's state.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -27,10 +26,10 @@ from mediator.processor import MediatorProcessor
 from mediator.store import MediatorStore
 from mediator.validation import TopologyView
 from node_runtime import OpsServer, ReadinessCheck
+from node_runtime.lifecycle import Node, NodeParts
 from node_runtime.member import MemberConnection
 from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
-from node_runtime.process import wait_for_failure
 from node_runtime.tls import client_tls, server_tls
 from protocol.crypto import SigningPrivateKey, load_encryption_key, load_signing_key
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
@@ -44,8 +43,16 @@ MEDIATOR_DB = "mediator.sqlite"
 MEMBER_DIR = "member"
 
 
-class MediatorNode:
-    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`."""
+class MediatorNode(Node):
+    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`.
+    The parts below are set by :meth:`start`, in this order."""
+
+    store: MediatorStore
+    processor: MediatorProcessor
+    link: MemberConnection
+    outbox: VerdictOutbox
+    clock: TimeProofClock
+    ops: OpsServer
 
     def __init__(self, config: MediatorConfig) -> None:
         self.config = config
@@ -53,23 +60,11 @@ class MediatorNode:
         self.member: MemberId = parse_member_id(config.node.member_id)
         self.registry = CollectorRegistry()
         self.metrics = MediatorMetrics(self.registry)
-        self.store: MediatorStore | None = None
-        self.processor: MediatorProcessor | None = None
-        self.link: MemberConnection | None = None
-        self.outbox: VerdictOutbox | None = None
-        self.clock: TimeProofClock | None = None
-        self.ops: OpsServer | None = None
-        self._tasks: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        try:
-            await self._start()
-        except BaseException:
-            await self.stop()
-            raise
+    def _started(self) -> None:
         log.info("mediator %s running", self.member)
 
-    async def _start(self) -> None:
+    async def _start(self, parts: NodeParts) -> None:
         cfg = self.config
         password = cfg.keys.password.resolve(cfg.base_dir)
         signing_key = load_signing_key(cfg.path(cfg.keys.signing), password)
@@ -80,7 +75,9 @@ class MediatorNode:
             raise MediatorConfigError("domain.genesis_file", f"is for {genesis.domain}")
         await self._maybe_onboard(signing_key, genesis, data_dir / MEMBER_DIR / MEMBER_DB)
 
-        self.store = await MediatorStore.open(data_dir / MEDIATOR_DB, self.domain, self.member)
+        self.store = await parts.store(
+            MediatorStore.open(data_dir / MEDIATOR_DB, self.domain, self.member)
+        )
         self.processor = MediatorProcessor(
             domain=self.domain,
             mediator=self.member,
@@ -90,14 +87,8 @@ class MediatorNode:
             metrics=self.metrics,
         )
         owed = await self.processor.recover()
-        self.link = MemberConnection.from_config(
-            cfg.domain,
-            member_id=self.member,
-            signing_key=signing_key,
-            data_dir=data_dir / MEMBER_DIR,
-            handler=self,
-            base_dir=cfg.base_dir,
-            tls=client_tls(cfg.tls, cfg.base_dir),
+        self.link = MemberConnection.for_node(
+            cfg, self.member, signing_key, data_dir / MEMBER_DIR, self
         )
         m = cfg.mediator
         self.outbox = VerdictOutbox(
@@ -117,16 +108,17 @@ class MediatorNode:
             clock_tolerance_s=m.clock_tolerance_s,
             proof_timeout_s=m.time_proof_timeout_s,
         )
-        await self.link.start()
-        self._tasks = asyncio.create_task(self._run_tasks(), name="mediator-tasks")
-        self.ops = OpsServer(
+        await parts.join(self.link)
+        parts.task_group(
+            "mediator-tasks",
+            {"mediator-outbox": self.outbox.run(), "mediator-clock": self.clock.run()},
+        )
+        self.ops = await parts.ops(
             self.registry,
             [self.link.readiness_check(), ReadinessCheck("mediator-store", self._store_ready)],
-            cfg.ops.host,
-            cfg.ops.port,
+            cfg.ops,
             server_tls(cfg.tls, cfg.base_dir),
         )
-        await self.ops.start()
 
     async def _maybe_onboard(
         self, signing_key: SigningPrivateKey, genesis: Genesis, member_db: Path
@@ -154,43 +146,13 @@ class MediatorNode:
         )
 
     def _snapshot_at(self, at: Timestamp) -> TopologyView:
-        if self.link is None:
-            raise MediatorConfigError("node", "the member connection is not started")
         return self.link.topology.snapshot_at(at)
 
     async def _store_ready(self) -> str | None:
-        return None if self.store is not None else "mediator store closed"
+        return None  # /readyz is served while the store is open
 
     async def handle(self, event: SequencedEvent) -> None:
         """The member runtime's handler (the event's topology is already processed)."""
-        if self.processor is None or self.outbox is None or self.clock is None:
-            raise MediatorConfigError("node", "an event arrived before the processor started")
         self.clock.observed()
         verdicts = await self.processor.handle(event)
         self.outbox.submit(verdicts)
-
-    async def _run_tasks(self) -> None:
-        assert self.outbox is not None and self.clock is not None
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self.outbox.run(), name="mediator-outbox")
-            group.create_task(self.clock.run(), name="mediator-clock")
-
-    async def wait(self) -> None:
-        """Return when stopped; raise the cause if the member connection or a task failed."""
-        await wait_for_failure(self.link, self._tasks)
-
-    async def stop(self) -> None:
-        if self._tasks is not None:
-            self._tasks.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._tasks
-            self._tasks = None
-        if self.ops is not None:
-            await self.ops.stop()
-            self.ops = None
-        if self.link is not None:
-            await self.link.stop()
-            self.link = None
-        if self.store is not None:
-            await self.store.close()
-            self.store = None

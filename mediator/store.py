@@ -26,7 +26,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import aiosqlite
@@ -41,7 +40,7 @@ from mediator.types import (
     VerdictKind,
     Vote,
 )
-from node_runtime.sqlite import closing_on_failure, open_store
+from node_runtime.sqlite import META_TABLE, SqliteStore, open_store, read_row
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 from protocol.transaction import (
@@ -54,8 +53,9 @@ from protocol.transaction import (
 SCHEMA_VERSION = "2"
 """2: request records v2 (views hold their non-confirming informees' hosts)."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = (
+    META_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS cursor (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     last_event_at INTEGER
@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 );
 CREATE INDEX IF NOT EXISTS verdicts_by_state ON verdicts (state);
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,16 +152,19 @@ class ResponseRow:
     reason: str
 
 
+def _time(value: int | None) -> Timestamp | None:
+    return None if value is None else Timestamp(int(value))
+
+
 async def _create_cursor(db: aiosqlite.Connection) -> None:
     await db.execute("INSERT INTO cursor VALUES (1, NULL)")
 
 
-class MediatorStore:
+class MediatorStore(SqliteStore):
     """The mediator's database; the node's tasks share it, writes are serialised."""
 
     def __init__(self, path: Path, db: aiosqlite.Connection, last: Timestamp | None) -> None:
-        self.path = path
-        self._db = db
+        super().__init__(path, db)
         self._last = last
         self._lock = asyncio.Lock()
 
@@ -180,24 +184,8 @@ class MediatorStore:
             meta={"schema_version": SCHEMA_VERSION, "domain": domain, "mediator": mediator},
             on_create=_create_cursor,
         )
-        async with closing_on_failure(db, error):
-            rows = await db.execute_fetchall("SELECT last_event_at FROM cursor WHERE id = 1")
-            (last,) = next(iter(rows))
-        return cls(target, db, None if last is None else Timestamp(int(last)))
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> MediatorStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        last = await read_row(db, "SELECT last_event_at FROM cursor WHERE id = 1", _time, error)
+        return cls(target, db, last)
 
     @property
     def last_event_at(self) -> Timestamp | None:

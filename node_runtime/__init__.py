@@ -10,7 +10,7 @@ from node_runtime.config import Secret, load_config
 from node_runtime.errors import ConfigError, NodeRuntimeError
 from node_runtime.http import OpsServer, ReadinessCheck
 from node_runtime.logs import bind_context, configure_logging, log_context
-from node_runtime.sqlite import Synchronous, closing_on_failure, open_store
+from node_runtime.sqlite import SqliteStore, Synchronous, closing_on_failure, open_store
 
 __all__ = [
     "ConfigError",
@@ -18,6 +18,7 @@ __all__ = [
     "OpsServer",
     "ReadinessCheck",
     "Secret",
+    "SqliteStore",
     "Synchronous",
     "bind_context",
     "closing_on_failure",

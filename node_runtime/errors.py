@@ -6,7 +6,9 @@
     ├── ConfigError      (ValueError)  a config file is missing, not TOML, or fails validation
     │   └── InsecureConfigError          an endpoint exposed without TLS or auth, and no
     │                                    ``[tls] insecure = true``
-    └── SecretError      (ValueError)  a secret's file or environment variable is unusable
+    ├── SecretError      (ValueError)  a secret's file or environment variable is unusable
+    └── LifecycleError                 a node's start entered its parts in a way the
+                                       lifecycle does not support (a second task group)
 """
 
 from __future__ import annotations
@@ -40,3 +42,13 @@ class SecretError(NodeRuntimeError, ValueError):
         self.source = source
         self.detail = detail
         super().__init__(f"secret from {source}: {detail}")
+
+
+class LifecycleError(NodeRuntimeError):
+    """A node's ``_start`` asked :class:`~node_runtime.lifecycle.NodeParts` for something
+    it does not do; a mistake in the node's code, not in its config."""
+
+    def __init__(self, part: str, detail: str) -> None:
+        self.part = part
+        self.detail = detail
+        super().__init__(f"{part}: {detail}")

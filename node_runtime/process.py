@@ -39,11 +39,13 @@ from protocol.errors import TlsFileError
 log = logging.getLogger(__name__)
 
 
-class _Waitable(Protocol):
-    async def wait(self) -> None: ...
+class Waitable(Protocol):
+    async def wait(self) -> None:
+        """Return when stopped; raise if it failed."""
+        ...
 
 
-async def wait_for_failure(link: _Waitable | None, tasks: asyncio.Future[None] | None) -> None:
+async def wait_for_failure(link: Waitable | None, tasks: asyncio.Future[None] | None) -> None:
     """A node's ``wait()``: return when its member connection (``link``) or its background
     ``tasks`` end, and raise the cause if either failed. ``tasks`` is shielded: the node's
     ``stop`` cancels it, not this wait."""

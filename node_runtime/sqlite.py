@@ -15,6 +15,9 @@ where its transactions begin and end), sets ``journal_mode=WAL`` and the store's
 Every failure closes the connection before the error leaves: a refused file is not kept
 open (nor, on Windows, locked). Errors are the store's own, built by its ``error``
 factory from a detail string, so each store keeps its error type, message and fields.
+
+:class:`SqliteStore` is the base of a store on such a connection: ``close`` and
+``async with`` are written once, here.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import Self, TypeVar
 
 import aiosqlite
 
@@ -36,8 +40,28 @@ Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 MetaCheck = Callable[[Mapping[str, str]], None]
 """Raises the store's error when the ``meta`` rows found do not fit this store."""
 
+T = TypeVar("T")
+
 META_TABLE = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 """The ``meta`` table every store with identity keys has (its schema script creates it)."""
+
+
+class SqliteStore:
+    """Base of a store on one aiosqlite connection (``path``, ``_db``): :meth:`close`
+    closes the connection, and ``async with store`` closes it on leaving."""
+
+    def __init__(self, path: Path, db: aiosqlite.Connection) -> None:
+        self.path = path
+        self._db = db
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 class Synchronous(StrEnum):
@@ -63,6 +87,20 @@ async def closing_on_failure(
     except BaseException:
         await db.close()
         raise
+
+
+async def read_row(
+    db: aiosqlite.Connection,
+    sql: str,
+    parse: Callable[..., T],
+    error: ErrorFactory,
+    failure: str | None = "cannot open",
+) -> T:
+    """``parse(*row)`` of the first row ``sql`` selects, e.g. a store's cursor as it opens;
+    ``db`` is closed if either fails (:func:`closing_on_failure`)."""
+    async with closing_on_failure(db, error, failure):
+        rows = await db.execute_fetchall(sql)
+        return parse(*next(iter(rows)))
 
 
 async def open_store(

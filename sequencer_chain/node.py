@@ -12,14 +12,15 @@ Health turns SERVING once the reader has caught up with ``head - confirmations``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from node_runtime import OpsServer, ReadinessCheck
+from node_runtime.lifecycle import Node, NodeParts
 from node_runtime.tls import server_tls
 from protocol.crypto.signing import SignatureCache
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
@@ -45,27 +46,28 @@ TOPOLOGY_DB = "topology.sqlite"
 OUTBOX_DB = "outbox.sqlite"
 
 
-class SequencerNode:
-    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails."""
+class SequencerNode(Node):
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`wait` until it fails.
+    The parts below are set by :meth:`start`, in this order."""
+
+    topology: SequencerTopology | None = None
+    """The topology-backed members, when started from a genesis file."""
+    w3: AsyncWeb3[Any]
+    store: EventStore
+    reader: ChainReader
+    writer: BatchWriter
+    api: ApiServer
+    ops: OpsServer
 
     def __init__(self, config: SequencerNodeConfig) -> None:
         self.config = config
         self.domain_id: DomainId = parse_domain_id(config.domain.domain_id)
         self.sequencer_id: MemberId = parse_member_id(config.node.sequencer_id)
-        self.w3: AsyncWeb3[Any] | None = None
-        self.store: EventStore | None = None
-        self.reader: ChainReader | None = None
-        self.writer: BatchWriter | None = None
-        self.api: ApiServer | None = None
-        self.topology: SequencerTopology | None = None
-        """The topology-backed members, when started from a genesis file."""
         self.metrics = SequencerMetrics(config.chain.confirmations)
-        self.ops: OpsServer | None = None
-        self._main: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
-        return self.api.port if self.api is not None else 0
+        return self.api.port
 
     @property
     def target(self) -> str:
@@ -79,22 +81,17 @@ class SequencerNode:
         password = account.password.resolve(self.config.base_dir)
         return load_keystore(self.config.path(account.keystore), password, chain_id=chain_id)
 
-    async def start(self) -> None:
+    def _started(self) -> None:
         cfg = self.config
-        try:
-            await self._start()
-        except BaseException:
-            await self.stop()
-            raise
         log.info(
             "sequencer %s serving on %s (contract %s, confirmations %d)",
             self.sequencer_id,
             self.target,
-            self.reader.inbox.address if self.reader else "?",
+            self.reader.inbox.address,
             cfg.chain.confirmations,
         )
 
-    async def _start(self) -> None:
+    async def _start(self, parts: NodeParts) -> None:
         cfg = self.config
         record = DeploymentRecord.load(cfg.path(cfg.chain.deployment))
         if record.domain_id != "0x" + domain_id_bytes(self.domain_id).hex():
@@ -113,16 +110,19 @@ class SequencerNode:
                     genesis_path, f"genesis is for domain {genesis.domain}, not {self.domain_id}"
                 )
             data_dir.mkdir(parents=True, exist_ok=True)
-            self.topology = await SequencerTopology.open(data_dir / TOPOLOGY_DB, genesis)
+            self.topology = await parts.store(SequencerTopology.open(data_dir / TOPOLOGY_DB, genesis))
             members = self.topology
         else:
             assert cfg.domain.members_file is not None  # validated: exactly one source
             members = StaticMembers.load(cfg.path(cfg.domain.members_file))
         self.w3 = await connect(cfg.chain.rpc_url, cfg.chain.rpc_timeout_s)
+        parts.async_callback(self.w3.provider.disconnect)
         chain_id = int(await self.w3.eth.chain_id)
         inbox = InboxContract(self.w3, record.address)
-        self.store = await EventStore.open(
-            data_dir / EVENTS_DB, StoreIdentity(chain_id, inbox.address, self.domain_id)
+        self.store = await parts.store(
+            EventStore.open(
+                data_dir / EVENTS_DB, StoreIdentity(chain_id, inbox.address, self.domain_id)
+            )
         )
         signatures = SignatureCache()  # the API's checks, not repeated by the reader
         self.reader = ChainReader(
@@ -136,15 +136,16 @@ class SequencerNode:
             signatures=signatures,
         )
         await self.reader.load()
-        self.writer = BatchWriter(
-            inbox_address=record.address,
-            account=self._account(chain_id),
-            outbox_path=data_dir / OUTBOX_DB,
-            packer=ProtocolBatchPacker(),
-            rpc_url=cfg.chain.rpc_url,
-            config=writer_config(cfg.chain),
+        self.writer = await parts.started(
+            BatchWriter(
+                inbox_address=record.address,
+                account=self._account(chain_id),
+                outbox_path=data_dir / OUTBOX_DB,
+                packer=ProtocolBatchPacker(),
+                rpc_url=cfg.chain.rpc_url,
+                config=writer_config(cfg.chain),
+            )
         )
-        await self.writer.start()
         secret = (
             cfg.api.token_secret.resolve(cfg.base_dir).encode() if cfg.api.token_secret else None
         )
@@ -164,14 +165,16 @@ class SequencerNode:
             signatures=signatures,
         )
         tls = server_tls(cfg.tls, cfg.base_dir)
-        self.api = ApiServer(service, cfg.api.host, cfg.api.port, tls)
-        await self.api.start()
-        await self._start_ops()
-        self._main = asyncio.create_task(self._supervise(), name="sequencer-node")
+        self.api = await parts.started(ApiServer(service, cfg.api.host, cfg.api.port, tls))
+        self.ops = await parts.ops(
+            self.metrics.registry,
+            self._readiness(self.reader, self.writer),
+            cfg.ops,
+            server_tls(cfg.tls, cfg.base_dir),
+        )
+        parts.task_group("sequencer-node", self._supervised(self.reader, self.writer, self.api))
 
-    async def _start_ops(self) -> None:
-        assert self.reader is not None and self.writer is not None
-        reader, writer = self.reader, self.writer
+    def _readiness(self, reader: ChainReader, writer: BatchWriter) -> list[ReadinessCheck]:
         self.metrics.attach(reader, writer)
 
         async def caught_up() -> str | None:
@@ -184,18 +187,12 @@ class SequencerNode:
             failure = writer.failure
             return None if failure is None else f"batch writer failed: {failure}"
 
-        self.ops = OpsServer(
-            self.metrics.registry,
-            [ReadinessCheck("chain_reader", caught_up), ReadinessCheck("writer", writer_running)],
-            host=self.config.ops.host,
-            port=self.config.ops.port,
-            tls=server_tls(self.config.tls, self.config.base_dir),
-        )
-        await self.ops.start()
+        return [ReadinessCheck("chain_reader", caught_up), ReadinessCheck("writer", writer_running)]
 
-    async def _supervise(self) -> None:
-        assert self.reader is not None and self.api is not None
-        reader, api = self.reader, self.api
+    def _supervised(
+        self, reader: ChainReader, writer: BatchWriter, api: ApiServer
+    ) -> dict[str, Coroutine[Any, Any, None]]:
+        """The node's tasks: if one fails, the node fails."""
 
         async def mark_ready() -> None:
             await reader.caught_up.wait()
@@ -203,46 +200,16 @@ class SequencerNode:
 
         async def watch_writer() -> None:
             # The writer exposes its failure as state, not as an awaitable.
-            while self.writer is not None and self.writer.failure is None:  # noqa: ASYNC110
+            while writer.failure is None:  # noqa: ASYNC110
                 await asyncio.sleep(0.5)
-            if self.writer is not None and self.writer.failure is not None:
-                raise self.writer.failure
+            raise writer.failure
 
-        async with asyncio.TaskGroup() as group:
-            group.create_task(reader.run(), name="chain-reader")
-            group.create_task(mark_ready(), name="readiness")
-            group.create_task(watch_writer(), name="writer-watch")
-            cfg = self.config
-            group.create_task(
-                self.metrics.sample_head(
-                    cfg.chain.rpc_url, cfg.ops.head_sample_interval_s, cfg.chain.rpc_timeout_s
-                ),
-                name="head-sampler",
-            )
-
-    async def wait(self) -> None:
-        """Return when the node fails (raising the cause) or is stopped."""
-        if self._main is not None:
-            await self._main
-
-    async def stop(self) -> None:
-        if self._main is not None and not self._main.done():
-            self._main.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._main
-        if self.ops is not None:
-            await self.ops.stop()
-            self.ops = None
-        if self.api is not None:
-            await self.api.stop()
-        if self.writer is not None:
-            await self.writer.stop()
-        if self.store is not None:
-            await self.store.close()
-            self.store = None
-        if self.topology is not None:
-            await self.topology.close()
-            self.topology = None
-        if self.w3 is not None:
-            await self.w3.provider.disconnect()
-            self.w3 = None
+        cfg = self.config
+        return {
+            "chain-reader": reader.run(),
+            "readiness": mark_ready(),
+            "writer-watch": watch_writer(),
+            "head-sampler": self.metrics.sample_head(
+                cfg.chain.rpc_url, cfg.ops.head_sample_interval_s, cfg.chain.rpc_timeout_s
+            ),
+        }

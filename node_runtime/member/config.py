@@ -21,11 +21,11 @@ mediator, participant), and the runtime's tunables.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import Field, field_validator
 
-from node_runtime.config import StrictModel
+from node_runtime.config import StrictModel, TlsSection
 from protocol.errors import ProtocolError
 from protocol.identifiers import parse_domain_id
 
@@ -81,3 +81,17 @@ class MemberConfig(StrictModel):
         if base_dir is None or self.genesis_file.is_absolute():
             return self.genesis_file
         return base_dir / self.genesis_file
+
+
+class MemberNodeConfig(Protocol):
+    """What :meth:`~node_runtime.member.MemberConnection.for_node` reads from a member
+    node's config: its ``[domain]`` and ``[tls]`` sections and the config file's folder."""
+
+    @property
+    def domain(self) -> MemberConfig: ...
+
+    @property
+    def tls(self) -> TlsSection: ...
+
+    @property
+    def base_dir(self) -> Path: ...

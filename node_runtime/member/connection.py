@@ -41,7 +41,7 @@ import grpc
 from node_runtime.http import ReadinessCheck
 from node_runtime.logs import current_trace_id, log_context
 from node_runtime.member.client import ClientTimeouts, SequencerClient
-from node_runtime.member.config import MemberConfig, MemberTuning
+from node_runtime.member.config import MemberConfig, MemberNodeConfig, MemberTuning
 from node_runtime.member.errors import (
     CounterGapError,
     EventMismatchError,
@@ -55,6 +55,7 @@ from node_runtime.member.errors import (
 )
 from node_runtime.member.state import CounterStore, event_digest
 from node_runtime.member.topology import MemberTopology
+from node_runtime.tls import client_tls
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.errors import MalformedError
 from protocol.identifiers import DomainId, MemberId
@@ -176,6 +177,27 @@ class MemberConnection:
             handler,
             tuning=config.tuning,
             tls=tls,
+        )
+
+    @classmethod
+    def for_node(
+        cls,
+        config: MemberNodeConfig,
+        member_id: MemberId,
+        signing_key: SigningPrivateKey,
+        data_dir: Path,
+        handler: EventHandler,
+    ) -> MemberConnection:
+        """:meth:`from_config` for a member node: its ``[domain]`` section, dialling the
+        sequencers with the client TLS of its ``[tls]`` section."""
+        return cls.from_config(
+            config.domain,
+            member_id=member_id,
+            signing_key=signing_key,
+            data_dir=data_dir,
+            handler=handler,
+            base_dir=config.base_dir,
+            tls=client_tls(config.tls, config.base_dir),
         )
 
     # -- state ------------------------------------------------------------------------------

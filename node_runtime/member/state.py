@@ -21,14 +21,15 @@ from pathlib import Path
 import aiosqlite
 
 from node_runtime.member.errors import MemberStateError
-from node_runtime.sqlite import closing_on_failure, open_store
+from node_runtime.sqlite import META_TABLE, SqliteStore, open_store, read_row
 from protocol.identifiers import DomainId, MemberId
 from protocol.timestamp import Timestamp
 
 SCHEMA_VERSION = "1"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = (
+    META_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS cursor (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     next_counter INTEGER NOT NULL,
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS cursor (
     last_digest BLOB
 );
 """
+)
 
 
 def event_digest(event_bytes: bytes) -> bytes:
@@ -55,16 +57,23 @@ class StreamPosition:
     """:func:`event_digest` of the last processed event."""
 
 
+def _position(next_counter: int, last_at: int | None, digest: bytes | None) -> StreamPosition:
+    return StreamPosition(
+        int(next_counter),
+        None if last_at is None else Timestamp(int(last_at)),
+        None if digest is None else bytes(digest),
+    )
+
+
 async def _create_cursor(db: aiosqlite.Connection) -> None:
     await db.execute("INSERT INTO cursor VALUES (1, 0, NULL, NULL)")
 
 
-class CounterStore:
+class CounterStore(SqliteStore):
     """The persisted :class:`StreamPosition`; one task (the subscription) writes it."""
 
     def __init__(self, path: Path, db: aiosqlite.Connection, position: StreamPosition) -> None:
-        self.path = path
-        self._db = db
+        super().__init__(path, db)
         self._position = position
 
     @classmethod
@@ -83,16 +92,12 @@ class CounterStore:
             meta={"schema_version": SCHEMA_VERSION, "domain": domain, "member": member},
             on_create=_create_cursor,
         )
-        async with closing_on_failure(db, error):
-            rows = await db.execute_fetchall(
-                "SELECT next_counter, last_timestamp, last_digest FROM cursor WHERE id = 1"
-            )
-            (next_counter, last_ts, digest) = next(iter(rows))
-            position = StreamPosition(
-                int(next_counter),
-                None if last_ts is None else Timestamp(int(last_ts)),
-                None if digest is None else bytes(digest),
-            )
+        position = await read_row(
+            db,
+            "SELECT next_counter, last_timestamp, last_digest FROM cursor WHERE id = 1",
+            _position,
+            error,
+        )
         return cls(target, db, position)
 
     @property
@@ -114,6 +119,3 @@ class CounterStore:
         except aiosqlite.Error as exc:
             raise MemberStateError(str(self.path), f"write failed: {exc}") from exc
         self._position = StreamPosition(counter + 1, at, digest)
-
-    async def close(self) -> None:
-        await self._db.close()

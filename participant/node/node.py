@@ -15,19 +15,19 @@ state.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from node_runtime import OpsServer, ReadinessCheck
+from node_runtime.lifecycle import Node, NodeParts
 from node_runtime.member import MemberConnection
 from node_runtime.member.clock import TimeProofClock
 from node_runtime.member.connection import MEMBER_DB
 from node_runtime.member.dm_client import DmClientTimeouts, DomainManagerClient
-from node_runtime.process import wait_for_failure
 from node_runtime.tls import client_tls, server_tls
 from participant.engine import Engine, PackageStore
 from participant.engine.examples import example_source
@@ -52,7 +52,7 @@ from protocol.crypto import (
 from protocol.identifiers import DomainId, MemberId, parse_domain_id, parse_member_id
 from protocol.sequencer_messages import SequencedEvent
 from protocol.timestamp import Timestamp
-from protocol.topology import TopologySnapshot, read_genesis
+from protocol.topology import Genesis, TopologySnapshot, read_genesis
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,37 @@ NODE_DB = "node.sqlite"
 MEMBER_DIR = "member"
 
 
-class ParticipantNode:
-    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`."""
+@dataclass(frozen=True, slots=True)
+class NodeKeys:
+    """The participant's three keys, decrypted from its keystores."""
+
+    namespace: SigningPrivateKey
+    """The root of the participant's namespace: signs its topology transactions."""
+    signing: SigningPrivateKey
+    """Signs its requests, responses and submissions to the sequencer."""
+    encryption: EncryptionPrivateKey
+    """Decrypts the views sent to it."""
+
+
+class ParticipantNode(Node):
+    """Start with :meth:`start`, :meth:`wait` until it fails or stops, :meth:`stop`.
+    The parts below are set by :meth:`start`, in this order."""
+
+    dm: DomainManagerClient | None = None
+    """The domain manager's admin API, with ``[domain_manager]``."""
+    packages: PackageStore
+    store: ParticipantStore
+    node_store: NodeStore
+    link: MemberConnection
+    processor: TransactionProcessor
+    clock: TimeProofClock | None = None
+    """Set once the processor has recovered."""
+    parties: PartyManager
+    vetter: PackageVetter | None = None
+    """With ``vetting = "topology"``."""
+    backend: NodeLedgerBackend
+    ledger_api: LedgerApiServer
+    ops: OpsServer
 
     def __init__(self, config: ParticipantConfig) -> None:
         self.config = config
@@ -71,21 +100,8 @@ class ParticipantNode:
         self.participant: MemberId = parse_member_id(config.node.participant_id)
         self.registry = CollectorRegistry()
         self.metrics = ParticipantMetrics(self.registry)
-        self.packages: PackageStore | None = None
-        self.store: ParticipantStore | None = None
-        self.node_store: NodeStore | None = None
-        self.link: MemberConnection | None = None
-        self.processor: TransactionProcessor | None = None
-        self.parties: PartyManager | None = None
-        self.vetter: PackageVetter | None = None
-        self.backend: NodeLedgerBackend | None = None
-        self.ledger_api: LedgerApiServer | None = None
-        self.clock: TimeProofClock | None = None
-        self.dm: DomainManagerClient | None = None
-        self.ops: OpsServer | None = None
         self.mismatches: list[CommitmentMismatch] = []
         self._recovered = asyncio.Event()
-        self._tasks: asyncio.Task[None] | None = None
         self._submitted: dict[str, float] = {}
         self._completion_cursor = 0
 
@@ -93,18 +109,109 @@ class ParticipantNode:
 
     @property
     def grpc_endpoint(self) -> str:
-        port = self.ledger_api.port if self.ledger_api is not None else 0
-        return f"{self.config.ledger_api.host}:{port}"
+        return f"{self.config.ledger_api.host}:{self.ledger_api.port}"
 
-    async def start(self) -> None:
-        try:
-            await self._start()
-        except BaseException:
-            await self.stop()
-            raise
+    def _started(self) -> None:
         log.info("participant %s running, ledger api %s", self.participant, self.grpc_endpoint)
 
-    def _keys(self) -> tuple[SigningPrivateKey, SigningPrivateKey, EncryptionPrivateKey]:
+    async def _start(self, parts: NodeParts) -> None:
+        """The start order of the module docstring, one step a line."""
+        keys = self._keys()
+        data_dir, genesis = self._data_dir_and_genesis()
+        self.dm = self._domain_manager_client(parts)
+        await self._onboard_if_new(genesis, keys, data_dir / MEMBER_DIR)
+        packages, store, node_store = await self._open_stores(parts, data_dir)
+        link = MemberConnection.for_node(
+            self.config, self.participant, keys.signing, data_dir / MEMBER_DIR, self
+        )
+        processor = self._processor(keys, store, packages, link)
+        await self._connect_and_recover(parts, link, processor)
+        parties = await self._topology_managers(keys, link, packages)
+        self.backend = self._backend(
+            processor,
+            store=store,
+            packages=packages,
+            parties=parties,
+            node_store=node_store,
+            link=link,
+        )
+        await self._serve(parts, data_dir, link, self.backend)
+
+    def _data_dir_and_genesis(self) -> tuple[Path, Genesis]:
+        cfg = self.config
+        data_dir = cfg.path(cfg.node.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        genesis = read_genesis(cfg.domain.genesis_path(cfg.base_dir))
+        if genesis.domain != self.domain:
+            raise ParticipantConfigError("domain.genesis_file", f"is for {genesis.domain}")
+        return data_dir, genesis
+
+    async def _open_stores(
+        self, parts: NodeParts, data_dir: Path
+    ) -> tuple[PackageStore, ParticipantStore, NodeStore]:
+        """The package store (with the configured packages), ``participant.sqlite`` and
+        ``node.sqlite``."""
+        self.packages = await self._open_packages(parts, data_dir)
+        self.store = await parts.store(
+            ParticipantStore.open(data_dir / PARTICIPANT_DB, self.domain, self.participant)
+        )
+        self.node_store = await parts.store(NodeStore.open(data_dir / NODE_DB))
+        self._completion_cursor = await self.store.ledger_end()
+        return self.packages, self.store, self.node_store
+
+    async def _connect_and_recover(
+        self, parts: NodeParts, link: MemberConnection, processor: TransactionProcessor
+    ) -> None:
+        """Start the member connection (its events wait in :meth:`handle` until the
+        processor has recovered), recover, then run the time proof clock."""
+        self.link = link
+        self.processor = processor
+        await parts.join(link)
+        await processor.recover()
+        self._recovered.set()
+        self.clock = self._clock(link, processor)
+        parts.task_group("participant-tasks", {"participant-clock": self.clock.run()})
+
+    async def _topology_managers(
+        self, keys: NodeKeys, link: MemberConnection, packages: PackageStore
+    ) -> PartyManager:
+        """The party manager; with ``vetting = "topology"`` the package vetter, which vets
+        the stored packages not yet vetted before the Ledger API opens."""
+        # Both change the participant's topology through the domain manager.
+        changes = (self.participant, keys.namespace, link.topology, self.dm, link)
+        self.parties = PartyManager(*changes, timeout_s=self._dm_timeout_s())
+        if self.config.protocol.vetting is VettingMode.TOPOLOGY:
+            self.vetter = PackageVetter(*changes, timeout_s=self._dm_timeout_s())
+            await self._vet_stored(self.vetter, packages)
+        return self.parties
+
+    async def _serve(
+        self, parts: NodeParts, data_dir: Path, link: MemberConnection, backend: NodeLedgerBackend
+    ) -> None:
+        """The Ledger API, then the ops endpoint."""
+        cfg = self.config
+        self.ledger_api = await parts.started(
+            LedgerApiServer(
+                cfg.ledger_api,
+                backend,
+                data_dir=data_dir,
+                base_dir=cfg.base_dir,
+                tls=server_tls(cfg.tls, cfg.base_dir),
+                client=client_tls(cfg.tls, cfg.base_dir),
+            )
+        )
+        self.ops = await parts.ops(
+            self.registry,
+            [
+                link.readiness_check(),
+                ReadinessCheck("participant-store", self._store_ready),
+                ReadinessCheck("ledger-api", self._api_ready),
+            ],
+            cfg.ops,
+            server_tls(cfg.tls, cfg.base_dir),
+        )
+
+    def _keys(self) -> NodeKeys:
         cfg = self.config
         password = cfg.keys.password.resolve(cfg.base_dir)
         namespace = load_signing_key(cfg.path(cfg.keys.namespace_keystore), password)
@@ -115,180 +222,148 @@ class ParticipantNode:
                 "keys.namespace_keystore",
                 f"key {namespace.fingerprint} is not the root of {self.participant}",
             )
-        return namespace, signing, encryption
+        return NodeKeys(namespace, signing, encryption)
 
-    async def _start(self) -> None:
+    def _dm_timeout_s(self) -> float:
+        dm = self.config.domain_manager
+        return dm.call_timeout_s if dm is not None else 60.0
+
+    def _domain_manager_client(self, parts: NodeParts) -> DomainManagerClient | None:
+        """The domain manager's admin API (``[domain_manager]``), closed at stop."""
         cfg = self.config
-        namespace_key, signing_key, encryption_key = self._keys()
-        data_dir = cfg.path(cfg.node.data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        genesis = read_genesis(cfg.domain.genesis_path(cfg.base_dir))
-        if genesis.domain != self.domain:
-            raise ParticipantConfigError("domain.genesis_file", f"is for {genesis.domain}")
-        if cfg.domain_manager is not None:
-            dm = cfg.domain_manager
-            self.dm = DomainManagerClient(
-                dm.endpoint,
-                timeouts=DmClientTimeouts(change_s=dm.call_timeout_s),
+        if cfg.domain_manager is None:
+            return None
+        return parts.closing(
+            DomainManagerClient(
+                cfg.domain_manager.endpoint,
+                timeouts=DmClientTimeouts(change_s=cfg.domain_manager.call_timeout_s),
                 tls=client_tls(cfg.tls, cfg.base_dir),
             )
-        member_dir = data_dir / MEMBER_DIR
-        if not in_genesis(genesis, self.participant) and not (member_dir / MEMBER_DB).exists():
-            if self.dm is None or cfg.domain_manager is None:
-                log.warning("not in genesis and no [domain_manager]: assuming onboarded")
-            else:
-                txs = onboarding_transactions(
-                    self.participant, namespace_key, signing_key, encryption_key
-                )
-                await onboard(self.dm, txs, cfg.domain_manager.onboarding_timeout_s)
+        )
 
-        self.packages = PackageStore(data_dir / PACKAGES_DB)
+    async def _onboard_if_new(self, genesis: Genesis, keys: NodeKeys, member_dir: Path) -> None:
+        """A participant neither in genesis nor started before asks the domain manager to
+        onboard it, and waits until it is."""
+        if in_genesis(genesis, self.participant) or (member_dir / MEMBER_DB).exists():
+            return
+        section = self.config.domain_manager
+        if self.dm is None or section is None:
+            log.warning("not in genesis and no [domain_manager]: assuming onboarded")
+            return
+        txs = onboarding_transactions(
+            self.participant, keys.namespace, keys.signing, keys.encryption
+        )
+        await onboard(self.dm, txs, section.onboarding_timeout_s)
+
+    async def _open_packages(self, parts: NodeParts, data_dir: Path) -> PackageStore:
+        """The package store, with the configured examples and files uploaded."""
+        cfg = self.config
+        packages = PackageStore(data_dir / PACKAGES_DB)
+        parts.callback(packages.close)
         for name in cfg.packages.examples:
-            self.packages.upload(example_source(name), f"<example {name}>")
+            packages.upload(example_source(name), f"<example {name}>")
         for file in cfg.packages.files:
             path = cfg.path(file)
             try:
                 source = await asyncio.to_thread(path.read_text, "utf-8")
             except OSError as exc:
                 raise ParticipantConfigError("packages.files", f"{path}: {exc}") from None
-            self.packages.upload(source, str(path))
+            packages.upload(source, str(path))
+        return packages
 
-        self.store = await ParticipantStore.open(
-            data_dir / PARTICIPANT_DB, self.domain, self.participant
-        )
-        self.node_store = await NodeStore.open(data_dir / NODE_DB)
-        self._completion_cursor = await self.store.ledger_end()
-        self.link = MemberConnection.from_config(
-            cfg.domain,
-            member_id=self.participant,
-            signing_key=signing_key,
-            data_dir=member_dir,
-            handler=self,
-            base_dir=cfg.base_dir,
-            tls=client_tls(cfg.tls, cfg.base_dir),
-        )
-        self.processor = TransactionProcessor(
+    def _processor(
+        self,
+        keys: NodeKeys,
+        store: ParticipantStore,
+        packages: PackageStore,
+        link: MemberConnection,
+    ) -> TransactionProcessor:
+        return TransactionProcessor(
             participant=self.participant,
             domain=self.domain,
-            signing_key=signing_key,
-            encryption_key=encryption_key,
-            store=self.store,
-            engine=Engine(self.packages),
+            signing_key=keys.signing,
+            encryption_key=keys.encryption,
+            store=store,
+            engine=Engine(packages),
             topology=self,
-            send=self.link.send,
-            config=cfg.protocol.processor_config(),
-            packages=self.packages,
+            send=link.send,
+            config=self.config.protocol.processor_config(),
+            packages=packages,
             on_mismatch=self._mismatch,
         )
-        await self.link.start()
-        await self.processor.recover()
-        self._recovered.set()
-        p = cfg.protocol
-        self.clock = TimeProofClock(
-            self.link,
+
+    def _clock(self, link: MemberConnection, processor: TransactionProcessor) -> TimeProofClock:
+        p = self.config.protocol
+        return TimeProofClock(
+            link,
             self.next_deadline,
-            on_proof=self.processor.on_time,
+            on_proof=processor.on_time,
             counter=self.metrics.time_proofs.inc,
             poll_s=p.time_proof_poll_s,
             idle_s=p.time_proof_idle_s,
             clock_tolerance_s=p.clock_tolerance_s,
             proof_timeout_s=p.time_proof_timeout_s,
         )
-        self._tasks = asyncio.create_task(self.clock.run(), name="participant-clock")
-        self.parties = PartyManager(
-            self.participant,
-            namespace_key,
-            self.link.topology,
-            self.dm,
-            self.link,
-            timeout_s=cfg.domain_manager.call_timeout_s if cfg.domain_manager else 60.0,
-        )
-        if p.vetting is VettingMode.TOPOLOGY:
-            self.vetter = PackageVetter(
-                self.participant,
-                namespace_key,
-                self.link.topology,
-                self.dm,
-                self.link,
-                timeout_s=cfg.domain_manager.call_timeout_s if cfg.domain_manager else 60.0,
-            )
-            await self._vet_stored()
-        link = self.link
-        self.backend = NodeLedgerBackend(
+
+    def _backend(
+        self,
+        processor: TransactionProcessor,
+        *,
+        store: ParticipantStore,
+        packages: PackageStore,
+        parties: PartyManager,
+        node_store: NodeStore,
+        link: MemberConnection,
+    ) -> NodeLedgerBackend:
+        """What the Ledger API services call."""
+        return NodeLedgerBackend(
             participant=self.participant,
             domain=self.domain,
             domain_alias=self.domain.split("::", 1)[0],
-            processor=self.processor,
-            store=self.store,
-            packages=self.packages,
-            parties=self.parties,
-            node_store=self.node_store,
+            processor=processor,
+            store=store,
+            packages=packages,
+            parties=parties,
+            node_store=node_store,
             connected=lambda: link.connected,
             on_submitted=self._submitted_now,
             vetter=self.vetter,
         )
-        self.ledger_api = LedgerApiServer(
-            cfg.ledger_api,
-            self.backend,
-            data_dir=data_dir,
-            base_dir=cfg.base_dir,
-            tls=server_tls(cfg.tls, cfg.base_dir),
-            client=client_tls(cfg.tls, cfg.base_dir),
-        )
-        await self.ledger_api.start()
-        self.ops = OpsServer(
-            self.registry,
-            [
-                self.link.readiness_check(),
-                ReadinessCheck("participant-store", self._store_ready),
-                ReadinessCheck("ledger-api", self._api_ready),
-            ],
-            cfg.ops.host,
-            cfg.ops.port,
-            server_tls(cfg.tls, cfg.base_dir),
-        )
-        await self.ops.start()
 
-    async def _vet_stored(self) -> None:
+    async def _vet_stored(self, vetter: PackageVetter, packages: PackageStore) -> None:
         """Vet every stored package (the configured ones included) that this participant
         has not vetted yet, in one change; wait until it is effective. Without a domain
         manager nothing can be vetted: commands then fail with PACKAGE_NOT_VETTED."""
-        assert self.vetter is not None and self.packages is not None
-        stored = [p.package_id for p in self.packages.list()]
+        stored = [p.package_id for p in packages.list()]
         if not stored:
             return
         if self.dm is None:
             log.warning("vetting = topology but no [domain_manager]: packages not vetted")
             return
-        if await self.vetter.vet(stored):
+        if await vetter.vet(stored):
             log.info("vetted the %d stored packages", len(stored))
 
     async def _store_ready(self) -> str | None:
-        return None if self.store is not None and self._recovered.is_set() else "not recovered"
+        return None if self._recovered.is_set() else "not recovered"
 
     async def _api_ready(self) -> str | None:
-        return None if self.ledger_api is not None and self.ledger_api.port else "not serving"
+        return None if self.ledger_api.port else "not serving"
 
     # -- what the processor and the clock read ----------------------------------------------
 
     def snapshot_at(self, at: Timestamp) -> TopologySnapshot:
         """The processor's topology: the member runtime's store."""
-        if self.link is None:
-            raise ParticipantConfigError("node", "the member connection is not started")
         return self.link.topology.snapshot_at(at)
 
     def next_deadline(self) -> Timestamp | None:
         """The earliest sequencer time at which something in flight is decided by time:
         a pending request's decision deadline or an own submission's max sequencing time."""
-        if self.processor is None:
-            return None
         times = [r.deadline for r in self.processor.pending.values()]
         times += [s.max_sequencing_time for s in self.processor.in_flight.values()]
         return min(times) if times else None
 
     def _inflight(self) -> None:
-        if self.processor is not None:
-            self.metrics.inflight.set(len(self.processor.pending) + len(self.processor.in_flight))
+        self.metrics.inflight.set(len(self.processor.pending) + len(self.processor.in_flight))
 
     def _mismatch(self, mismatch: CommitmentMismatch) -> None:
         self.mismatches.append(mismatch)
@@ -311,8 +386,6 @@ class ParticipantNode:
     async def _observe_completions(self) -> None:
         """Command latency: completions published since the last look, of submits made
         through this process."""
-        if self.store is None:
-            return
         end = await self.store.ledger_end()
         if end <= self._completion_cursor:
             return
@@ -333,46 +406,12 @@ class ParticipantNode:
     async def handle(self, event: SequencedEvent) -> None:
         """The member runtime's handler (the event's topology is already processed)."""
         await self._recovered.wait()
-        if self.processor is None:
-            raise ParticipantConfigError("node", "an event arrived before the processor")
         if self.clock is not None:
             self.clock.observed()
         await self.processor.handle(event)
         self.metrics.events.inc()
         await self._observe_completions()
         self._inflight()
-
-    async def wait(self) -> None:
-        """Return when stopped; raise the cause if the member connection or a task failed."""
-        await wait_for_failure(self.link, self._tasks)
-
-    async def stop(self) -> None:
-        if self._tasks is not None:
-            self._tasks.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._tasks
-            self._tasks = None
-        if self.ledger_api is not None:
-            await self.ledger_api.stop()
-            self.ledger_api = None
-        if self.ops is not None:
-            await self.ops.stop()
-            self.ops = None
-        if self.link is not None:
-            await self.link.stop()
-            self.link = None
-        if self.dm is not None:
-            await self.dm.close()
-            self.dm = None
-        if self.store is not None:
-            await self.store.close()
-            self.store = None
-        if self.node_store is not None:
-            await self.node_store.close()
-            self.node_store = None
-        if self.packages is not None:
-            self.packages.close()
-            self.packages = None
 
 
 def data_path(config: ParticipantConfig, name: str) -> Path:

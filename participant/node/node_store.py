@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from node_runtime.sqlite import open_store
+from node_runtime.sqlite import SqliteStore, open_store
 from participant.node.errors import ParticipantNodeError
 
 _SCHEMA = """
@@ -31,12 +31,11 @@ class NodeStoreError(ParticipantNodeError):
         super().__init__(f"{path}: {detail}")
 
 
-class NodeStore:
+class NodeStore(SqliteStore):
     """Open with :meth:`open`; one writer (the node)."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
-        self._db = db
-        self.path = path
+        super().__init__(path, db)
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> NodeStore:
@@ -45,9 +44,6 @@ class NodeStore:
             file, _SCHEMA, lambda detail: NodeStoreError(file, detail), failure="unusable"
         )
         return cls(db, file)
-
-    async def close(self) -> None:
-        await self._db.close()
 
     async def set_party_name(self, party: str, display_name: str) -> None:
         await self._db.execute(

@@ -59,11 +59,11 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import aiosqlite
 
+from node_runtime.sqlite import SqliteStore
 from participant.engine import ContractId, PartyId
 from participant.engine.transaction import read_instance, transaction_from_bytes
 from participant.errors import ParticipantStoreError
@@ -257,14 +257,13 @@ def _instance(data: bytes) -> Any:
     return decode(data, read_instance, "stored contract")
 
 
-class ParticipantStore:
+class ParticipantStore(SqliteStore):
     """See the module docstring. Open with :meth:`open`; one per participant."""
 
     def __init__(
         self, db: aiosqlite.Connection, path: Path, domain: DomainId, participant: MemberId
     ) -> None:
-        self._db = db
-        self.path = path
+        super().__init__(path, db)
         self.domain = domain
         self.participant = participant
         self._lock = asyncio.Lock()
@@ -324,20 +323,6 @@ class ParticipantStore:
         except Exception as exc:
             await db.close()
             raise ParticipantStoreError(file, f"unusable: {exc}") from exc
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> ParticipantStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- cursor -----------------------------------------------------------------------------
 

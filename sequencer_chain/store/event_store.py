@@ -31,15 +31,16 @@ from pathlib import Path
 
 import aiosqlite
 
-from node_runtime.sqlite import Synchronous, closing_on_failure, open_store
+from node_runtime.sqlite import META_TABLE, Synchronous, closing_on_failure, open_store
 from protocol.identifiers import MemberId
 from protocol.timestamp import Timestamp
 from sequencer_chain.errors import EventStoreError, EventStoreMismatchError
 
 SCHEMA_VERSION = 1
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = (
+    META_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS blocks (
     number INTEGER PRIMARY KEY,
     hash BLOB NOT NULL,
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS dedup (
 CREATE INDEX IF NOT EXISTS dedup_by_block ON dedup (block_number);
 CREATE TABLE IF NOT EXISTS acks (member TEXT PRIMARY KEY, counter INTEGER NOT NULL);
 """
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
-from node_runtime.sqlite import open_store
+from node_runtime.sqlite import SqliteStore, open_store
 from sequencer_chain.errors import DuplicateRequestError, OutboxError, OutboxMismatchError
 from sequencer_chain.writer.fees import Fees
 from sequencer_chain.writer.types import BatchState, Nonce, RequestId, WriterSeq
@@ -148,12 +148,11 @@ def _serialised(
     return wrapper
 
 
-class Outbox:
+class Outbox(SqliteStore):
     """The database; every public method is one committed transaction, run one at a time."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
-        self._db = db
-        self.path = path
+        super().__init__(path, db)
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -182,9 +181,6 @@ class Outbox:
             pragmas=("foreign_keys=ON",),
         )
         return cls(db, path)
-
-    async def close(self) -> None:
-        await self._db.close()
 
     # ------------------------------------------------------------------ requests
 
