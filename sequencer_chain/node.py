@@ -110,7 +110,9 @@ class SequencerNode(Node):
                     genesis_path, f"genesis is for domain {genesis.domain}, not {self.domain_id}"
                 )
             data_dir.mkdir(parents=True, exist_ok=True)
-            self.topology = await parts.store(SequencerTopology.open(data_dir / TOPOLOGY_DB, genesis))
+            self.topology = await parts.store(
+                SequencerTopology.open(data_dir / TOPOLOGY_DB, genesis)
+            )
             members = self.topology
         else:
             assert cfg.domain.members_file is not None  # validated: exactly one source
