@@ -84,9 +84,9 @@ async def test_a_batch_reorged_out_below_the_depth_is_appended_and_delivered_exa
     async def landed(n: int) -> bool:
         return await inbox.next_writer_seq(account) == n
 
-    await wait_until(lambda: landed(1), what="the first batch to be mined")
+    await wait_until(lambda: landed(1), 60, "the first batch to be mined")
     await wait_until(
-        lambda: batch_state(node, 0) in ("mined", "confirmed"), what="the writer to see it mined"
+        lambda: batch_state(node, 0) in ("mined", "confirmed"), 60, "the writer to see it mined"
     )
     anvil.rpc("evm_mine")  # one block on top: below the depth of 3
     head = await w3.eth.block_number
@@ -101,7 +101,7 @@ async def test_a_batch_reorged_out_below_the_depth_is_appended_and_delivered_exa
         await alice.send(signed_request(ALICE, f"m{i}", [(payload, [BOB.member])]))
     miner = asyncio.create_task(mine_forever(anvil, 0.2))
     try:
-        await wait_until(lambda: len(received) >= len(payloads), 40, "all six events")
+        await wait_until(lambda: len(received) >= len(payloads), 90, "all six events")
         assert node.writer is not None
         await wait_until(
             lambda: node.writer is not None and node.writer.metrics().pending_requests == 0,
