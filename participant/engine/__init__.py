@@ -42,7 +42,7 @@ from participant.engine.errors import (
 )
 from participant.engine.ledger import InMemoryLedger
 from participant.engine.package import Package, TemplateDef, canonical_source, package_id_of
-from participant.engine.store import PackageInfo, PackageStore
+from participant.engine.package_store import PackageInfo, PackageStore
 from participant.engine.transaction import (
     ContractInstance,
     CreateNode,
