@@ -108,6 +108,7 @@ from protocol.transaction import (
     MalformedTransactionMessageError,
     MessageSignatureError,
     RequestId,
+    RootHash,
     RootHashMessage,
     RootHashMismatchError,
     TransactionViewTree,
@@ -295,14 +296,9 @@ def _open(
     """Step 2, the views as a whole: open them into ``request`` and decode its actions;
     the rejection of the whole request if that fails, else ``None``."""
     try:
-        _open_views(
-            request,
-            encrypted=encrypted,
-            rhm=rhm,
-            rhm_recipients=rhm_recipients,
-            key=key,
-            domain=domain,
-        )
+        _decrypt_views(request, encrypted, rhm.root_hash, key=key, domain=domain)
+        if request.views:
+            _check_complete(request, rhm_recipients)
         request.actions = decode_actions(request.views)
         for position in request.top_positions():
             reassemble(position, request.actions)
@@ -396,19 +392,20 @@ def _text(reason: str) -> str:
     return reason[:1_000]
 
 
-def _open_views(
+def _decrypt_views(
     request: PendingRequest,
-    *,
     encrypted: tuple[EncryptedViewMessage, ...],
-    rhm: RootHashMessage,
-    rhm_recipients: frozenset[MemberId],
+    root_hash: RootHash,
+    *,
     key: EncryptionPrivateKey,
     domain: DomainId,
 ) -> None:
+    """Step 2: decrypt every view into ``request``; each is of this domain and of the
+    root hash message's ``root_hash``, no position twice, and the views merge."""
     for message in encrypted:
         if message.domain != domain:
             raise _RejectError(LocalRejectCode.MALFORMED, f"view for domain {message.domain}")
-        if message.root_hash != rhm.root_hash:
+        if message.root_hash != root_hash:
             raise _RejectError(
                 LocalRejectCode.ROOT_HASH_MISMATCH,
                 "a view is of another root hash than the request's root hash message",
@@ -435,6 +432,11 @@ def _open_views(
     except RootHashMismatchError as exc:
         raise _RejectError(LocalRejectCode.ROOT_HASH_MISMATCH, _text(str(exc))) from None
     del merged
+
+
+def _check_complete(request: PendingRequest, rhm_recipients: frozenset[MemberId]) -> None:
+    """Step 2: the root hash message also went to the mediator the views name, and every
+    subview of a received view was received."""
     tree = next(iter(request.views.values()))
     mediator = tree.common_metadata.mediator
     if mediator not in rhm_recipients:

@@ -33,6 +33,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from node_runtime import crash_points
 from node_runtime.crash_points import CrashPoint
@@ -344,12 +345,8 @@ class TransactionProcessor:
         for message_id, request_id in step.changes.sequenced_submissions:
             sub = self._submissions.get(message_id)
             if sub is not None:
-                self._submissions[message_id] = InFlightSubmission(
-                    **{
-                        **{f: getattr(sub, f) for f in sub.__dataclass_fields__},
-                        "state": SubmissionState.SEQUENCED,
-                        "request_id": request_id,
-                    }
+                self._submissions[message_id] = replace(
+                    sub, state=SubmissionState.SEQUENCED, request_id=request_id
                 )
         for mismatch in step.changes.mismatches:
             if self.on_mismatch is not None:
