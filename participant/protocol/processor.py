@@ -8,22 +8,27 @@ Per event at sequencing time ``t``:
 
 1. **Replay.** ``t`` at or before the store's cursor: the event's changes are committed
    already; nothing happens (the runtime delivers at least once).
-2. **Commitment period.** If ``t`` is past the next period end, the commitments for it
-   are computed from the ACS as it was (before this event) and queued for sending.
+2. **Commitment period** (``commitment_exchange``). If ``t`` is past the next period end,
+   the commitments for it are computed from the ACS as it was (before this event) and
+   queued for sending.
 3. **Deadlines.** Every pending request whose decision deadline is before ``t`` is rolled
    back (no verdict can be sequenced any more), and every own submission not sequenced
    by its max sequencing time is completed ``NOT_SEQUENCED``.
 4. **Own receipts and errors.** A receipt marks the submission sequenced (request id =
    ``t``) and outbox messages delivered; a ``DeliverError`` completes the submission.
-5. **Requests** (``confirmer``): views checked, locks taken, responses queued.
-6. **Verdicts**: signature checked against the mediator the request names; ``Approve``
-   commits (ACS, event log with the next offset, the submitter's completion); anything
-   else rolls back with the typed reason.
-7. **Commitments received**: compared; a mismatch is raised loudly.
+5. **Requests** (``delivery`` sorts the batch, ``confirmer`` checks): views checked, locks
+   taken, responses queued.
+6. **Verdicts** (``verdicts``): signature checked against the mediator the request
+   names; ``Approve`` commits (ACS, event log with the next offset, the submitter's
+   completion); anything else rolls back with the typed reason.
+7. **Commitments received** (``commitment_exchange``): compared; a mismatch is raised
+   loudly.
 
 Everything an event changes is written in one store transaction with the cursor; then the
-in-memory mirror follows and queued messages are sent (their bytes are in the outbox, so
-a crash between commit and send resends them at recovery under the same message ids).
+in-memory mirror follows (``event_step`` holds what it needs) and queued messages are sent
+(``sending``; their bytes are in the outbox, so a crash between commit and send resends
+them at recovery under the same message ids). At start, ``recovery`` reloads that mirror;
+a command is deduplicated (``dedup``) before it is built (``submitter``).
 """
 
 from __future__ import annotations
