@@ -24,6 +24,10 @@ step   rule                                                     MediatorReject c
        each party has enough hosts with confirmation rights
 =====  =======================================================  ============================
 
+Each rule is one function whose docstring names its number, called in this order by
+``_check`` (rule 3 by :func:`check_request`, which needs no topology); rule 13, the
+duplicate root hash, needs the store and is the processor's.
+
 A response is checked against the request's frozen policy (:class:`RequestRecord`) and
 the responder's signing key at the request time. The mediator never sees an encrypted
 view: the request's other envelopes are not addressed to it.
@@ -240,24 +244,69 @@ def _check(
     mediator: MemberId,
     topology: TopologyView,
 ) -> RequestRecord:
-    malformed = MediatorRejectCode.MALFORMED_REQUEST
+    """Rules 1, 2 and 4 to 12 in order (module docstring; rule 3 is
+    :func:`check_request`'s): the request's record, or :class:`_Reject` at the first
+    failure."""
     t = RequestId(deliver.timestamp)
+    message = _one_informee_message(delivered)  # rules 1, 2
+    tree = message.informee_tree
+    _check_domain(tree, domain)  # rule 4
+    submitter = _check_sender(deliver, tree)  # rule 5
+    key = _check_signature(message, submitter, topology)  # rule 6
+    _check_root_hash_messages(delivered, domain, submitter, message.root_hash, key)  # rule 7
+    _check_max_sequencing_time(t, tree)  # rule 8
+    _check_submitter(submitter, tree.submitter_metadata.act_as, topology)  # rule 9
+    participants = _check_informees(tree, topology)  # rule 10
+    _check_announced(delivered, participants | {mediator})  # rule 11
+    views = tuple(_view_policy(view, topology) for view in tree.views())  # rule 12
+    return _record(
+        t,
+        root=message.root_hash,
+        submitter=submitter,
+        participants=participants,
+        views=views,
+        topology=topology,
+    )
+
+
+def _one_informee_message(delivered: Delivered) -> InformeeMessage:
+    """Rules 1 and 2: every envelope decodes, and there is exactly one informee message."""
+    malformed = MediatorRejectCode.MALFORMED_REQUEST
     if delivered.malformed:
         raise _Reject(malformed, "; ".join(delivered.malformed))
     if len(delivered.informee_messages) != 1:
         raise _Reject(
             malformed, f"expected one informee message, got {len(delivered.informee_messages)}"
         )
-    message = delivered.informee_messages[0]
-    tree = message.informee_tree
+    return delivered.informee_messages[0]
+
+
+def _check_domain(tree: InformeeTree, domain: DomainId) -> None:
+    """Rule 4: the request names this domain."""
     if tree.domain != domain:
-        raise _Reject(malformed, f"the request is for domain {tree.domain}, not {domain}")
+        raise _Reject(
+            MediatorRejectCode.MALFORMED_REQUEST,
+            f"the request is for domain {tree.domain}, not {domain}",
+        )
+
+
+def _check_sender(deliver: Deliver, tree: InformeeTree) -> MemberId:
+    """Rule 5: the sender (authenticated by the sequencer) is the submitting participant
+    the informee tree names; that participant."""
     submitter = tree.submitting_participant
     if deliver.sender != submitter:
         raise _Reject(
             MediatorRejectCode.INVALID_SUBMITTER,
             f"sent by {deliver.sender}, but the informee tree names {submitter}",
         )
+    return submitter
+
+
+def _check_signature(
+    message: InformeeMessage, submitter: MemberId, topology: TopologyView
+) -> SigningPublicKey:
+    """Rule 6: the submitter's signing key at the request time signed the informee
+    message; that key."""
     key = topology.signing_key(submitter)
     if key is None:
         raise _Reject(MediatorRejectCode.INVALID_SIGNATURE, f"{submitter} has no signing key")
@@ -267,29 +316,50 @@ def _check(
         raise _Reject(
             MediatorRejectCode.INVALID_SIGNATURE, f"informee message not signed by {submitter}"
         ) from None
-    root = message.root_hash
-    _check_root_hash_messages(delivered, domain, submitter, root, key)
-    meta = tree.submitter_metadata
-    if t > meta.max_sequencing_time:
+    return key
+
+
+def _check_max_sequencing_time(t: RequestId, tree: InformeeTree) -> None:
+    """Rule 8: the request was sequenced by its max sequencing time."""
+    deadline = tree.submitter_metadata.max_sequencing_time
+    if t > deadline:
         raise _Reject(
             MediatorRejectCode.MAX_SEQUENCING_TIME_EXCEEDED,
-            f"sequenced at {t}, after its max sequencing time {meta.max_sequencing_time}",
+            f"sequenced at {t}, after its max sequencing time {deadline}",
         )
-    _check_submitter(submitter, meta.act_as, topology)
-    participants = _check_informees(tree, topology)
+
+
+def _check_announced(delivered: Delivered, needed: frozenset[MemberId]) -> None:
+    """Rule 11: the root hash messages reached every informee participant and the
+    mediator (``needed``)."""
     announced: set[MemberId] = set()
     for _rhm, recipients in delivered.root_hash_messages:
         announced |= recipients
-    missing = sorted((participants | {mediator}) - announced)
+    missing = sorted(needed - announced)
     if missing:
         raise _Reject(
             MediatorRejectCode.ROOT_HASH_MISMATCH,
             f"no root hash message reached {', '.join(missing)}",
         )
-    views = tuple(_view_policy(view, topology) for view in tree.views())
+
+
+def _record(
+    t: RequestId,
+    *,
+    root: RootHash,
+    submitter: MemberId,
+    participants: frozenset[MemberId],
+    views: tuple[ViewPolicy, ...],
+    topology: TopologyView,
+) -> RequestRecord:
+    """The registered request, its policy frozen, with the deadlines of the domain
+    parameters at the request time (none in force: ``MALFORMED_REQUEST``)."""
     params = topology.domain_parameters()
     if params is None:
-        raise _Reject(malformed, "no domain parameters are in force at the request time")
+        raise _Reject(
+            MediatorRejectCode.MALFORMED_REQUEST,
+            "no domain parameters are in force at the request time",
+        )
     response_deadline = add_micros(t, params.participant_response_timeout)
     return RequestRecord(
         request_id=t,
@@ -309,6 +379,8 @@ def _check_root_hash_messages(
     root: RootHash,
     key: SigningPublicKey,
 ) -> None:
+    """Rule 7: root hash messages are present, each signed by the submitter, naming it,
+    of this domain, of type TRANSACTION and of the informee tree's root hash."""
     mismatch = MediatorRejectCode.ROOT_HASH_MISMATCH
     if not delivered.root_hash_messages:
         raise _Reject(mismatch, "no root hash message was sent with the request")
@@ -337,6 +409,8 @@ def _check_root_hash_messages(
 def _check_submitter(
     submitter: MemberId, act_as: frozenset[PartyId], topology: TopologyView
 ) -> None:
+    """Rule 9: the submitter is admitted with SUBMISSION and hosts every act-as party
+    with SUBMISSION."""
     invalid = MediatorRejectCode.INVALID_SUBMITTER
     permission = topology.participant_permission(submitter)
     if permission is None or permission < ParticipantPermission.SUBMISSION:
@@ -350,6 +424,7 @@ def _check_submitter(
 
 
 def _check_informees(tree: InformeeTree, topology: TopologyView) -> frozenset[MemberId]:
+    """Rule 10: every informee has an active host; the informee participants."""
     participants: set[MemberId] = set()
     for view in tree.views():
         try:
@@ -360,6 +435,8 @@ def _check_informees(tree: InformeeTree, topology: TopologyView) -> frozenset[Me
 
 
 def _view_policy(view: InformeeView, topology: TopologyView) -> ViewPolicy:
+    """Rule 12 for one view: weights 1, threshold = number of confirming parties, each
+    with enough hosts with confirmation rights; the view's frozen policy."""
     common = view.common
     where = position_text(view.position)
     wrong = MediatorRejectCode.WRONG_CONFIRMATION_POLICY

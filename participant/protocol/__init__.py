@@ -4,7 +4,14 @@
 module             owns
 =================  ===================================================================
 ``processor``      :class:`TransactionProcessor`: submit, handle every event, commit or
-                   roll back, deadlines, outbox, ACS commitments exchange
+                   roll back, deadlines; the one store transaction per event
+``event_step``     the working state of one event, completion drafts
+``recovery``       the state reloaded from the store at start
+``dedup``          command deduplication at submission (no I/O)
+``delivery``       a delivered batch sorted by message kind; confirmation responses
+``verdicts``       a verdict's checks, its completion status, what an approval commits
+``commitment_exchange``  ACS commitments sent at a period end, received and compared
+``sending``        outbox entries to the sequencer, each under its message id
 ``submitter``      building a confirmation request from a command (no I/O)
 ``confirmer``      the confirming participant's checks (no I/O)
 ``rejections``     the public reason of a rejection; its detail stays local
@@ -21,7 +28,7 @@ from participant.protocol.acs import ActiveContracts
 from participant.protocol.actions import ViewAction, view_specs
 from participant.protocol.commitments import CommitmentTracker
 from participant.protocol.keys import KeyCheck, KeyConflict, KeyUse, check_keys, key_hash
-from participant.protocol.processor import TransactionProcessor, completion_status
+from participant.protocol.processor import TransactionProcessor
 from participant.protocol.request import PendingRequest, update_id_of
 from participant.protocol.types import (
     ProcessorConfig,
@@ -31,6 +38,7 @@ from participant.protocol.types import (
     TopologySource,
     VettingMode,
 )
+from participant.protocol.verdicts import completion_status
 from participant.store import DedupDuration, DedupOffset, DedupPeriod
 
 __all__ = [

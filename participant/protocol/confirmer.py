@@ -36,6 +36,11 @@ step   check                                                  reject code
        pending request                                        (detail "… is locked by …")
 =====  =====================================================  ===========================
 
+Each step is one function, in the order :func:`check_request` calls them: step 1
+``_identify``, the deadline and tolerance ``_pending``, step 2 ``_open``, steps 3 to 8 per
+view ``_check_views`` (``_Context.check_view``: 3 and 4 inline, 5 ``check_declared``, 6
+``check_reinterpretation``, 7 to 8k ``_check_contracts``).
+
 For a view where this participant hosts informees (with confirmation permission) but no
 confirming party, only steps 5 (without the root authorizers) and 6 run: if the declared
 informees, confirming parties or contract lists are not those its nodes need, it answers
@@ -103,6 +108,7 @@ from protocol.transaction import (
     MalformedTransactionMessageError,
     MessageSignatureError,
     RequestId,
+    RootHash,
     RootHashMessage,
     RootHashMismatchError,
     TransactionViewTree,
@@ -199,13 +205,51 @@ def check_request(
     engine: Engine,
     vetted: Collection[PackageId],
 ) -> CheckedRequest | None:
-    """Check a request (module docstring). ``None`` when the request cannot be identified
-    (step 1): there is nothing to answer, and the mediator rejects it on its own."""
-    request_id = Timestamp(event.timestamp)
+    """Check a request (module docstring; ``docs/participant.md`` § Confirmation). ``None``
+    when the request cannot be identified (step 1): there is nothing to answer, and the
+    mediator rejects it on its own."""
+    identified = _identify(event, messages, domain=domain, snapshot=snapshot)
+    if identified is None:
+        return None
+    rhm, rhm_recipients = identified
+    request, tolerance = _pending(event, rhm, snapshot)
+    checked = CheckedRequest(request, None)
+    rejected = _open(
+        request, messages.views, rhm, rhm_recipients, key=encryption_key, domain=domain
+    )
+    if rejected is not None:
+        request.rejected = True
+        checked.verdicts.append(rejected)
+        return checked
+    tree = request.any_view
+    if tree is None:
+        return checked
+    checked.mediator = tree.common_metadata.mediator
+    context = _Context(
+        request,
+        snapshot=snapshot,
+        acs=acs,
+        engine=engine,
+        vetted=vetted,
+        me=me,
+        tolerance=tolerance,
+    )
+    checked.verdicts.extend(_check_views(context, me, snapshot))
+    if not request.rejected:
+        request.locks = context.locks()
+        request.key_locks = context.key_locks()
+    return checked
+
+
+def _identify(
+    event: Deliver, messages: RequestMessages, *, domain: DomainId, snapshot: TopologySnapshot
+) -> tuple[RootHashMessage, frozenset[MemberId]] | None:
+    """Step 1: the request's one root hash message (with its recipients), of this domain,
+    naming the sender as submitter and signed by it; ``None`` (logged) otherwise."""
     if len(messages.root_hash_messages) != 1:
         log.warning(
             "request at %d from %s: %d root hash messages, expected 1; ignored",
-            request_id,
+            event.timestamp,
             event.sender,
             len(messages.root_hash_messages),
         )
@@ -220,79 +264,77 @@ def check_request(
         key = snapshot.signing_key(event.sender)
         problem = signature_problem(rhm, key, f"sender {event.sender}")
     if problem is not None:
-        log.warning("request at %d ignored: %s", request_id, problem)
+        log.warning("request at %d ignored: %s", event.timestamp, problem)
         return None
+    return rhm, rhm_recipients
 
+
+def _pending(
+    event: Deliver, rhm: RootHashMessage, snapshot: TopologySnapshot
+) -> tuple[PendingRequest, int]:
+    """The request as kept pending, with its decision deadline (request time +
+    participant response timeout + mediator reaction timeout), and the ledger time
+    tolerance of step 4: all from the domain parameters at the request time."""
+    request_id = Timestamp(event.timestamp)
     params = snapshot.domain_parameters()
     response = 30_000_000 if params is None else params.participant_response_timeout
     reaction = 30_000_000 if params is None else params.mediator_reaction_timeout
     tolerance = 60_000_000 if params is None else params.ledger_time_record_time_tolerance
     deadline = add_micros(add_micros(request_id, response), reaction)
-    request = PendingRequest(request_id, rhm.root_hash, event.sender, deadline)
-    checked = CheckedRequest(request, None)
+    return PendingRequest(request_id, rhm.root_hash, event.sender, deadline), tolerance
 
-    # step 2: the views as a whole
+
+def _open(
+    request: PendingRequest,
+    encrypted: tuple[EncryptedViewMessage, ...],
+    rhm: RootHashMessage,
+    rhm_recipients: frozenset[MemberId],
+    *,
+    key: EncryptionPrivateKey,
+    domain: DomainId,
+) -> ViewVerdict | None:
+    """Step 2, the views as a whole: open them into ``request`` and decode its actions;
+    the rejection of the whole request if that fails, else ``None``."""
     try:
-        _open_views(
-            request,
-            encrypted=messages.views,
-            rhm=rhm,
-            rhm_recipients=rhm_recipients,
-            key=encryption_key,
-            domain=domain,
-        )
+        _decrypt_views(request, encrypted, rhm.root_hash, key=key, domain=domain)
+        if request.views:
+            _check_complete(request, rhm_recipients)
         request.actions = decode_actions(request.views)
         for position in request.top_positions():
             reassemble(position, request.actions)
     except _RejectError as rej:
-        request.rejected = True
-        checked.verdicts.append(
-            _rejected(RequestId(request_id), None, frozenset(), rej.code, rej.detail)
-        )
-        return checked
+        code, detail = rej.code, rej.detail
     except ActionDecodeError as exc:
-        request.rejected = True
-        checked.verdicts.append(
-            _rejected(RequestId(request_id), None, frozenset(), LocalRejectCode.MALFORMED, str(exc))
-        )
-        return checked
-    tree = request.any_view
-    if tree is None:
-        return checked
-    checked.mediator = tree.common_metadata.mediator
+        code, detail = LocalRejectCode.MALFORMED, str(exc)
+    else:
+        return None
+    return _rejected(RequestId(request.request_id), None, frozenset(), code, detail)
 
-    # steps 3..8, per view confirmed here
-    context = _Context(
-        request,
-        snapshot=snapshot,
-        acs=acs,
-        engine=engine,
-        vetted=vetted,
-        me=me,
-        tolerance=tolerance,
-    )
+
+def _check_views(context: _Context, me: MemberId, snapshot: TopologySnapshot) -> list[ViewVerdict]:
+    """Steps 3 to 8 for each view with a confirming party hosted here (approve, or the
+    first failure), in view order; a policy veto or nothing for the others."""
+    request = context.request
+    verdicts = []
     for position in sorted(request.views):
         view_tree = request.views[position]
         parties = confirming_parties(view_tree.common_data, me, snapshot)
         if not parties:
             veto = _policy_veto(context, position, me, snapshot)
             if veto is not None:
-                checked.verdicts.append(veto)
+                verdicts.append(veto)
             continue
         confirming = frozenset(PartyId(p) for p in parties)
         try:
             context.check_view(position)
         except _RejectError as rej:
             request.rejected = True
-            checked.verdicts.append(
-                _rejected(RequestId(request_id), position, confirming, rej.code, rej.detail)
+            verdicts.append(
+                _rejected(RequestId(request.request_id), position, confirming, rej.code, rej.detail)
             )
         else:
-            checked.verdicts.append(ViewVerdict(position, confirming, LocalApprove()))
-    if not request.rejected:
-        request.locks = context.locks()
-        request.key_locks = context.key_locks()
-    return checked
+            verdicts.append(ViewVerdict(position, confirming, LocalApprove()))
+    return verdicts
 
 
 def _policy_veto(
@@ -350,19 +392,20 @@ def _text(reason: str) -> str:
     return reason[:1_000]
 
 
-def _open_views(
+def _decrypt_views(
     request: PendingRequest,
-    *,
     encrypted: tuple[EncryptedViewMessage, ...],
-    rhm: RootHashMessage,
-    rhm_recipients: frozenset[MemberId],
+    root_hash: RootHash,
+    *,
     key: EncryptionPrivateKey,
     domain: DomainId,
 ) -> None:
+    """Step 2: decrypt every view into ``request``; each is of this domain and of the
+    root hash message's ``root_hash``, no position twice, and the views merge."""
     for message in encrypted:
         if message.domain != domain:
             raise _RejectError(LocalRejectCode.MALFORMED, f"view for domain {message.domain}")
-        if message.root_hash != rhm.root_hash:
+        if message.root_hash != root_hash:
             raise _RejectError(
                 LocalRejectCode.ROOT_HASH_MISMATCH,
                 "a view is of another root hash than the request's root hash message",
@@ -389,6 +432,11 @@ def _open_views(
     except RootHashMismatchError as exc:
         raise _RejectError(LocalRejectCode.ROOT_HASH_MISMATCH, _text(str(exc))) from None
     del merged
+
+
+def _check_complete(request: PendingRequest, rhm_recipients: frozenset[MemberId]) -> None:
+    """Step 2: the root hash message also went to the mediator the views name, and every
+    subview of a received view was received."""
     tree = next(iter(request.views.values()))
     mediator = tree.common_metadata.mediator
     if mediator not in rhm_recipients:

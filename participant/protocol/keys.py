@@ -115,95 +115,134 @@ def check_keys(
     """Walk ``nodes`` (a projection in pre-order) against the key state ``holders`` gives
     (the active contracts with a key, from this participant's ACS) and return every use of
     a key with a maintainer in ``hosted`` and every conflict (module docstring).
-    ``inputs`` are the request's input contracts (the keys of consumed contracts)."""
-    created: dict[ContractId, ContractInstance] = {}
-    state: dict[KeyHash, frozenset[ContractId]] = {}
-    created_at: dict[ContractId, NodeId] = {}
-    """Keyed contracts created in this transaction: the creating node."""
-    uses: list[KeyUse] = []
-    conflicts: list[KeyConflict] = []
+    ``inputs`` are the request's input contracts (the keys of consumed contracts).
 
-    def maintained(key: KeyWithMaintainers | None) -> bool:
-        return key is not None and bool(key.maintainers & hosted)
+    The rules, per node (``docs/participant.md`` § Contract keys):
 
-    def current(key: GlobalKey, kh: KeyHash) -> frozenset[ContractId]:
-        if kh not in state:
-            state[kh] = holders(key)
-        return state[kh]
-
+    1. **Create** with key ``k``: ``k`` is free, else a conflict; ``k`` is then held by
+       the new contract (:meth:`_KeyWalk.create`).
+    2. **Consuming Exercise** of a contract with key ``k``: ``k`` is free from this node
+       on (:meth:`_KeyWalk.consume`).
+    3. **LookupByKey** ``k``: its result is ``k``'s holder, or none when ``k`` is free
+       (:meth:`_KeyWalk.lookup`).
+    4. **Fetch / Exercise by key** ``k``: the contract used is ``k``'s holder
+       (:meth:`_KeyWalk.by_key`); for a consuming exercise, checked before rule 2.
+    """
+    walk = _KeyWalk(hosted, holders, inputs)
     for node in nodes:
         if isinstance(node, CreateNode):
-            created[node.contract_id] = node.instance()
-            if node.key is None or not maintained(node.key):
-                continue
-            key = GlobalKey(node.template_id, node.key.key)
-            kh = key_hash(key)
-            uses.append(KeyUse(node.node_id, node.template_id, kh, True))
-            now = current(key, kh)
-            if now:
-                earlier = sorted(created_at[c] for c in now if c in created_at)
-                why = (
-                    f"the transaction creates the key twice (first at node {earlier[0]})"
-                    if earlier
-                    else f"the key is assigned to the active contract {_holder_text(now)}"
-                )
-                conflicts.append(
-                    KeyConflict(
-                        node.node_id,
-                        node.template_id,
-                        kh,
-                        f"create of {node.template_id} at node {node.node_id} with key {kh}: "
-                        + why,
-                    )
-                )
-            state[kh] = frozenset({node.contract_id})
-            created_at[node.contract_id] = node.node_id
+            walk.create(node)
         elif isinstance(node, LookupByKeyNode):
-            if not maintained(node.key):
-                continue
-            key = GlobalKey(node.template_id, node.key.key)
-            kh = key_hash(key)
-            uses.append(KeyUse(node.node_id, node.template_id, kh, False))
-            now = current(key, kh)
-            agrees = node.result in now if node.result is not None else not now
-            if not agrees:
-                conflicts.append(
-                    KeyConflict(
-                        node.node_id,
-                        node.template_id,
-                        kh,
-                        f"lookup of key {kh} of {node.template_id} at node {node.node_id} "
-                        f"found {node.result or 'nothing'}, the key is assigned to "
-                        f"{_holder_text(now)}",
-                    )
-                )
+            walk.lookup(node)
         elif isinstance(node, ExerciseNode | FetchNode):
-            if node.by_key is not None and maintained(node.by_key):
-                key = GlobalKey(node.template_id, node.by_key.key)
-                kh = key_hash(key)
-                now = current(key, kh)
-                if node.contract_id not in now:
-                    kind = "exercise" if isinstance(node, ExerciseNode) else "fetch"
-                    conflicts.append(
-                        KeyConflict(
-                            node.node_id,
-                            node.template_id,
-                            kh,
-                            f"{kind} by key {kh} of {node.template_id} at node {node.node_id} "
-                            f"used {node.contract_id}, the key is assigned to "
-                            f"{_holder_text(now)}",
-                        )
-                    )
-            if not (isinstance(node, ExerciseNode) and node.consuming):
-                if node.by_key is not None and maintained(node.by_key):
-                    kh = key_hash(GlobalKey(node.template_id, node.by_key.key))
-                    uses.append(KeyUse(node.node_id, node.template_id, kh, False))
-                continue
-            instance = created.get(node.contract_id) or inputs.get(node.contract_id)
-            if instance is None or instance.key is None or not maintained(instance.key):
-                continue
-            key = GlobalKey(instance.template_id, instance.key.key)
-            kh = key_hash(key)
-            uses.append(KeyUse(node.node_id, instance.template_id, kh, True))
-            state[kh] = current(key, kh) - {node.contract_id}
-    return KeyCheck(tuple(uses), tuple(conflicts))
+            walk.by_key(node)
+            if isinstance(node, ExerciseNode) and node.consuming:
+                walk.consume(node)
+    return KeyCheck(tuple(walk.uses), tuple(walk.conflicts))
+
+
+class _KeyWalk:
+    """The key state while :func:`check_keys` walks one projection, and what it found."""
+
+    def __init__(
+        self,
+        hosted: frozenset[PartyId],
+        holders: Callable[[GlobalKey], frozenset[ContractId]],
+        inputs: Mapping[ContractId, ContractInstance],
+    ) -> None:
+        self.hosted = hosted
+        self.holders = holders
+        self.inputs = inputs
+        self.created: dict[ContractId, ContractInstance] = {}
+        """Contracts created so far in this transaction."""
+        self.created_at: dict[ContractId, NodeId] = {}
+        """Keyed contracts created in this transaction: the creating node."""
+        self.state: dict[KeyHash, frozenset[ContractId]] = {}
+        """Each key's holders as of the current node, where it changed or was read."""
+        self.uses: list[KeyUse] = []
+        self.conflicts: list[KeyConflict] = []
+
+    def _maintained(self, key: KeyWithMaintainers | None) -> bool:
+        return key is not None and bool(key.maintainers & self.hosted)
+
+    def _current(self, key: GlobalKey, kh: KeyHash) -> frozenset[ContractId]:
+        if kh not in self.state:
+            self.state[kh] = self.holders(key)
+        return self.state[kh]
+
+    def _conflict(self, node: Node, template_id: TemplateId, kh: KeyHash, detail: str) -> None:
+        self.conflicts.append(KeyConflict(node.node_id, template_id, kh, detail))
+
+    def create(self, node: CreateNode) -> None:
+        """Rule 1: a create of a key held here is a conflict; the new contract holds it."""
+        self.created[node.contract_id] = node.instance()
+        if node.key is None or not self._maintained(node.key):
+            return
+        key = GlobalKey(node.template_id, node.key.key)
+        kh = key_hash(key)
+        self.uses.append(KeyUse(node.node_id, node.template_id, kh, True))
+        now = self._current(key, kh)
+        if now:
+            earlier = sorted(self.created_at[c] for c in now if c in self.created_at)
+            why = (
+                f"the transaction creates the key twice (first at node {earlier[0]})"
+                if earlier
+                else f"the key is assigned to the active contract {_holder_text(now)}"
+            )
+            self._conflict(
+                node,
+                node.template_id,
+                kh,
+                f"create of {node.template_id} at node {node.node_id} with key {kh}: " + why,
+            )
+        self.state[kh] = frozenset({node.contract_id})
+        self.created_at[node.contract_id] = node.node_id
+
+    def lookup(self, node: LookupByKeyNode) -> None:
+        """Rule 3: a lookup's result is the key's holder (none: free)."""
+        if not self._maintained(node.key):
+            return
+        key = GlobalKey(node.template_id, node.key.key)
+        kh = key_hash(key)
+        self.uses.append(KeyUse(node.node_id, node.template_id, kh, False))
+        now = self._current(key, kh)
+        agrees = node.result in now if node.result is not None else not now
+        if not agrees:
+            self._conflict(
+                node,
+                node.template_id,
+                kh,
+                f"lookup of key {kh} of {node.template_id} at node {node.node_id} "
+                f"found {node.result or 'nothing'}, the key is assigned to {_holder_text(now)}",
+            )
+
+    def by_key(self, node: ExerciseNode | FetchNode) -> None:
+        """Rule 4: a fetch or exercise by key uses the key's holder (a consuming
+        exercise's use of the key is recorded by rule 2)."""
+        if node.by_key is None or not self._maintained(node.by_key):
+            return
+        key = GlobalKey(node.template_id, node.by_key.key)
+        kh = key_hash(key)
+        now = self._current(key, kh)
+        if node.contract_id not in now:
+            kind = "exercise" if isinstance(node, ExerciseNode) else "fetch"
+            self._conflict(
+                node,
+                node.template_id,
+                kh,
+                f"{kind} by key {kh} of {node.template_id} at node {node.node_id} "
+                f"used {node.contract_id}, the key is assigned to {_holder_text(now)}",
+            )
+        if not (isinstance(node, ExerciseNode) and node.consuming):
+            self.uses.append(KeyUse(node.node_id, node.template_id, kh, False))
+
+    def consume(self, node: ExerciseNode) -> None:
+        """Rule 2: the consumed contract's key is free from this node on (Daml archives a
+        consumed contract when the choice begins, before its consequences)."""
+        instance = self.created.get(node.contract_id) or self.inputs.get(node.contract_id)
+        if instance is None or instance.key is None or not self._maintained(instance.key):
+            return
+        key = GlobalKey(instance.template_id, instance.key.key)
+        kh = key_hash(key)
+        self.uses.append(KeyUse(node.node_id, instance.template_id, kh, True))
+        self.state[kh] = self._current(key, kh) - {node.contract_id}

@@ -8,22 +8,27 @@ Per event at sequencing time ``t``:
 
 1. **Replay.** ``t`` at or before the store's cursor: the event's changes are committed
    already; nothing happens (the runtime delivers at least once).
-2. **Commitment period.** If ``t`` is past the next period end, the commitments for it
-   are computed from the ACS as it was (before this event) and queued for sending.
+2. **Commitment period** (``commitment_exchange``). If ``t`` is past the next period end,
+   the commitments for it are computed from the ACS as it was (before this event) and
+   queued for sending.
 3. **Deadlines.** Every pending request whose decision deadline is before ``t`` is rolled
    back (no verdict can be sequenced any more), and every own submission not sequenced
    by its max sequencing time is completed ``NOT_SEQUENCED``.
 4. **Own receipts and errors.** A receipt marks the submission sequenced (request id =
    ``t``) and outbox messages delivered; a ``DeliverError`` completes the submission.
-5. **Requests** (``confirmer``): views checked, locks taken, responses queued.
-6. **Verdicts**: signature checked against the mediator the request names; ``Approve``
-   commits (ACS, event log with the next offset, the submitter's completion); anything
-   else rolls back with the typed reason.
-7. **Commitments received**: compared; a mismatch is raised loudly.
+5. **Requests** (``delivery`` sorts the batch, ``confirmer`` checks): views checked, locks
+   taken, responses queued.
+6. **Verdicts** (``verdicts``): signature checked against the mediator the request
+   names; ``Approve`` commits (ACS, event log with the next offset, the submitter's
+   completion); anything else rolls back with the typed reason.
+7. **Commitments received** (``commitment_exchange``): compared; a mismatch is raised
+   loudly.
 
 Everything an event changes is written in one store transaction with the cursor; then the
-in-memory mirror follows and queued messages are sent (their bytes are in the outbox, so
-a crash between commit and send resends them at recovery under the same message ids).
+in-memory mirror follows (``event_step`` holds what it needs) and queued messages are sent
+(``sending``; their bytes are in the outbox, so a crash between commit and send resends
+them at recovery under the same message ids). At start, ``recovery`` reloads that mirror;
+a command is deduplicated (``dedup``) before it is built (``submitter``).
 """
 
 from __future__ import annotations
@@ -33,27 +38,27 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from node_runtime import crash_points
 from node_runtime.crash_points import CrashPoint
-from node_runtime.member.errors import SendRefusedError
-from participant.engine import Engine, PackageId, PackageStore, PartyId, TemplateId
-from participant.errors import (
-    ActionDecodeError,
-    DuplicateCommandError,
-    InvalidDeduplicationPeriodError,
-)
+from participant.engine import Engine, PackageId, PackageStore, PartyId
+from participant.errors import ActionDecodeError
 from participant.protocol.acs import ActiveContracts
-from participant.protocol.actions import instance_from_bytes
-from participant.protocol.commitments import (
-    EMPTY_COMMITMENT,
-    CommitmentTracker,
-    period_end_before,
+from participant.protocol.commitment_exchange import (
+    close_period,
+    commitment_problem,
+    received_commitment,
 )
-from participant.protocol.confirmer import RequestMessages, check_request, signature_problem
-from participant.protocol.rejections import LocalRejection
+from participant.protocol.commitments import EMPTY_COMMITMENT, CommitmentTracker
+from participant.protocol.confirmer import RequestMessages, check_request
+from participant.protocol.dedup import check_dedup_period, check_not_duplicate
+from participant.protocol.delivery import confirmation_responses, sort_batch
+from participant.protocol.event_step import EventStep, draft
+from participant.protocol.recovery import recover
+from participant.protocol.rejections import MAX_KEPT_REJECTIONS, LocalRejection, recent_rejections
 from participant.protocol.request import PendingRequest, effects, update_id_of
+from participant.protocol.sending import send_all
 from participant.protocol.submitter import build_submission, message_id_for
 from participant.protocol.types import (
     ProcessorConfig,
@@ -63,110 +68,36 @@ from participant.protocol.types import (
     TopologySource,
     VettingMode,
 )
+from participant.protocol.verdicts import completion_status, new_commit, verdict_problem
 from participant.store import (
     CommitmentMismatch,
     CompletionCode,
-    CompletionDraft,
     CompletionStatus,
     EventChanges,
     InFlightSubmission,
-    NewCommit,
     OutboxEntry,
     ParticipantStore,
     PendingRequestRow,
-    ReceivedCommitment,
     RequestState,
-    SentCommitment,
     SubmissionState,
     change_id,
 )
-from participant.store.types import COMPLETION_OK, DedupDuration, DedupOffset, Offset, UpdateId
-from protocol.canonical import decode, encode
+from participant.store.types import COMPLETION_OK, Offset
+from protocol.canonical import encode
 from protocol.crypto.encryption import EncryptionPrivateKey
-from protocol.crypto.hashing import Hash
 from protocol.crypto.signing import SigningPrivateKey
 from protocol.identifiers import DomainId, MemberId
 from protocol.sequencer_messages import Batch, Deliver, DeliverError, Envelope, SequencedEvent
 from protocol.timestamp import Timestamp, add_micros
-from protocol.topology import is_topology_payload
-from protocol.transaction import (
-    AcsCommitment,
-    Approve,
-    ConfirmationResponse,
-    EncryptedViewMessage,
-    LocalReject,
-    LocalRejectCode,
-    MalformedTransactionMessageError,
-    MediatorReject,
-    Reject,
-    RequestId,
-    RootHashMessage,
-    SignedAcsCommitment,
-    SignedConfirmationResponse,
-    SignedConfirmationResult,
-    Timeout,
-    Verdict,
-    decode_protocol_message,
-)
+from protocol.transaction import Approve, SignedAcsCommitment, SignedConfirmationResult
+
+__all__ = ["MAX_KEPT_REJECTIONS", "TransactionProcessor", "completion_status"]
 
 log = logging.getLogger(__name__)
-
-MAX_KEPT_REJECTIONS = 1_024
-"""How many local rejections :attr:`TransactionProcessor.rejections` keeps."""
-
-_LOCAL_CODES: dict[LocalRejectCode, CompletionCode] = {
-    LocalRejectCode.CONTRACT_NOT_ACTIVE: CompletionCode.INCONSISTENT_CONTRACTS,
-    LocalRejectCode.CONTRACT_LOCKED: CompletionCode.LOCKED_CONTRACTS,
-    LocalRejectCode.KEY_CONFLICT: CompletionCode.INCONSISTENT_CONTRACT_KEY,
-    LocalRejectCode.AUTHORIZATION: CompletionCode.DAML_AUTHORIZATION_ERROR,
-    LocalRejectCode.PACKAGE_NOT_VETTED: CompletionCode.PACKAGE_NOT_VETTED,
-}
-
-
-def completion_status(verdict: Verdict) -> CompletionStatus:
-    """The completion status of a non-approving verdict: the Ledger API code of the first
-    rejection and the codes and public reasons the verdict carries (never the rejecting
-    participant's local detail, which only it has)."""
-    if isinstance(verdict, Reject):
-        first = (
-            verdict.reasons[0].reject
-            if verdict.reasons
-            else LocalReject(LocalRejectCode.MALFORMED, "no reason given")
-        )
-        code = _LOCAL_CODES.get(first.code, CompletionCode.REJECTED)
-        context = tuple(
-            (f"reject.{i}", f"{r.participant} {r.reject.code.name}: {r.reject.reason}")
-            for i, r in enumerate(verdict.reasons)
-        )
-        return CompletionStatus(code, f"{first.code.name}: {first.reason}", context)
-    if isinstance(verdict, MediatorReject):
-        return CompletionStatus(
-            CompletionCode.MEDIATOR_REJECTED,
-            f"{verdict.code.name}: {verdict.reason}",
-            (("mediator_code", verdict.code.name),),
-        )
-    if isinstance(verdict, Timeout):
-        return CompletionStatus(CompletionCode.TIMED_OUT, "the mediator decided Timeout")
-    return COMPLETION_OK
 
 
 def _wall_clock() -> Timestamp:
     return Timestamp(time.time_ns() // 1_000)
-
-
-@dataclass
-class _Step:
-    """The working state of one event."""
-
-    at: Timestamp
-    changes: EventChanges
-    to_send: list[OutboxEntry] = field(default_factory=list)
-    finished: list[PendingRequest] = field(default_factory=list)
-    committed: list[tuple[PendingRequest, NewCommit]] = field(default_factory=list)
-    new: list[PendingRequest] = field(default_factory=list)
-    done_submissions: list[str] = field(default_factory=list)
-    responded: bool = False
-    """Confirmation responses are among ``to_send``."""
 
 
 class TransactionProcessor:
@@ -204,7 +135,7 @@ class TransactionProcessor:
         self.commitments = CommitmentTracker(participant)
         self._pending: dict[Timestamp, PendingRequest] = {}
         self._submissions: dict[str, InFlightSubmission] = {}
-        self.rejections: deque[LocalRejection] = deque(maxlen=MAX_KEPT_REJECTIONS)
+        self.rejections: deque[LocalRejection] = recent_rejections()
         """The latest rejections this participant made, with their local detail (what
         the responses, public on the chain, leave out: ``rejections.py``). Oldest first,
         in memory only; the WARNING log has every one."""
@@ -215,35 +146,13 @@ class TransactionProcessor:
 
     async def recover(self) -> None:
         """Load the ACS, pending requests and submissions from the store, and resend every
-        message still in the outbox."""
-        self.acs = ActiveContracts()
-        self.commitments = CommitmentTracker(self.participant)
-        for data, _node in await self.store.active_instances():
-            instance = instance_from_bytes(data)
-            self.acs.add(instance, data)
-            self.commitments.add(instance, data)
-        self.commitments.last_counterparties = await self.store.commitment_counterparties()
-        self._pending = {}
-        for row in await self.store.pending_requests():
-            request = PendingRequest.decode_record(
-                row.request_id, row.deadline, row.locks, row.record, row.key_locks
-            )
-            self._pending[row.request_id] = request
-            self.acs.lock(row.locks, row.request_id)
-            self.acs.lock_keys(row.key_locks, row.request_id)
-        self._submissions = {s.message_id: s for s in await self.store.submissions()}
-        outbox = await self.store.outbox()
-        if self._pending or self._submissions or outbox:
-            log.info(
-                "recovered %d active contracts, %d pending requests, %d submissions, "
-                "%d messages to resend",
-                len(self.acs),
-                len(self._pending),
-                len(self._submissions),
-                len(outbox),
-            )
-        last = self.store.last_event_at
-        await self._send_all([e for e in outbox if last is None or e.max_sequencing_time > last])
+        message still in the outbox (``recovery``)."""
+        state = await recover(self.store, self.participant)
+        self.acs = state.acs
+        self.commitments = state.commitments
+        self._pending = state.pending
+        self._submissions = state.submissions
+        await self._send_all(state.to_resend)
 
     @property
     def pending(self) -> dict[Timestamp, PendingRequest]:
@@ -286,7 +195,8 @@ class TransactionProcessor:
     # -- submission -----------------------------------------------------------------------
 
     async def submit(self, command: SubmissionCommand) -> SubmissionHandle:
-        """Deduplicate, interpret, build and send a command's confirmation request.
+        """Deduplicate (``dedup``), interpret, build and send a command's confirmation
+        request.
 
         Returns once the request is recorded and handed to the sequencer. Raises
         :class:`DuplicateCommandError`, :class:`InvalidDeduplicationPeriodError`, the
@@ -296,32 +206,18 @@ class TransactionProcessor:
         submission uses). Every later outcome is a completion.
         """
         change = change_id(frozenset(command.act_as), command.application_id, command.command_id)
-        await self._check_dedup_period(command.dedup)
+        longest = self.config.max_dedup_duration
+        check_dedup_period(command.dedup, longest=longest, ledger_end=await self.store.ledger_end())
         async with self._lock:
-            for sub in self._submissions.values():
-                if sub.change_id == change:
-                    raise DuplicateCommandError(
-                        change,
-                        command.command_id,
-                        existing_submission_id=sub.submission_id,
-                        completion_offset=None,
-                    )
             now = self.clock()
-            last = await self.store.dedup_entry(change)
-            if last is not None:
-                period = command.dedup or DedupDuration(self.config.max_dedup_duration)
-                duplicate = (
-                    last.offset > period.offset
-                    if isinstance(period, DedupOffset)
-                    else last.record_time > now - period.micros
-                )
-                if duplicate:
-                    raise DuplicateCommandError(
-                        change,
-                        command.command_id,
-                        existing_submission_id=last.submission_id,
-                        completion_offset=last.offset,
-                    )
+            check_not_duplicate(
+                change,
+                command,
+                in_flight=self._submissions.values(),
+                last=await self.store.dedup_entry(change),
+                now=now,
+                longest=longest,
+            )
             snapshot = self.topology.snapshot_at(now)
             max_time = add_micros(now, self.config.max_sequencing_delay)
             built = build_submission(
@@ -374,75 +270,24 @@ class TransactionProcessor:
             tuple(built.transaction.created_contracts),
         )
 
-    async def _check_dedup_period(self, period: DedupDuration | DedupOffset | None) -> None:
-        """Daml's rule: a period the participant cannot check is refused, not shortened.
-        An offset after the ledger end names no point of this ledger; a duration above
-        ``max_dedup_duration`` reaches back further than the participant promises to
-        remember. (Nothing is pruned, so every offset up to the end can be checked.)"""
-        longest = self.config.max_dedup_duration
-        if isinstance(period, DedupDuration) and period.micros > longest:
-            raise InvalidDeduplicationPeriodError(
-                f"the duration {period.micros} µs exceeds the maximum {longest} µs",
-                longest_duration_us=longest,
-            )
-        if isinstance(period, DedupOffset):
-            end = await self.store.ledger_end()
-            if period.offset > end:
-                raise InvalidDeduplicationPeriodError(
-                    f"the offset {period.offset} is after the ledger end {end}", ledger_end=end
-                )
-
     async def _refused(self, entry: OutboxEntry, detail: str) -> None:
         """A send the sequencer refused outright: the request is never sequenced."""
         sub = self._submissions.get(entry.message_id)
         if sub is None:
             return
-        draft = self._draft(
+        completion = draft(
             sub, CompletionStatus(CompletionCode.SEQUENCER_REFUSED, detail), self.clock()
         )
         async with self._lock:
-            if await self.store.complete_unsequenced(draft) is not None:
+            if await self.store.complete_unsequenced(completion) is not None:
                 self._submissions.pop(entry.message_id, None)
-
-    @staticmethod
-    def _draft(
-        sub: InFlightSubmission, status: CompletionStatus, record_time: Timestamp
-    ) -> CompletionDraft:
-        return CompletionDraft(
-            sub.application_id,
-            sub.command_id,
-            sub.submission_id,
-            sub.act_as,
-            status,
-            record_time,
-            sub.change_id,
-            sub.message_id,
-        )
-
-    # -- sending --------------------------------------------------------------------------
 
     async def _send_all(
         self,
         entries: list[OutboxEntry],
         refused: Callable[[OutboxEntry, str], object] | None = None,
     ) -> None:
-        for entry in entries:
-            batch = decode(entry.envelopes, Batch.read, "outbox batch")
-            try:
-                async with asyncio.timeout(self.config.send_timeout_s):
-                    await self.send(
-                        batch.envelopes,
-                        max_sequencing_time=entry.max_sequencing_time,
-                        message_id=entry.message_id,
-                    )
-            except SendRefusedError as exc:
-                log.warning("send %s refused: %s", entry.message_id, exc)
-                if refused is not None:
-                    result = refused(entry, str(exc))
-                    if asyncio.iscoroutine(result):
-                        await result
-            except Exception as exc:  # the outbox keeps it: resent at recovery
-                log.warning("send %s failed (will resend at recovery): %s", entry.message_id, exc)
+        await send_all(self.send, entries, timeout_s=self.config.send_timeout_s, refused=refused)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -463,7 +308,7 @@ class TransactionProcessor:
                 log.debug("event at %d already applied (cursor %d)", event.timestamp, last)
                 return
             at = Timestamp(event.timestamp)
-            step = _Step(at, EventChanges(at))
+            step = EventStep(at, EventChanges(at))
             self._period(step)
             self._deadlines(step)
             if isinstance(event, DeliverError):
@@ -476,7 +321,7 @@ class TransactionProcessor:
         if step.responded:
             crash_points.reached(CrashPoint.PARTICIPANT_RESPONSE_SENT)
 
-    def _after_commit(self, step: _Step, offsets: list[Offset]) -> None:
+    def _after_commit(self, step: EventStep, offsets: list[Offset]) -> None:
         for request in step.new:
             self._pending[request.request_id] = request
             self.acs.lock(request.locks, request.request_id)
@@ -505,12 +350,8 @@ class TransactionProcessor:
         for message_id, request_id in step.changes.sequenced_submissions:
             sub = self._submissions.get(message_id)
             if sub is not None:
-                self._submissions[message_id] = InFlightSubmission(
-                    **{
-                        **{f: getattr(sub, f) for f in sub.__dataclass_fields__},
-                        "state": SubmissionState.SEQUENCED,
-                        "request_id": request_id,
-                    }
+                self._submissions[message_id] = replace(
+                    sub, state=SubmissionState.SEQUENCED, request_id=request_id
                 )
         for mismatch in step.changes.mismatches:
             if self.on_mismatch is not None:
@@ -519,28 +360,29 @@ class TransactionProcessor:
 
     # -- step parts -----------------------------------------------------------------------
 
-    def _period(self, step: _Step) -> None:
-        period = self.config.commitment_period
-        end = period_end_before(step.at, period)
-        last = self.store.commitment_period_end
-        if last is not None and end <= last:
+    def _period(self, step: EventStep) -> None:
+        closed = close_period(
+            step.at,
+            period=self.config.commitment_period,
+            last_end=self.store.commitment_period_end,
+            tracker=self.commitments,
+            acs_size=len(self.acs),
+            snapshot_at=self.topology.snapshot_at,
+            domain=self.domain,
+            me=self.participant,
+            signing_key=self.signing_key,
+        )
+        if closed is None:
             return
-        step.changes.commitment_period_end = end
-        if last is None and not len(self.acs):
-            return
-        start = last if last is not None and last < end else Timestamp(end - period)
-        snapshot = self.topology.snapshot_at(end)
-        for other, (commitment, ids) in self.commitments.compute(snapshot).items():
-            message = AcsCommitment(self.domain, self.participant, other, start, end, commitment)
-            signed = SignedAcsCommitment.sign(message, self.signing_key)
-            step.changes.commitments_sent.append(
-                SentCommitment(other, start, end, commitment.digest, ids)
-            )
-            message_id = f"acs-{end}-{other.split('::')[-1][:40]}-{abs(hash(other)) % 10**8}"
-            self._queue(step, message_id, [Envelope.of(signed.to_bytes(), {other})])
-        step.changes.commitment_counterparties = self.commitments.last_counterparties
+        step.changes.commitment_period_end = closed.end
+        for out in closed.outgoing:
+            step.changes.commitments_sent.append(out.sent)
+            envelope = Envelope.of(out.signed.to_bytes(), {out.sent.counterparty})
+            self._queue(step, out.message_id, [envelope])
+        if closed.counterparties is not None:
+            step.changes.commitment_counterparties = closed.counterparties
 
-    def _queue(self, step: _Step, message_id: str, envelopes: list[Envelope]) -> None:
+    def _queue(self, step: EventStep, message_id: str, envelopes: list[Envelope]) -> None:
         params = self.topology.snapshot_at(step.at).domain_parameters()
         horizon = 60_000_000 if params is None else params.participant_response_timeout
         entry = OutboxEntry(
@@ -549,7 +391,7 @@ class TransactionProcessor:
         step.changes.outbox_add.append(entry)
         step.to_send.append(entry)
 
-    def _deadlines(self, step: _Step) -> None:
+    def _deadlines(self, step: EventStep) -> None:
         for request_id in sorted(self._pending):
             request = self._pending[request_id]
             if request.deadline < step.at:
@@ -562,57 +404,39 @@ class TransactionProcessor:
                 status = CompletionStatus(
                     CompletionCode.NOT_SEQUENCED, "not sequenced by its max sequencing time"
                 )
-                step.changes.published.append(self._draft(sub, status, step.at))
+                step.changes.published.append(draft(sub, status, step.at))
                 step.changes.outbox_done.append(sub.message_id)
                 step.done_submissions.append(sub.message_id)
 
-    def _deliver_error(self, step: _Step, event: DeliverError) -> None:
+    def _deliver_error(self, step: EventStep, event: DeliverError) -> None:
         message_id = str(event.message_id)
         step.changes.outbox_done.append(message_id)
         sub = self._submissions.get(message_id)
-        if sub is None or message_id in step.done_submissions:
+        if sub is None:
             return
         status = CompletionStatus(
             CompletionCode.SEQUENCER_REFUSED,
             f"{event.reason.code.name}: {event.reason.message}",
         )
-        step.changes.published.append(self._draft(sub, status, step.at))
-        step.done_submissions.append(message_id)
+        completion = step.complete(sub, status)
+        if completion is not None:
+            step.changes.published.append(completion)
 
-    async def _deliver(self, step: _Step, event: Deliver) -> None:
+    async def _deliver(self, step: EventStep, event: Deliver) -> None:
         if event.sender == self.participant and event.message_id is not None:
             step.changes.outbox_done.append(str(event.message_id))
             sub = self._submissions.get(str(event.message_id))
             if sub is not None and sub.message_id not in step.done_submissions:
                 step.changes.sequenced_submissions.append((sub.message_id, step.at))
-        root_hash_messages: list[tuple[RootHashMessage, frozenset[MemberId]]] = []
-        views: list[EncryptedViewMessage] = []
-        results: list[SignedConfirmationResult] = []
-        commitments: list[SignedAcsCommitment] = []
-        for envelope in event.batch.envelopes:
-            if is_topology_payload(envelope.payload):
-                continue  # the member runtime processed it before this event reached us
-            try:
-                message = decode_protocol_message(envelope.payload)
-            except MalformedTransactionMessageError as exc:
-                log.warning("malformed envelope from %s at %d: %s", event.sender, step.at, exc)
-                continue
-            if isinstance(message, RootHashMessage):
-                root_hash_messages.append((message, frozenset(envelope.recipients)))
-            elif isinstance(message, EncryptedViewMessage):
-                views.append(message)
-            elif isinstance(message, SignedConfirmationResult):
-                results.append(message)
-            elif isinstance(message, SignedAcsCommitment):
-                commitments.append(message)
-        if root_hash_messages or views:
-            self._request(step, event, RequestMessages(tuple(root_hash_messages), tuple(views)))
-        for result in results:
+        batch = sort_batch(event)
+        if batch.request is not None:
+            self._request(step, event, batch.request)
+        for result in batch.results:
             self._verdict(step, event, result)
-        for signed in commitments:
+        for signed in batch.commitments:
             await self._commitment(step, event, signed)
 
-    def _request(self, step: _Step, event: Deliver, messages: RequestMessages) -> None:
+    def _request(self, step: EventStep, event: Deliver, messages: RequestMessages) -> None:
         snapshot = self.topology.snapshot_at(step.at)
         try:
             checked = check_request(
@@ -651,54 +475,34 @@ class TransactionProcessor:
         )
         self.acs.lock(request.locks, request.request_id)
         self.acs.lock_keys(request.key_locks, request.request_id)
-        if checked.verdicts:
-            mediator = checked.mediator
-            if mediator is None:
-                state = snapshot.mediator_state()
-                mediator = state.mediators[0] if state is not None and state.mediators else None
-            if mediator is None:
-                log.warning("request %d: no mediator to answer", step.at)
-                return
-            envelopes = []
-            for v in checked.verdicts:
-                view_hash = None
-                if v.position is not None:
-                    view_hash = request.views[v.position].view_hash
-                response = ConfirmationResponse(
-                    self.domain,
-                    RequestId(step.at),
-                    self.participant,
-                    v.position,
-                    view_hash,
-                    v.verdict,
-                    frozenset(v.parties),
-                    request.root_hash,
-                )
-                signed = SignedConfirmationResponse.sign(response, self.signing_key)
-                envelopes.append(Envelope.of(signed.to_bytes(), {mediator}))
-            self._queue(step, f"resp-{step.at}", envelopes)
-            step.responded = True
+        if not checked.verdicts:
+            return
+        envelopes = confirmation_responses(
+            checked,
+            snapshot=snapshot,
+            domain=self.domain,
+            me=self.participant,
+            signing_key=self.signing_key,
+        )
+        if envelopes is None:
+            log.warning("request %d: no mediator to answer", step.at)
+            return
+        self._queue(step, f"resp-{step.at}", envelopes)
+        step.responded = True
 
-    def _verdict(self, step: _Step, event: Deliver, signed: SignedConfirmationResult) -> None:
+    def _verdict(self, step: EventStep, event: Deliver, signed: SignedConfirmationResult) -> None:
         result = signed.result
         request = self._pending.get(Timestamp(result.request_id))
         if request is None:
             log.info("verdict for request %d, which is not pending here", result.request_id)
             return
-        tree = request.any_view
-        named = tree.common_metadata.mediator if tree is not None else None
-        problem = None
-        if result.domain != self.domain:
-            problem = f"for domain {result.domain}"
-        elif event.sender != result.mediator:
-            problem = f"sent by {event.sender}, signed as {result.mediator}"
-        elif named is not None and result.mediator != named:
-            problem = f"from {result.mediator}, the request names {named}"
-        elif result.root_hash != request.root_hash:
-            problem = "root hash differs from the request's"
-        else:
-            key = self.topology.snapshot_at(request.request_id).signing_key(result.mediator)
-            problem = signature_problem(signed, key, result.mediator)
+        problem = verdict_problem(
+            signed,
+            request,
+            sender=event.sender,
+            domain=self.domain,
+            mediator_key=self.topology.snapshot_at(request.request_id).signing_key(result.mediator),
+        )
         if problem is not None:
             log.warning("verdict for request %d ignored: %s", result.request_id, problem)
             return
@@ -715,18 +519,18 @@ class TransactionProcessor:
                 return sub
         return None
 
-    def _rollback(self, step: _Step, request: PendingRequest, status: CompletionStatus) -> None:
+    def _rollback(self, step: EventStep, request: PendingRequest, status: CompletionStatus) -> None:
         if request in step.finished:
             return
         step.finished.append(request)
         step.changes.finished_requests.append((request.request_id, RequestState.ROLLED_BACK))
         sub = self._own_submission(request)
-        if sub is not None and sub.message_id not in step.done_submissions:
-            step.changes.published.append(self._draft(sub, status, step.at))
-            step.done_submissions.append(sub.message_id)
+        completion = None if sub is None else step.complete(sub, status)
+        if completion is not None:
+            step.changes.published.append(completion)
         log.info("request %d rolled back: %s", request.request_id, status.message)
 
-    def _commit(self, step: _Step, request: PendingRequest) -> None:
+    def _commit(self, step: EventStep, request: PendingRequest) -> None:
         step.finished.append(request)
         step.changes.finished_requests.append((request.request_id, RequestState.COMMITTED))
         tree = request.any_view
@@ -743,41 +547,24 @@ class TransactionProcessor:
         ))  # fmt: skip
         fx = effects(projection, frozenset(PartyId(p) for p in hosted), lambda cid: cid in self.acs)
         sub = self._own_submission(request)
-        completion = None
-        if sub is not None and sub.message_id not in step.done_submissions:
-            completion = self._draft(sub, COMPLETION_OK, step.at)
-            step.done_submissions.append(sub.message_id)
-        submitter = tree.submitter_metadata
-        commit = NewCommit(
-            request_id=request.request_id,
-            update_id=_update_id(request),
-            record_time=step.at,
-            ledger_time=tree.participant_metadata.ledger_time,
-            transaction=projection.to_bytes(),
-            command_id=submitter.command_id if sub is not None else "",
-            workflow_id=tree.participant_metadata.workflow_id or "",
-            act_as=tuple(sorted(PartyId(p) for p in submitter.act_as)),
-            witnesses=fx.witnesses,
-            templates=frozenset(TemplateId(t) for t in fx.templates),
-            created=fx.created,
-            archived=fx.archived,
-            completion=completion,
+        completion = None if sub is None else step.complete(sub, COMPLETION_OK)
+        commit = new_commit(
+            request, tree, projection, fx, at=step.at, own=sub is not None, completion=completion
         )
         step.changes.published.append(commit)
         step.committed.append((request, commit))
 
-    async def _commitment(self, step: _Step, event: Deliver, signed: SignedAcsCommitment) -> None:
+    async def _commitment(
+        self, step: EventStep, event: Deliver, signed: SignedAcsCommitment
+    ) -> None:
         c = signed.commitment
-        problem = None
-        if c.domain != self.domain:
-            problem = f"for domain {c.domain}"
-        elif c.counterparty != self.participant:
-            problem = f"for {c.counterparty}"
-        elif c.sender != event.sender:
-            problem = f"sent by {event.sender}, names {c.sender}"
-        else:
-            key = self.topology.snapshot_at(step.at).signing_key(c.sender)
-            problem = signature_problem(signed, key, c.sender)
+        problem = commitment_problem(
+            signed,
+            sender=event.sender,
+            domain=self.domain,
+            me=self.participant,
+            sender_key=self.topology.snapshot_at(step.at).signing_key(c.sender),
+        )
         if problem is not None:
             log.warning("ACS commitment ignored: %s", problem)
             return
@@ -794,28 +581,7 @@ class TransactionProcessor:
                 ours, ids = stored[1], stored[2]
             else:
                 ours, ids = EMPTY_COMMITMENT.digest, ()
-        theirs = c.commitment.digest
-        matched = ours == theirs
-        step.changes.commitments_received.append(
-            ReceivedCommitment(c.sender, c.from_time, c.to_time, theirs, matched)
-        )
-        if matched:
-            log.debug("ACS commitment with %s for %d matches", c.sender, c.to_time)
-            return
-        mismatch = CommitmentMismatch(c.sender, c.from_time, c.to_time, ours, theirs, ids, step.at)
-        step.changes.mismatches.append(mismatch)
-        log.error(
-            "ACS COMMITMENT MISMATCH with %s for period (%d, %d]: ours %s, theirs %s; "
-            "%d shared contracts here: %s",
-            c.sender,
-            c.from_time,
-            c.to_time,
-            Hash(ours).to_multihash(),
-            c.commitment.to_multihash(),
-            len(ids),
-            ", ".join(ids),
-        )
-
-
-def _update_id(request: PendingRequest) -> UpdateId:
-    return UpdateId(update_id_of(request.root_hash))
+        received, mismatch = received_commitment(signed, ours=ours, ids=ids, at=step.at)
+        step.changes.commitments_received.append(received)
+        if mismatch is not None:
+            step.changes.mismatches.append(mismatch)

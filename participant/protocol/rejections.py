@@ -24,6 +24,7 @@ so anyone can confirm a guessed low-entropy key (bank, owner, currency) against 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -86,3 +87,12 @@ class LocalRejection:
             self.code.name,
             self.detail,
         )
+
+
+MAX_KEPT_REJECTIONS = 1_024
+"""How many local rejections :attr:`TransactionProcessor.rejections` keeps."""
+
+
+def recent_rejections() -> deque[LocalRejection]:
+    """An empty record of the latest rejections, keeping :data:`MAX_KEPT_REJECTIONS`."""
+    return deque(maxlen=MAX_KEPT_REJECTIONS)

@@ -1,12 +1,18 @@
 """The participant's persistent state: ``participant.sqlite`` (``docs/participant.md``).
 
-=============  ======================================================================
-module         owns
-=============  ======================================================================
-``store``      :class:`ParticipantStore`: schema, the one writer, every query
-``changes``    :class:`EventChanges`: what one sequenced event changes, applied atomically
-``types``      the stored values (contracts, updates, completions, submissions, …)
-=============  ======================================================================
+====================  ==========================================================================
+module                owns
+====================  ==========================================================================
+``store``             :class:`ParticipantStore`: schema, open and close, the cursor;
+                      assembled from the parts below, on one connection
+``part``              what the parts share: the connection, the writer's lock, row encodings
+``writes``            the one writer: an event's changes with the cursor, submission steps
+``protocol_reads``    active instances, pending requests and locks, submissions, dedup, outbox
+``commitment_reads``  ACS commitments sent and received, counterparties, mismatches
+``ledger_reads``      updates, active contracts, completions (the Ledger API's reads)
+``changes``           :class:`EventChanges`: what one sequenced event changes, applied atomically
+``types``             the stored values (contracts, updates, completions, submissions, …)
+====================  ==========================================================================
 """
 
 from participant.store.changes import (
