@@ -24,7 +24,15 @@ shared with ``Q`` would send ``Q`` nothing at the next period end, and the misma
 go unnoticed.
 
 **Comparison.** A received commitment for period end ``E`` is compared with the one
-computed here for ``E`` (an empty set's when nothing was shared). A difference is a
+computed here for the period of ours that contains ``E`` (``from < E <= to``; an empty
+set's when nothing was shared with the sender then). That is ours for ``E`` itself when
+this participant closed ``E``; when it did not, it had no event between ``E`` and the end
+it closed next (an event there would have closed ``E``), so its ACS at ``E`` was the one
+it committed to at that end. Two participants close different ends whenever one has an
+event just after ``E`` and the other does not (each closes on its own events): a
+commitment for ``E`` sequenced after the next period end (a slow sequencer, or a restarted
+participant catching up on the events it missed) reaches a participant that skips ``E``.
+Hosting is taken at the end of our period, not at ``E``. A difference is a
 :class:`~participant.store.CommitmentMismatch` with the ids of the contracts held here as
 shared: logged at ERROR, stored, counted.
 """

@@ -568,18 +568,21 @@ class TransactionProcessor:
         if problem is not None:
             log.warning("ACS commitment ignored: %s", problem)
             return
+        # Ours for the period of ours that contains their period end: we may not have
+        # closed that end ourselves (no event of ours fell between it and the next one),
+        # and then our ACS at it was the one we committed to at the end of that period.
         ours_row = next(
             (s for s in step.changes.commitments_sent
-             if s.counterparty == c.sender and s.to_time == c.to_time),
+             if s.counterparty == c.sender and s.from_time < c.to_time <= s.to_time),
             None,
         )  # fmt: skip
         if ours_row is not None:
             ours, ids = ours_row.commitment, ours_row.contract_ids
         else:
-            stored = await self.store.commitment_sent(c.sender, c.to_time)
+            stored = await self.store.commitment_covering(c.sender, c.to_time)
             if stored is not None:
-                ours, ids = stored[1], stored[2]
-            else:
+                ours, ids = stored[2], stored[3]
+            else:  # nothing shared with the sender in the period containing their end
                 ours, ids = EMPTY_COMMITMENT.digest, ()
         received, mismatch = received_commitment(signed, ours=ours, ids=ids, at=step.at)
         step.changes.commitments_received.append(received)

@@ -29,6 +29,23 @@ class CommitmentReads(StorePart):
         ids = tuple(ContractId(c) for c in json.loads(rows[0][2]))
         return Timestamp(rows[0][0]), bytes(rows[0][1]), ids
 
+    async def commitment_covering(
+        self, counterparty: MemberId, end: Timestamp
+    ) -> tuple[Timestamp, Timestamp, bytes, tuple[ContractId, ...]] | None:
+        """The commitment sent to ``counterparty`` for the period of ours that contains
+        the period end ``end``: ``(from, to, commitment, contract ids)`` with
+        ``from < end <= to`` (``to == end`` when this participant closed ``end`` itself)."""
+        rows = await self._fetch(
+            "SELECT from_time, to_time, commitment, contract_ids FROM commitments_sent "
+            "WHERE counterparty = ? AND from_time < ? AND to_time >= ? "
+            "ORDER BY to_time LIMIT 1",
+            (counterparty, end, end),
+        )
+        if not rows:
+            return None
+        ids = tuple(ContractId(c) for c in json.loads(rows[0][3]))
+        return Timestamp(rows[0][0]), Timestamp(rows[0][1]), bytes(rows[0][2]), ids
+
     async def commitments_unmatched(self) -> list[tuple[MemberId, Timestamp, Timestamp, bytes]]:
         """Received commitments not yet compared: ``(sender, from, to, commitment)``."""
         rows = await self._fetch(

@@ -51,7 +51,12 @@ from ledger_client import (
     Transaction,
     TransportError,
 )
-from tests.e2e.support import NodeProcess, mediator_toml, write_participant_config
+from tests.e2e.support import (
+    COMMITMENT_PERIOD_S,
+    NodeProcess,
+    mediator_toml,
+    write_participant_config,
+)
 from tests.support.domain import PASSWORD, RunningDomain, save_identity
 
 APP = "crash-test"
@@ -328,8 +333,39 @@ class ProcessNetwork:
                 node, "SELECT sender, to_time FROM commitments_received WHERE matched = 0"
             )
             mismatches = self._rows(node, "SELECT counterparty, to_time FROM mismatches")
-            assert not unmatched and not mismatches, (node, unmatched, mismatches)
+            assert not unmatched and not mismatches, self._mismatch_report(node)
             assert await self.metric(node, "participant_commitment_mismatches_total") == 0
+
+    def _mismatch_report(self, node: str) -> str:
+        """Both views of each mismatch ``node`` found: the commitments each side sent to
+        the other for the periods around it, and where the node logs are."""
+        by_member = {self.member(n): n for n in PARTICIPANTS}
+        lines = [f"ACS commitment mismatches at {node} (logs: {self.domain.root}/<node>.log)"]
+        found = self._rows(
+            node,
+            "SELECT counterparty, from_time, to_time, hex(ours), hex(theirs), contract_ids, "
+            "detected_at FROM mismatches ORDER BY id",
+        )
+        for member, start, end, ours, theirs, ids, at in found:
+            other = by_member.get(member, member)
+            lines.append(
+                f"  with {other} for ({start}, {end}] at {at}: ours {ours[:16]}, theirs "
+                f"{theirs[:16]}, our shared contracts {ids}"
+            )
+            for sender, receiver in ((node, other), (other, node)):
+                if receiver not in self.nodes:
+                    continue
+                sent = self._rows(
+                    sender,
+                    "SELECT from_time, to_time, hex(commitment) FROM commitments_sent "
+                    "WHERE counterparty = ? AND to_time > ? AND from_time < ? ORDER BY to_time",
+                    self.member(receiver),
+                    start,
+                    end + int(10 * COMMITMENT_PERIOD_S * 1_000_000),
+                )
+                periods = ", ".join(f"({f}, {t}] {c[:16]}" for f, t, c in sent)
+                lines.append(f"    {sender} sent {receiver}: {periods or 'nothing'}")
+        return "\n".join(lines)
 
     async def check(self) -> None:
         """Checks 1-5 (module docstring)."""

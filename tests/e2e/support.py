@@ -45,6 +45,8 @@ from tests.support.domain import (
 ROOT = Path(__file__).resolve().parents[2]
 RESPONSE_TIMEOUT_US = 5_000_000
 """The participant response timeout the suites run with (a silent confirmer times out)."""
+COMMITMENT_PERIOD_S = 3.0
+"""The participants' ``commitment_period_s``."""
 APP = "e2e"
 _ids = itertools.count()
 
@@ -106,7 +108,7 @@ onboarding_timeout_s = 60
 port = 0
 
 [protocol]
-commitment_period_s = 3.0
+commitment_period_s = {COMMITMENT_PERIOD_S}
 time_proof_poll_s = 0.1
 time_proof_idle_s = 0.5
 clock_tolerance_s = 1.0

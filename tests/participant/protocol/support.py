@@ -99,13 +99,15 @@ class FakeOrdering:
             await self._sequence(item)
         return count
 
-    async def tick(self, advance: int, *members: MemberId) -> None:
+    async def tick(self, advance: int, *members: MemberId, delay: int = 0) -> None:
         """Time proofs of ``members`` (empty requests, one µs apart) after ``advance`` µs,
-        then everything they cause. A member learns the time only from its own events."""
+        then everything they cause, the first of it ``delay`` µs later than usual (a slow
+        sequencer). A member learns the time only from its own events."""
         self.now = Timestamp(self.now + advance - 1)
         for member in members:
             self.now = Timestamp(self.now + 1)
             await self._sequence(_Queued(member, (), None, f"time-proof-{self.now}"))
+        self.now = Timestamp(self.now + delay)
         await self.flush()
 
     async def _sequence(self, item: _Queued) -> None:
