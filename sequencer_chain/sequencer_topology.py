@@ -58,13 +58,7 @@ class SequencerTopology:
     async def open(cls, path: str | os.PathLike[str], genesis: Genesis) -> SequencerTopology:
         """Open the store at ``path`` and load ``genesis`` into it (or check that the store
         began with it); raises ``TopologyStoreError`` on any mismatch."""
-        store = await TopologyStore.open(path, genesis.domain)
-        try:
-            await store.load_genesis(genesis)
-        except BaseException:
-            await store.close()
-            raise
-        return cls(store, genesis)
+        return cls(await TopologyStore.open_with_genesis(path, genesis), genesis)
 
     async def close(self) -> None:
         await self.store.close()

@@ -58,13 +58,7 @@ class MemberTopology:
     @classmethod
     async def open(cls, path: str, genesis: Genesis) -> MemberTopology:
         """Open the store and load the genesis (or check the store began with it)."""
-        store = await TopologyStore.open(path, genesis.domain)
-        try:
-            await store.load_genesis(genesis)
-        except BaseException:
-            await store.close()
-            raise
-        return cls(store, genesis)
+        return cls(await TopologyStore.open_with_genesis(path, genesis), genesis)
 
     async def close(self) -> None:
         await self.store.close()

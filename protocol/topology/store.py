@@ -203,6 +203,20 @@ class TopologyStore:
             await self._persist(outcome, sequenced_at, data)
             return outcome
 
+    @classmethod
+    async def open_with_genesis(
+        cls, path: str | os.PathLike[str], genesis: Genesis
+    ) -> TopologyStore:
+        """:meth:`open` the store at ``path`` for ``genesis``'s domain and
+        :meth:`load_genesis` into it; the store is closed again if the genesis is refused."""
+        store = await cls.open(path, genesis.domain)
+        try:
+            await store.load_genesis(genesis)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
     async def load_genesis(self, genesis: Genesis) -> None:
         """Process ``genesis`` into an empty store, or check that the store began with it.
         Raises :class:`TopologyStoreError` if a genesis transaction is not accepted."""

@@ -214,6 +214,22 @@ async def test_a_genesis_that_is_not_authorized_is_refused(world: World, tmp_pat
         await store.close()
 
 
+async def test_open_with_genesis_closes_the_store_it_refuses(world: World, tmp_path: Path) -> None:
+    from protocol.topology import Genesis
+
+    genesis = world.genesis()
+    path = tmp_path / "s.sqlite"
+    store = await TopologyStore.open_with_genesis(path, genesis)
+    await store.close()
+    other = Genesis(genesis.domain, genesis.timestamp, genesis.transactions[1:])
+    with pytest.raises(TopologyStoreError, match="does not begin with this genesis"):
+        await TopologyStore.open_with_genesis(path, other)
+    # the refused store's connection was closed: the last connection removes the WAL file
+    assert not path.with_name(path.name + "-wal").exists()
+    reopened = await TopologyStore.open_with_genesis(path, genesis)
+    await reopened.close()
+
+
 async def test_outcome_types_of_the_store(world: World, tmp_path: Path) -> None:
     store = await fresh_store(world, tmp_path / "s.sqlite")
     try:
