@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 from pathlib import Path
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ledger_client import (
     LedgerClient,
@@ -24,83 +18,23 @@ from protocol.errors import TlsFileError
 from tests.participant.ledger_api.conftest import StartServer
 from tests.support.tls import LocalCa
 
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return path
-
-
-def make_ca(tmp: Path, name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(name))
-        .issuer_name(_name(name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp / f"{name}.crt"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key, cert, path
-
-
-def issue(
-    tmp: Path, ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate, Path], name: str
-) -> tuple[Path, Path]:
-    ca_key, ca_cert, _ = ca
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(name))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    cert_path = tmp / f"{name}.crt"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return cert_path, _write_key(tmp / f"{name}.key", key)
-
-
 QUICK = Timeout(call=3, connect=3)
 
 
 async def test_tls_server_and_client(tmp_path: Path, start_server: StartServer) -> None:
-    ca = make_ca(tmp_path, "test-ca")
-    cert, key = issue(tmp_path, ca, "ledger-api")
+    ca = LocalCa.make(tmp_path, "test-ca")
+    cert, key = ca.issue(tmp_path, "ledger-api")
     server = await start_server(tls={"cert_file": cert, "key_file": key})
     target = f"127.0.0.1:{server.port}"
-    async with LedgerClient(target, tls=TlsConfig(ca_file=ca[2]), timeout=QUICK) as client:
+    async with LedgerClient(target, tls=TlsConfig(ca_file=ca.ca_file), timeout=QUICK) as client:
         assert await client.ledger_end() == 0
     async with LedgerClient(target, timeout=QUICK) as plaintext:
         with pytest.raises(TransportError):
             await plaintext.ledger_end()
-    other_ca = make_ca(tmp_path, "other-ca")
-    async with LedgerClient(target, tls=TlsConfig(ca_file=other_ca[2]), timeout=QUICK) as wrong:
+    other_ca = LocalCa.make(tmp_path, "other-ca")
+    async with LedgerClient(
+        target, tls=TlsConfig(ca_file=other_ca.ca_file), timeout=QUICK
+    ) as wrong:
         with pytest.raises(TransportError):
             await wrong.ledger_end()
 
@@ -108,18 +42,18 @@ async def test_tls_server_and_client(tmp_path: Path, start_server: StartServer) 
 async def test_mutual_tls_requires_a_client_certificate(
     tmp_path: Path, start_server: StartServer
 ) -> None:
-    ca = make_ca(tmp_path, "test-ca")
-    cert, key = issue(tmp_path, ca, "ledger-api")
-    client_ca = make_ca(tmp_path, "clients-ca")
-    client_cert, client_key = issue(tmp_path, client_ca, "app")
+    ca = LocalCa.make(tmp_path, "test-ca")
+    cert, key = ca.issue(tmp_path, "ledger-api")
+    client_ca = LocalCa.make(tmp_path, "clients-ca")
+    client_cert, client_key = client_ca.issue(tmp_path, "app")
     server = await start_server(
-        tls={"cert_file": cert, "key_file": key, "client_ca_file": client_ca[2]}
+        tls={"cert_file": cert, "key_file": key, "client_ca_file": client_ca.ca_file}
     )
     target = f"127.0.0.1:{server.port}"
-    mutual = TlsConfig(ca_file=ca[2], cert_file=client_cert, key_file=client_key)
+    mutual = TlsConfig(ca_file=ca.ca_file, cert_file=client_cert, key_file=client_key)
     async with LedgerClient(target, tls=mutual, timeout=QUICK) as client:
         assert await client.ledger_end() == 0
-    async with LedgerClient(target, tls=TlsConfig(ca_file=ca[2]), timeout=QUICK) as anonymous:
+    async with LedgerClient(target, tls=TlsConfig(ca_file=ca.ca_file), timeout=QUICK) as anonymous:
         with pytest.raises(TransportError):
             await anonymous.ledger_end()
 
