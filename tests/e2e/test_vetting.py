@@ -20,6 +20,7 @@ from participant.ledger_api.backend import PackageStatus
 from participant.ledger_api.errors import ErrorCode
 from participant.ledger_api.status import error_for
 from tests.e2e.support import Network, running_network
+from tests.sequencer_chain.sequencer_support import wait_until
 from tests.support.domain import running_domain
 
 pytestmark = [pytest.mark.anvil, pytest.mark.asyncio(loop_scope="module")]
@@ -95,6 +96,13 @@ async def test_a_package_one_informee_participant_has_not_vetted_is_refused(
     assert await net.backend("p3").package_status(package_id) is PackageStatus.VETTED
     p1 = net.nodes["p1"].link
     assert p1 is not None
+    # The upload returns once the vetting is effective at p3; p1 processes the same topology
+    # event on its own stream, possibly a moment later.
+    await wait_until(
+        lambda: package_id in p1.topology.latest_snapshot().vetted_packages(net.member("p3")),
+        30,
+        "p1 to see p3's vetting",
+    )
     vetted_by_p3 = p1.topology.latest_snapshot().vetted_packages(net.member("p3"))
     assert package_id in vetted_by_p3
     shared = await net.run("p1", ["alice"], create(["carol"]))
